@@ -1,0 +1,1 @@
+"""Benchmarks, run by ``caseflow bench``: each prints its figure with its ratio to an anchor."""

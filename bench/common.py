@@ -1,0 +1,36 @@
+"""What every benchmark returns: a figure with its anchor and their ratio."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    unit: str
+    anchor_name: str
+    anchor_value: float
+    goal: str  # e.g. "ratio <= 1.0"
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.anchor_value if self.anchor_value else float("inf")
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "ratio": round(self.ratio, 4)}
+
+
+def best_of(repeat: int, func: Callable[[], object]) -> float:
+    """The fastest of ``repeat`` runs, in seconds (the least disturbed by the machine)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best

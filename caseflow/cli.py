@@ -1,0 +1,226 @@
+"""The ``caseflow`` command line (INTERFACES.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from caseflow import clock, law
+from caseflow.calendar import CalendarError, default_calendar, load_notice
+from caseflow.dates import today, zh, zh_weekday
+
+app = typer.Typer(
+    help="caseflow: requests for government information (政府信息公开 依申请公开).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+calendar_app = typer.Typer(
+    help="The working-day calendar (State Council holiday notices).", no_args_is_help=True
+)
+app.add_typer(calendar_app, name="calendar")
+
+console = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _parse_event(text: str) -> dict[str, object]:
+    """TYPE:DATE[:EXTRA]: pause_started:2026-10-14:consultation, extended:2026-11-02:20,
+    deadline_set:2026-11-03:2026-12-31."""
+    parts = text.split(":")
+    if len(parts) < 2:
+        raise ValueError(f"--event {text!r}: expected TYPE:DATE[:EXTRA]")
+    event: dict[str, object] = {"type": parts[0], "date": parts[1]}
+    if len(parts) > 2:
+        extra = parts[2]
+        if parts[0] == "pause_started":
+            event["reason"] = extra
+        elif parts[0] == "extended":
+            if not extra.isdigit():
+                raise ValueError(f"--event {text!r}: the extension's days must be a whole number")
+            event["days"] = int(extra)
+        elif parts[0] == "deadline_set":
+            event["due"] = extra
+    return event
+
+
+def _batch(source: str) -> int:
+    cal = default_calendar()
+    stream = sys.stdin if source == "-" else None
+    try:
+        handle = stream or open(source, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise _fail(f"cannot read {source}: {exc.strerror}") from None
+    failed = 0
+    out = sys.stdout
+    try:
+        for lineno, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            result, ok = clock.batch_line(line, lineno, cal)
+            failed += not ok
+            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    except UnicodeDecodeError:
+        raise _fail(f"{source}: not UTF-8 text") from None
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+    return 1 if failed else 0
+
+
+@app.command()
+def deadline(
+    received: Annotated[str | None, typer.Argument(help="Receipt date YYYY-MM-DD (single timeline).")] = None,
+    event: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event",
+            "-e",
+            help="A clock event TYPE:DATE[:EXTRA], repeatable, in date order: supplement_requested:D, "
+            "supplement_received:D, pause_started:D:consultation|fee, pause_ended:D, "
+            "extended:D[:DAYS], deadline_set:D:DUE.",
+        ),
+    ] = None,
+    rules: Annotated[str, typer.Option(help="auto (by receipt date), 2019 or 2007.")] = "auto",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Count working days left as of this date (default: today in Asia/Shanghai)."
+        ),
+    ] = None,
+    batch: Annotated[
+        str | None,
+        typer.Option("--batch", help="JSON Lines of {id, timeline}; '-' reads stdin. One answer per line."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Single timeline: print JSON.")] = False,
+) -> None:
+    """The statutory clock: reply deadline, supplement-notice deadline and the explanation."""
+    if batch is not None:
+        if received is not None or event:
+            raise _fail("--batch reads timelines from the file; give no receipt date or --event")
+        raise typer.Exit(_batch(batch))
+    if received is None:
+        raise _fail("give a receipt date (caseflow deadline 2026-09-28 ...) or --batch FILE")
+    try:
+        timeline = clock.Timeline.from_json(
+            {"received": received, "rules": rules, "events": [_parse_event(e) for e in event or []]}
+        )
+        result = clock.compute(timeline)
+        as_of_date = dt.date.fromisoformat(as_of) if as_of else today()
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        console.print_json(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    table = Table(title=f"答复期限说明（{law.REGULATION}）", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("日期")
+    table.add_column("说明")
+    table.add_column("依据", style="dim")
+    for i, step in enumerate(result.explanation, 1):
+        table.add_row(str(i), zh(step.date) if step.date else "", step.text, step.basis)
+    console.print(table)
+    if result.reply_due is None:
+        console.print("[bold]答复期限：[/]停止计算中")
+    else:
+        left = result.working_days_left(as_of_date)
+        assert left is not None
+        status = f"剩余{left}个工作日" if left >= 0 else f"已逾期{-left}个工作日"
+        console.print(
+            f"[bold]答复期限：{zh_weekday(result.reply_due)}[/]"
+            f"{'（暂定）' if result.provisional else ''}；截至{zh(as_of_date)}{status}"
+        )
+    console.print(f"补正告知期限：{zh_weekday(result.supplement_notice_due)}")
+
+
+@calendar_app.command("show")
+def calendar_show(year: Annotated[int, typer.Argument(help="The year, e.g. 2026.")]) -> None:
+    """List a year's holiday weekdays and working weekends, and where they come from."""
+    try:
+        info = default_calendar().year_info(year)
+    except CalendarError as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"[bold]{year}年[/]  来源：{info.source_label}" + ("" if info.official else "  [yellow](暂定)[/]"),
+        highlight=False,
+    )
+    table = Table(show_header=True)
+    table.add_column("日期")
+    table.add_column("")
+    table.add_column("名称")
+    for day in info.holidays:
+        table.add_row(zh_weekday(day.day), "放假", day.name)
+    for day in info.working_weekends:
+        table.add_row(zh_weekday(day.day), "[bold]上班[/]", day.name)
+    console.print(table)
+    console.print(
+        f"工作日以外的周一至周五：{len(info.holidays)}天；调休上班的周末：{len(info.working_weekends)}天"
+    )
+
+
+@calendar_app.command("load")
+def calendar_load(path: Annotated[Path, typer.Argument(help="A notice as JSON (see README).")]) -> None:
+    """Load a State Council holiday notice; deadlines in its year are no longer provisional."""
+    try:
+        notice = load_notice(path)
+    except CalendarError as exc:
+        raise _fail(str(exc)) from None
+    info = default_calendar().year_info(notice.year)
+    console.print(
+        f"已载入 {notice.title}：{len(info.holidays)}个放假工作日，"
+        f"{len(info.working_weekends)}个调休上班日 -> {notice.source}",
+        highlight=False,
+    )
+
+
+@app.command()
+def demo(
+    cases: Annotated[int, typer.Option(help="How many requests.")] = 40,
+    seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same data).")] = 7,
+) -> None:
+    """Show the clock on a realistic set of requests received over the last two years."""
+    from caseflow.demo import timelines
+
+    cal = default_calendar()
+    now = today()
+    first = dt.date(now.year - 1, 1, 1)
+    table = Table(title=f"演示：{cases}件依申请公开（截至{zh(now)}）")
+    for col in ("收到申请", "事件", "答复期限", "剩余工作日", ""):
+        table.add_column(col)
+    for tl in timelines(cases, seed, cal, first, now):
+        result = clock.compute(tl, cal)
+        left = result.working_days_left(now, cal)
+        table.add_row(
+            zh(tl.received),
+            "、".join(e.type.value for e in tl.events) or "—",
+            zh(result.reply_due) if result.reply_due else "停止计算",
+            "" if left is None else str(left),
+            "暂定" if result.provisional else "",
+        )
+    console.print(table)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="A reduced run.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Also write the figures as JSON here.")] = None,
+) -> None:
+    """Run the benchmark suite and print each figure with its ratio to its anchor."""
+    from bench.run import run
+
+    raise typer.Exit(run(quick=quick, out=out, console=console))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,488 @@
+"""The statutory clock: a request's ledger of clock events -> its deadlines, with an explanation.
+
+This is the only deadline code in caseflow. The rules (DOMAIN.md section 3):
+
+- The reply is due N working days after the receipt date (N from the rule set: 20, or 15 under
+  the 2007 Regulation); counting starts the day after (Civil Code Art. 201).
+- The supplement notice is due 7 working days after receipt (Art. 30), and may be sent once.
+- A supplement received restarts the reply period from its receipt; an earlier extension, earlier
+  pauses and an Art. 35 date no longer apply.
+- A pause (consultation, fee) from date P to date R excludes the working days d with P < d <= R.
+  A pause that starts on or after the deadline in force cannot stop a period that has run out.
+- An extension adds its working days (at most the rule set's maximum), once, decided on or before
+  the deadline in force. An Art. 35 date replaces the computed deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from caseflow import law
+from caseflow.calendar import CalendarError, WorkingCalendar, default_calendar
+from caseflow.dates import iso, parse_date, zh
+
+
+class EventType(StrEnum):
+    SUPPLEMENT_REQUESTED = "supplement_requested"
+    SUPPLEMENT_RECEIVED = "supplement_received"
+    PAUSE_STARTED = "pause_started"
+    PAUSE_ENDED = "pause_ended"
+    EXTENDED = "extended"
+    DEADLINE_SET = "deadline_set"
+
+
+@dataclass(frozen=True, slots=True)
+class ClockEvent:
+    type: EventType
+    date: dt.date
+    reason: law.PauseReason | None = None  # pause_started
+    days: int | None = None  # extended (None: the rule set's maximum)
+    due: dt.date | None = None  # deadline_set
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type.value, "date": self.date.isoformat()}
+        if self.reason is not None:
+            out["reason"] = self.reason.value
+        if self.days is not None:
+            out["days"] = self.days
+        if self.due is not None:
+            out["due"] = self.due.isoformat()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    received: dt.date
+    events: tuple[ClockEvent, ...] = ()
+    rules: str = "auto"
+
+    @classmethod
+    def from_json(cls, data: object) -> Timeline:
+        """Read a timeline as INTERFACES.md describes it; errors name the field."""
+        if not isinstance(data, Mapping):
+            raise TimelineError("timeline: expected an object with 'received' and 'events'")
+        received = _date(data.get("received"), "received")
+        rules = data.get("rules", "auto")
+        if rules not in ("auto", *law.RULE_SETS):
+            raise TimelineError(
+                f"rules: expected 'auto', {', '.join(repr(c) for c in law.RULE_SETS)}, got {rules!r}"
+            )
+        raw_events = data.get("events", [])
+        if not isinstance(raw_events, list):
+            raise TimelineError("events: expected a list")
+        events = tuple(_event(raw, n) for n, raw in enumerate(raw_events, 1))
+        return cls(received=received, events=events, rules=rules)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "received": self.received.isoformat(),
+            "rules": self.rules,
+            "events": [e.to_json() for e in self.events],
+        }
+
+
+class TimelineError(ValueError):
+    """A timeline that is not legal: the message names the event and what is wrong."""
+
+
+def _date(value: object, where: str) -> dt.date:
+    try:
+        return parse_date(value, where)
+    except ValueError as exc:
+        raise TimelineError(str(exc)) from None
+
+
+def _event(raw: object, n: int) -> ClockEvent:
+    where = f"events[{n}]"
+    if not isinstance(raw, Mapping):
+        raise TimelineError(f"{where}: expected an object with 'type' and 'date'")
+    kind = raw.get("type")
+    try:
+        etype = EventType(kind if isinstance(kind, str) else "")
+    except ValueError:
+        raise TimelineError(
+            f"{where}.type: unknown event type {kind!r}; expected one of "
+            f"{', '.join(e.value for e in EventType)}"
+        ) from None
+    date = _date(raw.get("date"), f"{where}.date")
+    reason = days = due = None
+    if etype is EventType.PAUSE_STARTED:
+        raw_reason = raw.get("reason")
+        try:
+            reason = law.PauseReason(raw_reason if isinstance(raw_reason, str) else "")
+        except ValueError:
+            raise TimelineError(
+                f"{where}.reason: expected 'consultation' or 'fee', got {raw_reason!r}"
+            ) from None
+    elif etype is EventType.EXTENDED and raw.get("days") is not None:
+        days = raw["days"]
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise TimelineError(f"{where}.days: expected a whole number of working days >= 1")
+    elif etype is EventType.DEADLINE_SET:
+        due = _date(raw.get("due"), f"{where}.due")
+    return ClockEvent(etype, date, reason, days, due)
+
+
+class _Where:
+    """Names an event in an error message; formatted only when an error is raised."""
+
+    __slots__ = ("n", "event")
+
+    def __init__(self, n: int, event: ClockEvent) -> None:
+        self.n = n
+        self.event = event
+
+    def __format__(self, spec: str) -> str:
+        return f"events[{self.n}] ({self.event.type.value} on {self.event.date.isoformat()})"
+
+
+@dataclass(slots=True)
+class Step:
+    """One line of a deadline's explanation, structured for the API, worded for people."""
+
+    kind: str
+    date: dt.date | None
+    text: str
+    basis: str = ""
+    working_days: int | None = None  # working days this step added (or excluded)
+    due: dt.date | None = None  # the reply deadline in force after this step
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "date": iso(self.date) if self.date else None,
+            "text": self.text,
+            "basis": self.basis,
+            "working_days": self.working_days,
+            "due": iso(self.due) if self.due else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """The clock's answer for one timeline."""
+
+    received: dt.date
+    rules: law.RuleSet
+    reply_due: dt.date | None
+    supplement_notice_due: dt.date
+    paused: bool
+    pause_reason: str | None  # "supplement", "consultation", "fee" while paused
+    provisional: bool
+    extended_days: int
+    explanation: tuple[Step, ...]
+    years: tuple[int, ...] = field(default=())
+
+    def working_days_left(self, as_of: dt.date, calendar: WorkingCalendar | None = None) -> int | None:
+        """Working days from ``as_of`` to the reply deadline: 0 on the due day, < 0 when overdue.
+
+        None while the clock is stopped (waiting for a supplement or inside a pause).
+        """
+        if self.reply_due is None:
+            return None
+        cal = calendar or default_calendar()
+        return cal.working_days_between(as_of, self.reply_due)
+
+    def is_overdue(self, as_of: dt.date) -> bool:
+        return self.reply_due is not None and as_of > self.reply_due
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reply_due": iso(self.reply_due) if self.reply_due else None,
+            "paused": self.paused,
+            "supplement_notice_due": iso(self.supplement_notice_due),
+            "provisional": self.provisional,
+            "rules": self.rules.code,
+            "extended_days": self.extended_days,
+            "explanation": [s.to_json() for s in self.explanation],
+        }
+
+    def explanation_text(self) -> str:
+        return "\n".join(f"{i}. {s.text}" for i, s in enumerate(self.explanation, 1))
+
+
+def compute(timeline: Timeline, calendar: WorkingCalendar | None = None) -> Deadline:
+    """The deadlines of a timeline, or a ``TimelineError`` naming the first illegal event."""
+    cal = calendar or default_calendar()
+    try:
+        return _compute(timeline, cal)
+    except CalendarError as exc:
+        raise TimelineError(str(exc)) from None
+
+
+def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
+    received = timeline.received
+    try:
+        rules = law.rules_for(received, timeline.rules)
+    except law.RuleChoiceError as exc:
+        raise TimelineError(str(exc)) from None
+    reply_basis = rules.reply_basis.label
+    steps: list[Step] = []
+    add = steps.append
+
+    notice_period = law.SUPPLEMENT_NOTICE
+    assert notice_period.days is not None
+    supplement_notice_due = cal.add_working_days(received, notice_period.days)
+    base = received
+    excluded = 0
+    extended = 0
+    extension_used = False
+    art35_due: dt.date | None = None
+    first_due = cal.add_working_days(received, rules.reply_days)
+    due: dt.date | None = first_due
+    add(
+        Step(
+            "received",
+            received,
+            f"{zh(received)}收到申请，适用{rules.name}：自收到申请之日起{rules.reply_days}个工作日内"
+            f"答复（起算日不计入），期限至{zh(first_due)}",
+            reply_basis,
+            rules.reply_days,
+            due,
+        )
+    )
+    add(
+        Step(
+            "supplement_notice_due",
+            supplement_notice_due,
+            f"如需补正，应于收到申请之日起{notice_period.days}个工作日内一次性告知，最迟于{zh(supplement_notice_due)}",
+            notice_period.basis.label,
+            notice_period.days,
+            due,
+        )
+    )
+    supplement_requested = False
+    waiting_supplement = False
+    pause_start: dt.date | None = None
+    pause_reason: law.PauseReason | None = None
+    last_date = received
+    span_end = max(first_due, supplement_notice_due)
+
+    for n, ev in enumerate(timeline.events, 1):
+        where = _Where(n, ev)
+        if ev.date < last_date:
+            raise TimelineError(
+                f"{where}: events must be in date order; it is before "
+                f"{'the receipt date' if n == 1 else 'the event before it'} ({last_date.isoformat()})"
+            )
+        last_date = ev.date
+        kind = ev.type
+        if kind is EventType.SUPPLEMENT_REQUESTED:
+            if supplement_requested:
+                raise TimelineError(f"{where}: a supplement may be requested only once (Art. 30)")
+            if pause_start is not None:
+                raise TimelineError(f"{where}: the clock is paused since {pause_start.isoformat()}")
+            if ev.date > supplement_notice_due:
+                raise TimelineError(
+                    f"{where}: the supplement notice was due by {supplement_notice_due.isoformat()} "
+                    f"({notice_period.days} working days after receipt, Art. 30)"
+                )
+            supplement_requested = waiting_supplement = True
+            due = None
+            add(
+                Step(
+                    "supplement_requested",
+                    ev.date,
+                    f"{zh(ev.date)}发出补正告知，答复期限停止计算，待申请人补正",
+                    notice_period.basis.label,
+                    None,
+                    None,
+                )
+            )
+        elif kind is EventType.SUPPLEMENT_RECEIVED:
+            if not waiting_supplement:
+                raise TimelineError(f"{where}: no supplement was requested")
+            waiting_supplement = False
+            base = ev.date
+            excluded = extended = 0
+            extension_used = False
+            art35_due = None
+            due = cal.add_working_days(base, rules.reply_days)
+            add(
+                Step(
+                    "supplement_received",
+                    ev.date,
+                    f"{zh(ev.date)}收到补正后的申请，答复期限自该日起重新计算{rules.reply_days}个工作日"
+                    f"（此前的延期不再适用），期限至{zh(due)}",
+                    notice_period.basis.label,
+                    rules.reply_days,
+                    due,
+                )
+            )
+        elif kind is EventType.PAUSE_STARTED:
+            if waiting_supplement:
+                raise TimelineError(f"{where}: the clock is stopped while waiting for a supplement")
+            if pause_start is not None:
+                raise TimelineError(f"{where}: a pause is already open since {pause_start.isoformat()}")
+            assert ev.reason is not None
+            reason_name = law.PAUSE_REASON_NAMES[ev.reason]
+            basis = law.PAUSE_REASON_BASIS[ev.reason].label
+            if art35_due is not None:
+                add(
+                    Step(
+                        "pause_ignored",
+                        ev.date,
+                        f"{zh(ev.date)}开始{reason_name}；答复期限已依第三十五条确定为{zh(art35_due)}，不再中止",
+                        basis,
+                        0,
+                        due,
+                    )
+                )
+            elif due is not None and ev.date >= due:
+                add(
+                    Step(
+                        "pause_ignored",
+                        ev.date,
+                        f"{zh(ev.date)}开始{reason_name}；此时答复期限（{zh(due)}）已届满，不再中止计算",
+                        basis,
+                        0,
+                        due,
+                    )
+                )
+            else:
+                pause_start, pause_reason = ev.date, ev.reason
+                due = None
+                add(
+                    Step(
+                        "pause_started",
+                        ev.date,
+                        f"{zh(ev.date)}开始{reason_name}，所需时间不计算在答复期限内",
+                        basis,
+                        None,
+                        None,
+                    )
+                )
+        elif kind is EventType.PAUSE_ENDED:
+            if pause_start is None or pause_reason is None:
+                raise TimelineError(f"{where}: a pause ended that never started")
+            days_out = cal.working_days_between(max(pause_start, base), ev.date)
+            excluded += days_out
+            due = cal.add_working_days(base, rules.reply_days + extended + excluded)
+            span_end = max(span_end, due)
+            add(
+                Step(
+                    "pause_ended",
+                    ev.date,
+                    f"{zh(ev.date)}{law.PAUSE_REASON_NAMES[pause_reason]}结束，{zh(pause_start)}之后至"
+                    f"{zh(ev.date)}的{days_out}个工作日不计入，期限顺延至{zh(due)}",
+                    law.PAUSE_REASON_BASIS[pause_reason].label,
+                    days_out,
+                    due,
+                )
+            )
+            pause_start = pause_reason = None
+        elif kind is EventType.EXTENDED:
+            if waiting_supplement:
+                raise TimelineError(f"{where}: no reply period runs while waiting for a supplement")
+            if extension_used:
+                raise TimelineError(f"{where}: the reply period may be extended only once (Art. 33)")
+            if art35_due is not None:
+                raise TimelineError(f"{where}: the reply date was set under Art. 35; it cannot be extended")
+            days = rules.extension_max_days if ev.days is None else ev.days
+            if days > rules.extension_max_days:
+                raise TimelineError(
+                    f"{where}: an extension of {days} working days exceeds the maximum of "
+                    f"{rules.extension_max_days} under the {rules.code} rules"
+                )
+            if due is not None and ev.date > due:
+                raise TimelineError(
+                    f"{where}: an extension must be decided by the deadline in force ({due.isoformat()})"
+                )
+            extension_used = True
+            extended = days
+            if pause_start is None:
+                due = cal.add_working_days(base, rules.reply_days + extended + excluded)
+                span_end = max(span_end, due)
+            add(
+                Step(
+                    "extended",
+                    ev.date,
+                    f"{zh(ev.date)}经批准延长答复期限{days}个工作日"
+                    + (f"，期限至{zh(due)}" if due else "（期限中止中，恢复计算后顺延）"),
+                    rules.extension_basis.label,
+                    days,
+                    due,
+                )
+            )
+        elif kind is EventType.DEADLINE_SET:
+            assert ev.due is not None
+            if waiting_supplement:
+                raise TimelineError(f"{where}: no reply period runs while waiting for a supplement")
+            if ev.due <= ev.date:
+                raise TimelineError(
+                    f"{where}: the Art. 35 date {ev.due.isoformat()} must be after the decision"
+                )
+            if pause_start is not None:
+                pause_start = pause_reason = None
+            art35_due = due = ev.due
+            add(
+                Step(
+                    "deadline_set",
+                    ev.date,
+                    f"{zh(ev.date)}因申请数量、频次明显超过合理范围，确定延迟答复的合理期限至{zh(ev.due)}",
+                    law.ART35_DELAY.basis.label,
+                    None,
+                    due,
+                )
+            )
+
+    paused = waiting_supplement or pause_start is not None
+    if waiting_supplement:
+        state = "supplement"
+    elif pause_reason is not None:
+        state = pause_reason.value
+    else:
+        state = None
+    end = max(span_end, last_date)
+    provisional = cal.is_provisional(received, end)
+    years = tuple(range(received.year, end.year + 1))
+    year_labels = cal.years_label(received.year, end.year)
+    if paused:
+        final = "期限停止计算中：" + ("等待申请人补正" if waiting_supplement else "中止事由尚未消除")
+    else:
+        assert due is not None
+        final = f"答复期限：{zh(due)}"
+    final += f"。工作日依国务院放假安排计算，涉及{year_labels}"
+    if provisional:
+        final += "；其中尚未发布放假安排的年份按推定日历计算，期限为暂定，放假安排发布后重新计算"
+    add(Step("reply_due", due, final, law.COUNTING_BASIS.label, None, due))
+    return Deadline(
+        received=received,
+        rules=rules,
+        reply_due=None if paused else due,
+        supplement_notice_due=supplement_notice_due,
+        paused=paused,
+        pause_reason=state,
+        provisional=provisional,
+        extended_days=extended,
+        explanation=tuple(steps),
+        years=years,
+    )
+
+
+def compute_json(data: object, calendar: WorkingCalendar | None = None) -> dict[str, Any]:
+    """INTERFACES.md's output object for one timeline object (without the id)."""
+    return compute(Timeline.from_json(data), calendar).to_json()
+
+
+def batch_line(line: str, lineno: int, calendar: WorkingCalendar) -> tuple[dict[str, Any], bool]:
+    """One line of ``caseflow deadline --batch``: (output object, ok)."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {"id": None, "error": f"line {lineno}: not valid JSON: {exc.msg}"}, False
+    if not isinstance(obj, dict):
+        return {"id": None, "error": f"line {lineno}: expected a JSON object"}, False
+    ident = obj.get("id")
+    if "timeline" not in obj:
+        return {"id": ident, "error": f"line {lineno}: missing 'timeline'"}, False
+    try:
+        result = compute(Timeline.from_json(obj["timeline"]), calendar)
+    except TimelineError as exc:
+        return {"id": ident, "error": f"line {lineno}: {exc}"}, False
+    return {"id": ident, **result.to_json()}, True

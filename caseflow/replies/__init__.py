@@ -1,0 +1,1 @@
+"""Letter rendering from the templates in templates/replies/."""

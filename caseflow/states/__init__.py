@@ -1,0 +1,1 @@
+"""The request state machine (see ARCHITECTURE.md)."""
