@@ -1,0 +1,1 @@
+"""Use cases: registering requests and taking actions on them, one transaction each."""

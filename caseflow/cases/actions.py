@@ -1,0 +1,433 @@
+"""One function per action: apply its facts to the request (inside ``engine.perform``'s transaction).
+
+Each returns an ``Effect``: the clock event it adds to the ledger (if any), the facts it derived
+(dates computed, numbers assigned) and the legal basis to record in the evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from caseflow import fees, law
+from caseflow.cases.engine import Ctx, Effect, handler
+from caseflow.errors import FactsError, RuleViolation
+from caseflow.models import Agency, Applicant, Case, Consultation, FeeAssessment, RemedyRecord, User
+from caseflow.settings import get_settings
+from caseflow.states import facts as f
+
+
+def _clock(kind: str, date: dt.date, **extra: object) -> dict[str, object]:
+    return {"type": kind, "date": date.isoformat(), **{k: v for k, v in extra.items() if v is not None}}
+
+
+def _not_before(name: str, value: dt.date, floor: dt.date, what: str) -> None:
+    if value < floor:
+        raise FactsError([(name, f"{value.isoformat()} is before {what} ({floor.isoformat()})")])
+
+
+# --- Supplement (Art. 30) -------------------------------------------------------------------
+
+
+@handler("request_supplement")
+def request_supplement(ctx: Ctx, facts: f.RequestSupplementFacts) -> Effect:
+    assert facts.notice_date is not None
+    period = facts.period_days or get_settings().supplement_period_days
+    ctx.case.supplement_due = ctx.calendar.add_working_days(facts.notice_date, period)
+    return Effect(
+        clock=_clock("supplement_requested", facts.notice_date),
+        facts={"period_days": period, "supplement_due": ctx.case.supplement_due.isoformat()},
+        basis=(law.SUPPLEMENT_NOTICE.basis.label,),
+    )
+
+
+@handler("receive_supplement")
+def receive_supplement(ctx: Ctx, facts: f.ReceiveSupplementFacts) -> Effect:
+    assert facts.received_on is not None
+    ctx.case.supplement_due = None
+    return Effect(
+        clock=_clock("supplement_received", facts.received_on), basis=(law.SUPPLEMENT_NOTICE.basis.label,)
+    )
+
+
+@handler("lapse_supplement")
+def lapse_supplement(ctx: Ctx, facts: f.NoFacts) -> Effect:
+    due = ctx.case.supplement_due
+    if due is None or ctx.today <= due:
+        raise RuleViolation(
+            f"the applicant may supplement until {due.isoformat() if due else '—'}; "
+            "the request is deemed abandoned only after that"
+        )
+    _conclude(ctx, "other.no_supplement")
+    return Effect(
+        facts={"supplement_due": due.isoformat(), "outcome": "other.no_supplement"},
+        basis=(law.APPLICANT_SUPPLEMENT.basis.label,),
+    )
+
+
+# --- Consultation (Art. 32, 34) -------------------------------------------------------------
+
+
+def _open_consultation(ctx: Ctx) -> Consultation:
+    row = ctx.session.exec(
+        select(Consultation)
+        .where(col(Consultation.case_id) == ctx.case.id, col(Consultation.opinion_date).is_(None))
+        .order_by(col(Consultation.id).desc())
+    ).first()
+    if row is None:
+        raise RuleViolation("no consultation is open for this request")
+    return row
+
+
+@handler("start_consultation")
+def start_consultation(ctx: Ctx, facts: f.StartConsultationFacts) -> Effect:
+    assert facts.letter_date is not None and ctx.case.id is not None
+    period = law.THIRD_PARTY_OPINION if facts.party_kind == "third_party" else law.AGENCY_OPINION
+    assert period.days is not None
+    window_end = ctx.calendar.add_working_days(facts.letter_date, period.days)
+    ctx.session.add(
+        Consultation(
+            case_id=ctx.case.id,
+            party_kind=facts.party_kind,
+            party_name=facts.party_name,
+            letter_date=facts.letter_date,
+            window_end=window_end,
+        )
+    )
+    return Effect(
+        clock=_clock("pause_started", facts.letter_date, reason="consultation"),
+        facts={"window_end": window_end.isoformat(), "window_days": period.days},
+        basis=(period.basis.label, law.PAUSE_REASON_BASIS[law.PauseReason.CONSULTATION].label),
+    )
+
+
+@handler("receive_opinion")
+def receive_opinion(ctx: Ctx, facts: f.ReceiveOpinionFacts) -> Effect:
+    assert facts.opinion_date is not None
+    row = _open_consultation(ctx)
+    _not_before("opinion_date", facts.opinion_date, row.letter_date, "the consultation letter")
+    row.opinion_date, row.opinion, row.opinion_text = facts.opinion_date, facts.opinion, facts.opinion_text
+    ctx.session.add(row)
+    return Effect(
+        clock=_clock("pause_ended", facts.opinion_date),
+        facts={"party_name": row.party_name, "party_kind": row.party_kind},
+        basis=(law.PAUSE_REASON_BASIS[law.PauseReason.CONSULTATION].label,),
+    )
+
+
+@handler("lapse_consultation")
+def lapse_consultation(ctx: Ctx, facts: f.NoFacts) -> Effect:
+    row = _open_consultation(ctx)
+    if ctx.today <= row.window_end:
+        raise RuleViolation(f"the consulted party may answer until {row.window_end.isoformat()}")
+    # Art. 34: another agency's silence is consent; Art. 32: for a third party the agency decides.
+    row.opinion_date, row.opinion = row.window_end, ("consent" if row.party_kind == "agency" else "none")
+    ctx.session.add(row)
+    period = law.AGENCY_OPINION if row.party_kind == "agency" else law.THIRD_PARTY_OPINION
+    return Effect(
+        clock=_clock("pause_ended", row.window_end),
+        facts={"window_end": row.window_end.isoformat(), "party_name": row.party_name, "deemed": row.opinion},
+        basis=(period.basis.label,),
+    )
+
+
+# --- Fees (Fee Measures) --------------------------------------------------------------------
+
+
+def _monthly_ordinal(ctx: Ctx) -> int:
+    """This request's place among the applicant's requests to this agency in its calendar month."""
+    case = ctx.case
+    applicant = ctx.session.get(Applicant, case.applicant_id)
+    assert applicant is not None
+    first = case.receipt_date.replace(day=1)
+    count = ctx.session.exec(
+        select(func.count())
+        .select_from(Case)
+        .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
+        .where(
+            col(Case.agency_id) == case.agency_id,
+            col(Applicant.id_number) == applicant.id_number,
+            col(Applicant.type) == applicant.type,
+            col(Case.receipt_date) >= first,
+            (col(Case.receipt_date) < case.receipt_date)
+            | ((col(Case.receipt_date) == case.receipt_date) & (col(Case.id) <= case.id)),
+        )
+    ).one()
+    return int(count)
+
+
+@handler("assess_fee")
+def assess_fee(ctx: Ctx, facts: f.AssessFeeFacts) -> Effect:
+    assert facts.notice_date is not None and ctx.case.id is not None
+    if ctx.session.exec(select(FeeAssessment.id).where(col(FeeAssessment.case_id) == ctx.case.id)).first():
+        raise RuleViolation("a fee was already assessed for this request (one method, once)")
+    units = _monthly_ordinal(ctx) if facts.method is fees.FeeMethod.PER_APPLICATION else facts.pages
+    assert units is not None
+    try:
+        quote = fees.quote(
+            facts.method, units, reduction_yuan=facts.reduction_yuan, reduction_reason=facts.reduction_reason
+        )
+    except fees.FeeError as exc:
+        raise FactsError([(str(exc).split(":", 1)[0], str(exc))]) from None
+    if quote.gross_yuan == 0:
+        raise RuleViolation(f"nothing to charge: {quote.description_zh()}")
+    assert law.FEE_PAYMENT.days is not None
+    pay_by = ctx.calendar.add_working_days(facts.notice_date, law.FEE_PAYMENT.days)
+    ctx.session.add(
+        FeeAssessment(
+            case_id=ctx.case.id,
+            method=facts.method.value,
+            units=units,
+            gross_yuan=quote.gross_yuan,
+            reduction_yuan=quote.reduction_yuan,
+            reduction_reason=quote.reduction_reason,
+            amount_yuan=quote.amount_yuan,
+            notice_date=facts.notice_date,
+            pay_by=pay_by,
+        )
+    )
+    return Effect(
+        clock=_clock("pause_started", facts.notice_date, reason="fee"),
+        facts={
+            "units": units,
+            "gross_yuan": quote.gross_yuan,
+            "amount_yuan": quote.amount_yuan,
+            "pay_by": pay_by.isoformat(),
+            "standard": quote.description_zh(),
+        },
+        basis=(law.FEE_PAYMENT.basis.label,),
+    )
+
+
+def _pending_fee(ctx: Ctx) -> FeeAssessment:
+    row = ctx.session.exec(
+        select(FeeAssessment).where(
+            col(FeeAssessment.case_id) == ctx.case.id, col(FeeAssessment.status) == "pending"
+        )
+    ).first()
+    if row is None:
+        raise RuleViolation("no fee is pending for this request")
+    return row
+
+
+@handler("record_payment")
+def record_payment(ctx: Ctx, facts: f.RecordPaymentFacts) -> Effect:
+    assert facts.paid_on is not None
+    row = _pending_fee(ctx)
+    _not_before("paid_on", facts.paid_on, row.notice_date, "the fee notice")
+    if facts.paid_on > row.pay_by:
+        raise RuleViolation(
+            f"the fee was due by {row.pay_by.isoformat()}; a later payment does not revive "
+            "the request (deemed abandoned)"
+        )
+    row.paid_on, row.status = facts.paid_on, "paid"
+    ctx.session.add(row)
+    return Effect(
+        clock=_clock("pause_ended", facts.paid_on),
+        facts={"amount_yuan": row.amount_yuan},
+        basis=(law.FEE_PAYMENT.basis.label,),
+    )
+
+
+@handler("lapse_fee")
+def lapse_fee(ctx: Ctx, facts: f.NoFacts) -> Effect:
+    row = _pending_fee(ctx)
+    if ctx.today <= row.pay_by:
+        raise RuleViolation(f"the applicant may pay until {row.pay_by.isoformat()}")
+    row.status = "lapsed"
+    ctx.session.add(row)
+    _conclude(ctx, "other.fee_unpaid")
+    return Effect(
+        facts={"pay_by": row.pay_by.isoformat(), "outcome": "other.fee_unpaid"},
+        basis=(law.FEE_PAYMENT.basis.label,),
+    )
+
+
+# --- Extension and Art. 35 ------------------------------------------------------------------
+
+
+@handler("extend")
+def extend(ctx: Ctx, facts: f.ExtendFacts) -> Effect:
+    assert facts.decided_on is not None
+    rules = law.rules_for(ctx.case.receipt_date)
+    days = facts.days or rules.extension_max_days
+    ctx.case.extended = True
+    return Effect(
+        clock=_clock("extended", facts.decided_on, days=days),
+        facts={"days": days},
+        basis=(rules.extension_basis.label,),
+    )
+
+
+@handler("set_delayed_date")
+def set_delayed_date(ctx: Ctx, facts: f.SetDelayedDateFacts) -> Effect:
+    assert facts.decided_on is not None
+    return Effect(
+        clock=_clock("deadline_set", facts.decided_on, due=facts.due.isoformat()),
+        basis=(law.ART35_DELAY.basis.label,),
+    )
+
+
+# --- The reply ------------------------------------------------------------------------------
+
+
+@handler("draft_reply")
+def draft_reply(ctx: Ctx, facts: f.DraftReplyFacts) -> Effect:
+    outcome = law.outcome(facts.outcome)
+    ctx.case.draft = {
+        **facts.model_dump(mode="json"),
+        "drafted_by": ctx.actor.username,
+        "drafted_at": ctx.now.isoformat(),
+        "needs_review": outcome.needs_review,
+    }
+    return Effect(facts={"needs_review": outcome.needs_review}, basis=tuple(b.label for b in outcome.basis))
+
+
+@handler("approve_reply")
+def approve_reply(ctx: Ctx, facts: f.ReviewCommentFacts) -> Effect:
+    assert ctx.case.draft is not None
+    ctx.case.draft = {**ctx.case.draft, "approved_by": ctx.actor.username, "review_comments": facts.comments}
+    return Effect(facts={"outcome": ctx.case.draft["outcome"]})
+
+
+@handler("return_reply")
+def return_reply(ctx: Ctx, facts: f.ReturnReplyFacts) -> Effect:
+    assert ctx.case.draft is not None
+    ctx.case.draft = {**ctx.case.draft, "returned_by": ctx.actor.username, "review_comments": facts.comments}
+    return Effect(facts={"outcome": ctx.case.draft["outcome"]})
+
+
+@handler("issue_reply")
+def issue_reply(ctx: Ctx, facts: f.IssueReplyFacts) -> Effect:
+    draft = ctx.case.draft
+    assert draft is not None and facts.issued_on is not None
+    _not_before("issued_on", facts.issued_on, ctx.case.receipt_date, "the receipt date")
+    outcome = law.outcome(draft["outcome"])
+    ctx.case.outcome = outcome.code
+    ctx.case.answered_on = facts.issued_on
+    late = ctx.case.reply_due is not None and facts.issued_on > ctx.case.reply_due
+    return Effect(
+        facts={"outcome": outcome.code, "reasons": draft.get("reasons", ""), "late": late},
+        basis=tuple(b.label for b in outcome.basis),
+    )
+
+
+@handler("record_delivery")
+def record_delivery(ctx: Ctx, facts: f.RecordDeliveryFacts) -> Effect:
+    assert facts.delivered_on is not None and ctx.case.answered_on is not None
+    _not_before("delivered_on", facts.delivered_on, ctx.case.answered_on, "the reply's issue date")
+    ctx.case.delivered_on = facts.delivered_on
+    return Effect()
+
+
+def _conclude(ctx: Ctx, outcome_code: str) -> None:
+    ctx.case.outcome = law.outcome(outcome_code).code
+    ctx.case.closed_on = ctx.today
+
+
+@handler("withdraw")
+def withdraw(ctx: Ctx, facts: f.WithdrawFacts) -> Effect:
+    assert facts.withdrawn_on is not None
+    _not_before("withdrawn_on", facts.withdrawn_on, ctx.case.receipt_date, "the receipt date")
+    _conclude(ctx, "other.other")
+    ctx.case.closed_on = facts.withdrawn_on
+    return Effect(facts={"outcome": "other.other"})
+
+
+@handler("archive")
+def archive(ctx: Ctx, facts: f.NoFacts) -> Effect:
+    return Effect()
+
+
+# --- After the answer: review and litigation ------------------------------------------------
+
+
+def _remedy(
+    ctx: Ctx, kind: str, facts: f.RecordReviewFacts | f.RecordLitigationFacts, body: str, path: str = ""
+) -> Effect:
+    assert ctx.case.id is not None and ctx.case.answered_on is not None
+    _not_before("filed_on", facts.filed_on, ctx.case.answered_on, "the reply")
+    row = RemedyRecord(
+        case_id=ctx.case.id,
+        kind=kind,
+        path=path,
+        filed_on=facts.filed_on,
+        body=body,
+        reference_no=facts.reference_no,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    return Effect(facts={"record_id": row.id})
+
+
+@handler("record_review")
+def record_review(ctx: Ctx, facts: f.RecordReviewFacts) -> Effect:
+    effect = _remedy(ctx, "review", facts, facts.body)
+    effect.basis = (law.REVIEW_BASIS.label,)
+    return effect
+
+
+@handler("record_litigation")
+def record_litigation(ctx: Ctx, facts: f.RecordLitigationFacts) -> Effect:
+    effect = _remedy(ctx, "litigation", facts, facts.court, facts.path)
+    effect.basis = (law.LITIGATION_BASIS.label,)
+    return effect
+
+
+@handler("conclude_remedy")
+def conclude_remedy(ctx: Ctx, facts: f.ConcludeRemedyFacts) -> Effect:
+    row = ctx.session.get(RemedyRecord, facts.record_id)
+    if row is None or row.case_id != ctx.case.id:
+        raise FactsError([("record_id", f"no review or litigation record {facts.record_id} on this request")])
+    if row.result is not None:
+        raise RuleViolation(f"record {row.id} was already concluded ({row.result})")
+    _not_before("concluded_on", facts.concluded_on, row.filed_on, "its filing")
+    row.result, row.concluded_on = facts.result, facts.concluded_on
+    ctx.session.add(row)
+    return Effect(facts={"kind": row.kind})
+
+
+# --- Handling ------------------------------------------------------------------------------
+
+
+@handler("mark_complex")
+def mark_complex(ctx: Ctx, facts: f.MarkComplexFacts) -> Effect:
+    ctx.case.complex = True
+    return Effect()
+
+
+@handler("record_joint_opinion")
+def record_joint_opinion(ctx: Ctx, facts: f.JointOpinionFacts) -> Effect:
+    return Effect()
+
+
+@handler("reassign")
+def reassign(ctx: Ctx, facts: f.ReassignFacts) -> Effect:
+    user = ctx.session.exec(select(User).where(col(User.username) == facts.handler)).one_or_none()
+    if user is None or not user.active:
+        raise FactsError([("handler", f"no active user {facts.handler!r}")])
+    if "clerk" not in user.role_set or user.agency_id != ctx.case.agency_id:
+        agency = ctx.session.get(Agency, ctx.case.agency_id)
+        raise FactsError([("handler", f"{facts.handler} is not a clerk of {agency.name if agency else '?'}")])
+    previous = ctx.session.get(User, ctx.case.handler_id) if ctx.case.handler_id else None
+    ctx.case.handler_id = user.id
+    return Effect(facts={"previous_handler": previous.username if previous else None})
+
+
+@handler("add_note")
+def add_note(ctx: Ctx, facts: f.NoteFacts) -> Effect:
+    return Effect()
+
+
+def _require_all_handled() -> None:
+    from caseflow.cases.engine import HANDLERS
+    from caseflow.states.machine import ACTIONS
+
+    missing = set(ACTIONS) - set(HANDLERS)
+    if missing:
+        raise RuntimeError(f"actions without a handler: {', '.join(sorted(missing))}")
+
+
+_require_all_handled()

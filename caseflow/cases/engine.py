@@ -1,0 +1,287 @@
+"""The transaction around every action: lock, check, apply, record, recompute, commit.
+
+``perform`` is the one way a request changes state. In one transaction it locks the request row,
+checks the actor's agency, the version the caller saw, the actor's role and the state machine,
+applies the action's facts (its handler in ``caseflow.cases.actions``), recomputes the deadline
+with ``caseflow.clock`` from the request's own ledger, appends one hash-chained evidence event and
+commits. Any refusal rolls everything back: the request and its evidence are exactly as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from caseflow import clock, law
+from caseflow.calendar import WorkingCalendar, default_calendar
+from caseflow.dates import SHANGHAI, legal_date
+from caseflow.dates import now as current_moment
+from caseflow.errors import FactsError, Forbidden, IllegalTransition, NotFound, RuleViolation, StaleVersion
+from caseflow.evidence import chain
+from caseflow.models import Agency, Case, User
+from caseflow.states import facts as f
+from caseflow.states.machine import (
+    ACTIONS,
+    AUDITOR,
+    SUPERVISOR,
+    SYSTEM,
+    CaseToken,
+    MachineError,
+    allowed_actions,
+    fire,
+    possible_actions,
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user (with roles and agency) or the system's scheduled jobs."""
+
+    username: str
+    roles: frozenset[str]
+    agency_id: int | None
+    agency_path: str
+    user_id: int | None = None
+
+    @classmethod
+    def of(cls, session: Session, user: User) -> Actor:
+        agency = session.get(Agency, user.agency_id)
+        if agency is None:
+            raise NotFound(f"user {user.username}'s agency is missing")
+        return cls(user.username, user.role_set, agency.id, agency.path, user.id)
+
+    def sees(self, agency_path: str) -> bool:
+        """Supervisors and auditors see their agency's subtree; others their own agency."""
+        if SYSTEM in self.roles:
+            return True
+        if self.roles & {SUPERVISOR, AUDITOR}:
+            return agency_path.startswith(self.agency_path)
+        return agency_path == self.agency_path
+
+
+SYSTEM_ACTOR = Actor("system", frozenset({SYSTEM}), None, "/")
+
+
+@dataclass
+class Ctx:
+    """What a handler works with (inside the transaction)."""
+
+    session: Session
+    actor: Actor
+    role: str
+    case: Case
+    now: dt.datetime
+    today: dt.date
+    calendar: WorkingCalendar
+
+
+@dataclass
+class Effect:
+    """What a handler did: its clock event, the facts and basis to record, documents involved."""
+
+    clock: dict[str, Any] | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    basis: tuple[str, ...] = ()
+    documents: tuple[tuple[str, str], ...] = ()
+
+
+Handler = Callable[[Ctx, Any], Effect]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(name: str) -> Callable[[Handler], Handler]:
+    """Register the function applying action ``name`` (its facts model comes from the machine)."""
+
+    def register(func: Handler) -> Handler:
+        if name not in ACTIONS:
+            raise KeyError(f"no action {name!r} in the state machine")
+        HANDLERS[name] = func
+        return func
+
+    return register
+
+
+def parse_facts(model: type[BaseModel], raw: BaseModel | dict[str, Any] | None) -> Any:
+    """Validate facts against the action's model; every error names its field."""
+    if isinstance(raw, model):
+        return raw
+    data = raw.model_dump() if isinstance(raw, BaseModel) else (raw or {})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise FactsError([_field_error(model, e) for e in exc.errors()]) from None
+
+
+def _field_error(model: type[BaseModel], error: Any) -> tuple[str, str]:
+    """(field, message); a whole-model check names its field as "field: message"."""
+    where = ".".join(str(p) for p in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not where:
+        name, _, rest = message.partition(": ")
+        if name in model.model_fields and rest:
+            return name, rest
+        return "facts", message
+    return where, message
+
+
+def fill_dates(facts: f.Facts, today: dt.date) -> f.Facts:
+    """Omitted dates are today; no date of something that happened may be in the future."""
+    updates = {name: today for name, value in facts if value is None and name in f.PAST_DATES}
+    if updates:
+        facts = facts.model_copy(update=updates)
+    future = [
+        (name, f"{value.isoformat()} is in the future (today is {today.isoformat()})")
+        for name, value in facts.dates()
+        if value > today
+    ]
+    if future:
+        raise FactsError(future)
+    return facts
+
+
+def acting_role(actor: Actor, action: str) -> str:
+    allowed = ACTIONS[action].roles & actor.roles
+    if not allowed:
+        names = ", ".join(sorted(ACTIONS[action].roles))
+        raise Forbidden(
+            f"action {action!r} needs the role {names}; {actor.username} has "
+            f"{', '.join(sorted(actor.roles)) or 'no role'}"
+        )
+    for role in ("clerk", "reviewer", "supervisor", "system"):
+        if role in allowed:
+            return role
+    return sorted(allowed)[0]
+
+
+def token_for(case: Case) -> CaseToken:
+    return CaseToken(case.state, extended=case.extended, delivered=case.delivered_on is not None)
+
+
+def apply_deadline(case: Case, calendar: WorkingCalendar) -> clock.Deadline:
+    """Recompute the derived deadline fields from the request's own ledger."""
+    timeline = clock.Timeline.from_json({"received": case.receipt_date.isoformat(), "events": case.ledger})
+    deadline = clock.compute(timeline, calendar)
+    case.rules = deadline.rules.code
+    case.reply_due = deadline.reply_due
+    case.supplement_notice_due = deadline.supplement_notice_due
+    case.paused = deadline.paused
+    case.pause_reason = deadline.pause_reason
+    case.provisional = deadline.provisional
+    case.extension_days = deadline.extended_days
+    return deadline
+
+
+def load_visible(session: Session, actor: Actor, case_id: int, *, lock: bool) -> Case:
+    from caseflow.db import lock_case
+
+    case = lock_case(session, case_id) if lock else session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no request {case_id}")
+    agency_path = session.exec(select(Agency.path).where(col(Agency.id) == case.agency_id)).one()
+    if not actor.sees(agency_path):
+        raise NotFound(f"no request {case_id}")
+    return case
+
+
+def perform(
+    *,
+    session: Session,
+    case_id: int,
+    actor: Actor,
+    action: str,
+    facts: BaseModel | dict[str, Any] | None = None,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> Case:
+    """Take ``action`` on request ``case_id`` as ``actor``: one transaction, all or nothing."""
+    if action not in ACTIONS:
+        raise NotFound(f"no action {action!r}; actions: {', '.join(ACTIONS)}")
+    moment = now or current_moment()
+    if moment.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    moment = moment.astimezone(SHANGHAI)
+    today = legal_date(moment)
+    cal = calendar or default_calendar()
+    parsed = parse_facts(ACTIONS[action].facts, facts)
+    try:
+        case = load_visible(session, actor, case_id, lock=True)
+        if expected_version is not None and expected_version != case.version:
+            raise StaleVersion(expected_version, case.version)
+        role = acting_role(actor, action)
+        token = token_for(case)
+        from_state = case.state
+        condition_args: dict[str, Any] = {}
+        if isinstance(parsed, f.DraftReplyFacts):
+            condition_args["needs_review"] = law.outcome(parsed.outcome).needs_review
+        try:
+            moved = fire(token, action, **condition_args)
+        except MachineError:
+            moved = False
+        if not moved:
+            raise IllegalTransition(
+                action, case.state, allowed_actions(token_for(case), actor.roles, **condition_args)
+            )
+        parsed = fill_dates(parsed, today)
+        ctx = Ctx(session, actor, role, case, moment, today, cal)
+        effect = HANDLERS[action](ctx, parsed)
+        if effect.clock is not None:
+            case.ledger = [*case.ledger, effect.clock]
+        try:
+            apply_deadline(case, cal)
+        except clock.TimelineError as exc:
+            raise RuleViolation(_clock_refusal(str(exc))) from None
+        case.state = token.state
+        case.version += 1
+        case.updated_at = moment
+        record = chain.EventRecord(
+            actor=actor.username,
+            role=role,
+            action=action,
+            from_state=from_state,
+            to_state=case.state,
+            facts={**parsed.model_dump(mode="json"), **effect.facts},
+            basis=effect.basis,
+            documents=effect.documents,
+        )
+        chain.append(session, case, record, moment)
+        session.add(case)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return case
+
+
+def _clock_refusal(message: str) -> str:
+    """The clock names the ledger position ("events[3] (extended on …)"): say it in request terms."""
+    if "): " in message and message.startswith("events["):
+        return message.split("): ", 1)[1]
+    return message
+
+
+def actions_for(session: Session, actor: Actor, case: Case) -> list[str]:
+    """The actions ``actor`` may take on ``case`` now (draft_reply listed when any outcome fits)."""
+    token = token_for(case)
+    names = set(allowed_actions(token, actor.roles, needs_review=True))
+    names |= set(allowed_actions(token, actor.roles, needs_review=False))
+    return [n for n in possible_actions(case.state) if n in names]
+
+
+def next_number(session: Session, scope: str, key: str) -> int:
+    """The next number in a gap-free series, inside the caller's transaction (rolled back with it)."""
+    return int(
+        session.execute(
+            text(
+                "INSERT INTO counter (scope, key, value) VALUES (:scope, :key, 1) "
+                "ON CONFLICT (scope, key) DO UPDATE SET value = counter.value + 1 RETURNING value"
+            ),
+            {"scope": scope, "key": key},
+        ).scalar_one()
+    )

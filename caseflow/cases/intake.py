@@ -1,0 +1,200 @@
+"""Registering a request (Art. 29 content, Art. 31 receipt date), its tracking number and query code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from sqlmodel import Session, col, select
+
+from caseflow import law
+from caseflow.calendar import WorkingCalendar, default_calendar
+from caseflow.cases.engine import Actor, apply_deadline, next_number, parse_facts
+from caseflow.dates import SHANGHAI, legal_date
+from caseflow.dates import now as current_moment
+from caseflow.errors import FactsError, Forbidden, NotFound
+from caseflow.evidence import chain
+from caseflow.evidence.store import DocumentStore
+from caseflow.models import Agency, Applicant, Case, CaseDocument
+from caseflow.states.machine import CLERK, State
+
+QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+QUERY_CODE_LENGTH = 8
+
+
+class Application(BaseModel):
+    """What an application must carry (Art. 29) and how it arrived (Art. 31). Stored as given."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    applicant_type: law.ApplicantType
+    applicant_name: str = Field(min_length=1, max_length=200)
+    id_type: str = Field(min_length=1, max_length=60, description="居民身份证, 统一社会信用代码, ...")
+    id_number: str = Field(min_length=1, max_length=80)
+    phone: str = Field(default="", max_length=60)
+    email: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=300)
+    description: str = Field(min_length=1, max_length=8000, description="The information sought")
+    document_no_sought: str = Field(default="", max_length=200)
+    provision_form: law.ProvisionForm
+    channel: law.Channel
+    arrived_at: AwareDatetime
+    confirmed_on: dt.date | None = Field(
+        default=None, description="Post: the day signed for; letter, internet, fax: the day confirmed"
+    )
+    receipt_proof: str = Field(
+        default="", max_length=500, description="Tracking number, confirmation record, ..."
+    )
+
+    @model_validator(mode="after")
+    def _art29_and_31(self) -> Application:
+        if not (self.phone or self.email or self.address):
+            raise ValueError(
+                "phone: the application must give at least one contact (phone, e-mail or address), Art. 29"
+            )
+        if self.channel is not law.Channel.IN_PERSON:
+            if self.confirmed_on is None:
+                raise ValueError(
+                    f"confirmed_on: required for {self.channel.value}: "
+                    f"{law.RECEIPT_DATE_RULES[self.channel]} (Art. 31)"
+                )
+            if not self.receipt_proof:
+                raise ValueError(
+                    f"receipt_proof: required for {self.channel.value} (the signed receipt, "
+                    "tracking number or confirmation record)"
+                )
+            if self.confirmed_on < legal_date(self.arrived_at):
+                raise ValueError("confirmed_on: cannot be before the application arrived")
+        return self
+
+    def receipt_date(self) -> dt.date:
+        """Art. 31: in person, the day submitted; otherwise the day signed for or confirmed."""
+        if self.channel is law.Channel.IN_PERSON:
+            return legal_date(self.arrived_at)
+        assert self.confirmed_on is not None
+        return self.confirmed_on
+
+
+@dataclass(frozen=True)
+class Upload:
+    kind: str  # application, envelope, confirmation, identity, ...
+    data: bytes
+    media_type: str
+    filename: str = ""
+
+
+def new_query_code() -> str:
+    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+
+
+def register(
+    *,
+    session: Session,
+    actor: Actor,
+    agency_code: str,
+    application: Application | dict[str, object],
+    uploads: tuple[Upload, ...] = (),
+    now: dt.datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+    store: DocumentStore | None = None,
+) -> Case:
+    """Register a request: the first evidence event, the clock started. One transaction."""
+    app = parse_facts(Application, application)
+    moment = (now or current_moment()).astimezone(SHANGHAI)
+    today = legal_date(moment)
+    receipt = app.receipt_date()
+    if app.arrived_at > moment:
+        raise FactsError([("arrived_at", f"{app.arrived_at.isoformat()} is in the future")])
+    if receipt > today:
+        raise FactsError([("confirmed_on", f"{receipt.isoformat()} is in the future")])
+    if receipt < law.REGULATION_2007_IN_FORCE:
+        raise FactsError([("arrived_at", "before the Regulation came into force")])
+    cal = calendar or default_calendar()
+    try:
+        check_register_role(actor)
+        role = CLERK
+        agency = session.exec(select(Agency).where(col(Agency.code) == agency_code)).one_or_none()
+        if agency is None or not actor.sees(agency.path):
+            raise NotFound(f"no agency {agency_code!r}")
+        assert agency.id is not None
+        applicant = Applicant(
+            type=app.applicant_type.value,
+            name=app.applicant_name,
+            id_type=app.id_type,
+            id_number=app.id_number,
+            phone=app.phone,
+            email=app.email,
+            address=app.address,
+        )
+        session.add(applicant)
+        session.flush()
+        assert applicant.id is not None
+        number = next_number(session, "tracking", f"{agency.code}:{receipt.year}")
+        case = Case(
+            tracking_no=f"{agency.code.upper()}-{receipt.year}-{number:05d}",
+            query_code=new_query_code(),
+            agency_id=agency.id,
+            applicant_id=applicant.id,
+            handler_id=actor.user_id,
+            channel=app.channel.value,
+            arrived_at=app.arrived_at,
+            receipt_date=receipt,
+            receipt_proof=app.receipt_proof,
+            description=app.description,
+            document_no_sought=app.document_no_sought,
+            provision_form=app.provision_form.value,
+            state=State.RECEIVED.value,
+            ledger=[],
+            created_at=moment,
+            updated_at=moment,
+        )
+        apply_deadline(case, cal)
+        session.add(case)
+        session.flush()
+        assert case.id is not None
+        documents = []
+        if uploads:
+            docs = store or DocumentStore()
+            for upload in uploads:
+                digest = docs.put(
+                    session, upload.data, media_type=upload.media_type, filename=upload.filename
+                )
+                session.add(CaseDocument(case_id=case.id, sha256=digest, kind=upload.kind, event_seq=1))
+                documents.append((upload.kind, digest))
+        facts = app.model_dump(mode="json")
+        facts.update(
+            tracking_no=case.tracking_no,
+            receipt_date=receipt.isoformat(),
+            receipt_rule=law.RECEIPT_DATE_RULES[app.channel],
+            agency=agency.code,
+        )
+        chain.append(
+            session,
+            case,
+            chain.EventRecord(
+                actor=actor.username,
+                role=role,
+                action="register",
+                from_state=None,
+                to_state=case.state,
+                facts=facts,
+                basis=(law.APPLICATION_CONTENT_BASIS.label, law.RECEIPT_DATE_BASIS.label),
+                documents=tuple(documents),
+            ),
+            moment,
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return case
+
+
+def check_register_role(actor: Actor) -> None:
+    if CLERK not in actor.roles:
+        raise Forbidden(
+            f"registering a request needs the role clerk; {actor.username} has "
+            f"{', '.join(sorted(actor.roles)) or 'no role'}"
+        )

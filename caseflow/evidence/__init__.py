@@ -1,0 +1,1 @@
+"""Evidence: the hash chain of events, the document store, exports and verification."""

@@ -1,0 +1,221 @@
+"""The evidence chain: canonical serialisation, hashing, appending, verifying.
+
+Each event's ``payload`` is its canonical JSON: UTF-8, keys sorted, no insignificant white space
+(``json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))``), with the keys
+
+    v, case, seq, moment, actor, role, action, from, to, facts, basis, documents, prev_hash
+
+where ``moment`` is ISO 8601 with its offset (Asia/Shanghai), ``documents`` a list of
+``{"kind", "sha256"}`` and ``prev_hash`` the previous event's hash (64 zeros for the first).
+``hash`` = lowercase hex SHA-256 of the payload's UTF-8 bytes. Anyone holding the events can
+recompute every hash and link without caseflow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from caseflow.models import Case, EvidenceEvent
+
+GENESIS = "0" * 64
+FORMAT_VERSION = 1
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """What an event says, before it is chained."""
+
+    actor: str
+    role: str
+    action: str
+    from_state: str | None
+    to_state: str
+    facts: dict[str, Any]
+    basis: tuple[str, ...] = ()
+    documents: tuple[tuple[str, str], ...] = ()  # (kind, sha256)
+
+
+def build_payload(
+    record: EventRecord, *, tracking_no: str, seq: int, moment: dt.datetime, prev_hash: str
+) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("an evidence moment must be timezone-aware")
+    return canonical(
+        {
+            "v": FORMAT_VERSION,
+            "case": tracking_no,
+            "seq": seq,
+            "moment": moment.isoformat(),
+            "actor": record.actor,
+            "role": record.role,
+            "action": record.action,
+            "from": record.from_state,
+            "to": record.to_state,
+            "facts": record.facts,
+            "basis": list(record.basis),
+            "documents": [{"kind": k, "sha256": h} for k, h in record.documents],
+            "prev_hash": prev_hash,
+        }
+    )
+
+
+def append(session: Session, case: Case, record: EventRecord, moment: dt.datetime) -> EvidenceEvent:
+    """Chain a new event to the case (the caller holds the case's row lock and commits)."""
+    assert case.id is not None
+    seq = case.event_count + 1
+    payload = build_payload(
+        record, tracking_no=case.tracking_no, seq=seq, moment=moment, prev_hash=case.last_hash
+    )
+    digest = sha256_hex(payload)
+    event = EvidenceEvent(
+        case_id=case.id,
+        seq=seq,
+        moment=moment,
+        actor=record.actor,
+        role=record.role,
+        action=record.action,
+        from_state=record.from_state,
+        to_state=record.to_state,
+        payload=payload,
+        prev_hash=case.last_hash,
+        hash=digest,
+    )
+    session.add(event)
+    case.event_count = seq
+    case.last_hash = digest
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    tracking_no: str
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"event {self.seq}" if self.seq is not None else "chain head"
+        return f"{self.tracking_no} {where}: {self.message}"
+
+
+def verify_events(tracking_no: str, events: Iterable[dict[str, Any]]) -> tuple[Problem | None, int, str]:
+    """Check one case's events in stored order: (first problem or None, events seen, head hash).
+
+    Each event is a mapping with at least ``seq``, ``payload``, ``prev_hash`` and ``hash`` (and,
+    when present, ``action``, ``from_state``, ``to_state``, ``actor`` compared with the payload).
+    Works the same on database rows and on an export's ``events.jsonl``.
+    """
+    prev = GENESIS
+    count = 0
+    for expected_seq, ev in enumerate(events, 1):
+        count = expected_seq
+        seq = ev.get("seq")
+        if seq != expected_seq:
+            return (
+                Problem(
+                    tracking_no,
+                    seq,
+                    f"out of sequence: expected event {expected_seq}, found {seq} "
+                    "(an event was removed, duplicated or reordered)",
+                ),
+                count,
+                prev,
+            )
+        payload = ev.get("payload")
+        if not isinstance(payload, str):
+            return Problem(tracking_no, seq, "has no payload"), count, prev
+        if sha256_hex(payload) != ev.get("hash"):
+            return (
+                Problem(tracking_no, seq, "its content does not match its hash (the event was edited)"),
+                count,
+                prev,
+            )
+        try:
+            body = json.loads(payload)
+        except json.JSONDecodeError:
+            return Problem(tracking_no, seq, "payload is not JSON"), count, prev
+        if body.get("prev_hash") != prev or ev.get("prev_hash") != prev:
+            return (
+                Problem(
+                    tracking_no,
+                    seq,
+                    "does not link to the event before it (an event before it was "
+                    "removed, edited or reordered)",
+                ),
+                count,
+                prev,
+            )
+        if body.get("seq") != seq or body.get("case") != tracking_no:
+            return Problem(tracking_no, seq, "payload names another case or position"), count, prev
+        for column, key in (
+            ("action", "action"),
+            ("from_state", "from"),
+            ("to_state", "to"),
+            ("actor", "actor"),
+        ):
+            if column in ev and ev[column] != body.get(key):
+                return (
+                    Problem(tracking_no, seq, f"column {column} differs from the hashed payload"),
+                    count,
+                    prev,
+                )
+        prev = ev["hash"]
+    return None, count, prev
+
+
+def verify_case(session: Session, case: Case) -> Problem | None:
+    rows = session.execute(
+        sa_select(
+            EvidenceEvent.__table__.c.seq,  # type: ignore[attr-defined]
+            EvidenceEvent.__table__.c.payload,  # type: ignore[attr-defined]
+            EvidenceEvent.__table__.c.prev_hash,  # type: ignore[attr-defined]
+            EvidenceEvent.__table__.c.hash,  # type: ignore[attr-defined]
+            EvidenceEvent.__table__.c.action,  # type: ignore[attr-defined]
+            EvidenceEvent.__table__.c.from_state,  # type: ignore[attr-defined]
+            EvidenceEvent.__table__.c.to_state,  # type: ignore[attr-defined]
+            EvidenceEvent.__table__.c.actor,  # type: ignore[attr-defined]
+        )
+        .where(col(EvidenceEvent.case_id) == case.id)
+        .order_by(col(EvidenceEvent.seq), col(EvidenceEvent.id))
+    ).mappings()
+    problem, count, head = verify_events(case.tracking_no, (dict(r) for r in rows))
+    if problem:
+        return problem
+    if count != case.event_count or head != case.last_hash:
+        return Problem(
+            case.tracking_no,
+            None,
+            f"the request records {case.event_count} events ending in "
+            f"{case.last_hash[:12]}…, the chain has {count} ending in {head[:12]}… "
+            "(the last event was removed or replaced)",
+        )
+    return None
+
+
+def verify_all(session: Session, tracking_nos: Sequence[str] | None = None) -> tuple[int, Problem | None]:
+    """Verify every case's chain (or the named ones): (cases checked, first problem)."""
+    stmt = select(Case).order_by(col(Case.id))
+    if tracking_nos:
+        stmt = stmt.where(col(Case.tracking_no).in_(tracking_nos))
+    checked = 0
+    for case in session.exec(stmt):
+        checked += 1
+        problem = verify_case(session, case)
+        if problem:
+            return checked, problem
+    return checked, None

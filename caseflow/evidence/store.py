@@ -1,0 +1,52 @@
+"""Content-addressed document store: a file's name is the SHA-256 of its bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from sqlmodel import Session
+
+from caseflow.models import Document
+from caseflow.settings import get_settings
+
+
+class DocumentStore:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = (root or get_settings().data_dir) / "documents"
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store the bytes (once; the same content is the same file) and return their SHA-256."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path_for(digest)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        return digest
+
+    def put(self, session: Session, data: bytes, *, media_type: str, filename: str = "") -> str:
+        """Store the bytes and their ``document`` row (in the caller's transaction)."""
+        digest = self.put_bytes(data)
+        if session.get(Document, digest) is None:
+            session.add(Document(sha256=digest, size=len(data), media_type=media_type, filename=filename))
+        return digest
+
+    def read(self, sha256: str) -> bytes:
+        data = self.path_for(sha256).read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise ValueError(f"document {sha256} on disk does not match its hash")
+        return data

@@ -1,0 +1,149 @@
+"""Information processing fees (Fee Measures): a pure, progressive fee calculator.
+
+The numbers live in ``caseflow.law``; this module only applies them. Fees are charged only where
+the applicant's volume or frequency is clearly excessive, by one method per request, never both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from caseflow.law import (
+    FEE_PER_APPLICATION_BAND_SIZE,
+    FEE_PER_APPLICATION_BAND_STEP,
+    FEE_PER_APPLICATION_FIRST_BAND,
+    FEE_PER_APPLICATION_FREE,
+    FEE_PER_PAGE_BANDS,
+)
+
+
+class FeeError(ValueError):
+    """A fee cannot be quoted from these inputs; the message names the offending field."""
+
+
+class FeeMethod(StrEnum):
+    PER_APPLICATION = "per_application"
+    PER_PAGE = "per_page"
+
+
+@dataclass(frozen=True)
+class FeeBand:
+    """One band of the progressive scale and what this quote charged in it."""
+
+    first: int
+    last: int | None
+    unit_yuan: int
+    units_charged: int
+    subtotal_yuan: int
+
+    def range_zh(self, unit_zh: str) -> str:
+        if self.last is None:
+            return f"{self.first}{unit_zh}以上"
+        return f"{self.first}至{self.last}{unit_zh}"
+
+
+@dataclass(frozen=True)
+class FeeQuote:
+    """The fee for one request: per application, ``units`` is the applicant's ordinal that calendar
+    month at that agency; per page, it is the number of pages."""
+
+    method: FeeMethod
+    units: int
+    bands: tuple[FeeBand, ...]
+    gross_yuan: int
+    reduction_yuan: int
+    reduction_reason: str
+    amount_yuan: int
+
+    def description_zh(self) -> str:
+        charged = [b for b in self.bands if b.unit_yuan > 0 and b.units_charged > 0]
+        if self.method is FeeMethod.PER_APPLICATION:
+            head = f"按件计收：本月第{self.units}件申请"
+            if charged:
+                b = charged[0]
+                body = f"第{b.range_zh('件')}每件{b.unit_yuan}元，计{self.gross_yuan}元"
+            else:
+                body = f"每月{FEE_PER_APPLICATION_FREE}件以内免费，计0元"
+        else:
+            head = f"按量计收：共{self.units}页"
+            free_last = FEE_PER_PAGE_BANDS[0][1]
+            parts = [f"{b.range_zh('页')}每页{b.unit_yuan}元计{b.subtotal_yuan}元" for b in charged]
+            body = (f"{free_last}页以内免费，" + "，".join(parts)) if parts else f"{free_last}页以内免费"
+            body += f"，合计{self.gross_yuan}元"
+        text = f"{head}，{body}"
+        if self.reduction_yuan:
+            text += (
+                f"；减免{self.reduction_yuan}元（理由：{self.reduction_reason}），实收{self.amount_yuan}元"
+            )
+        return text
+
+
+def _method(method: FeeMethod | str) -> FeeMethod:
+    try:
+        return FeeMethod(method)
+    except ValueError:
+        valid = ", ".join(m.value for m in FeeMethod)
+        raise FeeError(f"method: unknown fee method {method!r}; valid methods: {valid}") from None
+
+
+def _check_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FeeError(f"{name}: must be an integer, got {value!r}")
+    return value
+
+
+def _per_application_bands(ordinal: int) -> tuple[FeeBand, ...]:
+    free = FeeBand(1, FEE_PER_APPLICATION_FREE, 0, 1 if ordinal <= FEE_PER_APPLICATION_FREE else 0, 0)
+    if ordinal <= FEE_PER_APPLICATION_FREE:
+        return (free,)
+    first, last, unit = FEE_PER_APPLICATION_FIRST_BAND
+    if ordinal > last:
+        # Each further band of BAND_SIZE ordinals costs BAND_STEP more per application.
+        step = (ordinal - last - 1) // FEE_PER_APPLICATION_BAND_SIZE
+        first = last + 1 + step * FEE_PER_APPLICATION_BAND_SIZE
+        last = first + FEE_PER_APPLICATION_BAND_SIZE - 1
+        unit += FEE_PER_APPLICATION_BAND_STEP * (step + 1)
+    return free, FeeBand(first, last, unit, 1, unit)
+
+
+def _per_page_bands(pages: int) -> tuple[FeeBand, ...]:
+    bands: list[FeeBand] = []
+    for first, last, unit in FEE_PER_PAGE_BANDS:
+        if pages < first:
+            break
+        top = pages if last is None else min(pages, last)
+        count = top - first + 1
+        bands.append(FeeBand(first, last, unit, count, count * unit))
+    return tuple(bands)
+
+
+def quote(
+    method: FeeMethod | str, units: int, *, reduction_yuan: int = 0, reduction_reason: str = ""
+) -> FeeQuote:
+    """Quote the fee for one request (per application: one application with ordinal ``units``)."""
+    fee_method = _method(method)
+    units = _check_int("units", units)
+    if units < 1:
+        raise FeeError(f"units: must be at least 1, got {units}")
+    reduction_yuan = _check_int("reduction_yuan", reduction_yuan)
+    if reduction_yuan < 0:
+        raise FeeError(f"reduction_yuan: must not be negative, got {reduction_yuan}")
+    if fee_method is FeeMethod.PER_APPLICATION:
+        bands = _per_application_bands(units)
+    else:
+        bands = _per_page_bands(units)
+    gross = sum(b.subtotal_yuan for b in bands)
+    if reduction_yuan > gross:
+        raise FeeError(f"reduction_yuan: {reduction_yuan} exceeds the gross amount of {gross} yuan")
+    if not isinstance(reduction_reason, str):
+        raise FeeError(f"reduction_reason: must be text, got {reduction_reason!r}")
+    reason = reduction_reason.strip()
+    if reduction_yuan > 0 and not reason:
+        raise FeeError("reduction_reason: a reduction must be recorded with its reason")
+    return FeeQuote(fee_method, units, bands, gross, reduction_yuan, reason, gross - reduction_yuan)
+
+
+def is_chargeable(method: FeeMethod | str, units: int) -> bool:
+    """Whether a fee is due at all: only beyond the free band (volume or frequency clearly excessive)."""
+    return quote(method, units).gross_yuan > 0

@@ -1,0 +1,251 @@
+"""The database tables (SQLModel). Moments are aware datetimes; legal dates are dates.
+
+One table per concept: agencies (a tree), users, applicants, requests (table ``request``, class
+``Case``), documents (content-addressed) and their links to requests, consultations, fee
+assessments, review and litigation records, the evidence events (append-only, hash-chained) and
+the counters behind tracking numbers and letter numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+from caseflow.dates import SHANGHAI, now
+
+
+class AwareDateTime(TypeDecorator[dt.datetime]):
+    """A moment: refuses naive datetimes, stores UTC, reads back in Asia/Shanghai.
+
+    SQLite keeps no time zone, so the value is normalised to UTC before it is written and the
+    zone is attached again when it is read; PostgreSQL stores ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a moment must be timezone-aware, got {value!r}")
+        utc = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(SHANGHAI)
+
+
+def _moment(**kwargs: Any) -> Any:
+    return Field(default_factory=now, sa_column=Column(AwareDateTime(), nullable=False, **kwargs))
+
+
+class Agency(SQLModel, table=True):
+    """An administrative agency (行政机关); agencies form a tree via ``parent_id``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=200)
+    parent_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    #: Materialised path of ids, "/1/4/9/": the subtree of agency 4 is every path starting "/1/4/".
+    path: str = Field(default="/", max_length=400, index=True)
+    #: Letter settings: 文号 prefix (e.g. "乳政公开"), address, review body (复议机关), court.
+    letter_prefix: str = Field(default="", max_length=40)
+    address: str = Field(default="", max_length=300)
+    review_body: str = Field(default="", max_length=200)
+    court: str = Field(default="", max_length=200)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True, index=True)
+    display_name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=300)
+    #: Comma-separated roles from DOMAIN.md section 1: clerk, reviewer, supervisor, auditor, admin.
+    roles: str = Field(max_length=200)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    active: bool = True
+    created_at: dt.datetime = _moment()
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(",") if r)
+
+
+class Applicant(SQLModel, table=True):
+    """The applicant as registered (Art. 29): stored exactly as given."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(max_length=30)
+    name: str = Field(max_length=200)
+    id_type: str = Field(max_length=60)
+    id_number: str = Field(max_length=80, index=True)
+    phone: str = Field(default="", max_length=60)
+    email: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=300)
+    created_at: dt.datetime = _moment()
+
+
+class Case(SQLModel, table=True):
+    """A request for government information: a state machine with a clock and an evidence chain."""
+
+    __tablename__ = "request"
+    __table_args__ = (
+        Index("ix_request_agency_state", "agency_id", "state"),
+        Index("ix_request_state_due", "state", "reply_due"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tracking_no: str = Field(max_length=60, unique=True, index=True)
+    query_code: str = Field(max_length=20)
+    agency_id: int = Field(foreign_key="agency.id")
+    applicant_id: int = Field(foreign_key="applicant.id", index=True)
+    handler_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    # Intake (Art. 29, 31)
+    channel: str = Field(max_length=20)
+    arrived_at: dt.datetime = _moment()
+    receipt_date: dt.date = Field(index=True)
+    receipt_proof: str = Field(default="", max_length=500)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    document_no_sought: str = Field(default="", max_length=200)
+    provision_form: str = Field(max_length=30)
+    # The machine
+    state: str = Field(max_length=30)
+    outcome: str | None = Field(default=None, max_length=40, index=True)
+    complex: bool = False
+    extended: bool = False
+    version: int = 1
+    #: The reply being prepared: outcome, reasons, where to obtain, reviewer comments.
+    draft: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    #: The clock ledger (the timeline's events, as ``caseflow deadline`` reads them).
+    ledger: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Derived from the ledger by caseflow.clock in the same transaction
+    rules: str = Field(default="2019", max_length=10)
+    reply_due: dt.date | None = None
+    supplement_notice_due: dt.date | None = None
+    paused: bool = False
+    pause_reason: str | None = Field(default=None, max_length=20)
+    provisional: bool = False
+    extension_days: int = 0
+    #: The applicant's supplement deadline, while a supplement is awaited.
+    supplement_due: dt.date | None = None
+    answered_on: dt.date | None = None
+    delivered_on: dt.date | None = None
+    closed_on: dt.date | None = None
+    # The evidence chain's head
+    event_count: int = 0
+    last_hash: str = Field(default="0" * 64, max_length=64)
+    created_at: dt.datetime = _moment()
+    updated_at: dt.datetime = _moment()
+
+
+class Document(SQLModel, table=True):
+    """A file kept under ``$CASEFLOW_DATA_DIR/documents`` by the SHA-256 of its content."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    media_type: str = Field(max_length=100)
+    filename: str = Field(default="", max_length=300)
+    created_at: dt.datetime = _moment()
+
+
+class CaseDocument(SQLModel, table=True):
+    """A document's role in a request: the application, an envelope, a letter, a receipt..."""
+
+    __tablename__ = "case_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="request.id", index=True)
+    sha256: str = Field(foreign_key="document.sha256", max_length=64)
+    kind: str = Field(max_length=40)
+    event_seq: int
+    created_at: dt.datetime = _moment()
+
+
+class Consultation(SQLModel, table=True):
+    """A consultation of a third party (Art. 32) or another agency (Art. 34)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="request.id", index=True)
+    party_kind: str = Field(max_length=20)
+    party_name: str = Field(max_length=200)
+    letter_date: dt.date
+    window_end: dt.date
+    opinion_date: dt.date | None = None
+    opinion: str | None = Field(default=None, max_length=20)
+    opinion_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class FeeAssessment(SQLModel, table=True):
+    __tablename__ = "fee_assessment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="request.id", index=True)
+    method: str = Field(max_length=20)
+    units: int
+    gross_yuan: int
+    reduction_yuan: int = 0
+    reduction_reason: str = Field(default="", max_length=500)
+    amount_yuan: int
+    notice_date: dt.date
+    pay_by: dt.date
+    paid_on: dt.date | None = None
+    status: str = Field(default="pending", max_length=20)
+
+
+class RemedyRecord(SQLModel, table=True):
+    """Administrative review (行政复议) or litigation (行政诉讼) after the answer."""
+
+    __tablename__ = "remedy_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="request.id", index=True)
+    kind: str = Field(max_length=20)  # review | litigation
+    path: str = Field(default="", max_length=20)  # litigation: direct | after_review
+    filed_on: dt.date
+    body: str = Field(max_length=200)
+    reference_no: str = Field(default="", max_length=100)
+    result: str | None = Field(default=None, max_length=20)  # maintained | corrected | other
+    concluded_on: dt.date | None = None
+
+
+class EvidenceEvent(SQLModel, table=True):
+    """One transition as archival evidence. Never updated or deleted (database triggers refuse).
+
+    ``payload`` is the canonical JSON of the event (see ``caseflow.evidence.chain``) and
+    ``hash`` = SHA-256(payload); the payload includes ``prev_hash``, chaining the case's events.
+    """
+
+    __tablename__ = "evidence_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_evidence_event_case_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="request.id", index=True)
+    seq: int
+    moment: dt.datetime = _moment()
+    actor: str = Field(max_length=80)
+    role: str = Field(max_length=20)
+    action: str = Field(max_length=40)
+    from_state: str | None = Field(default=None, max_length=30)
+    to_state: str = Field(max_length=30)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, index=True)
+
+
+class Counter(SQLModel, table=True):
+    """Gap-free numbering per scope and key (tracking numbers, 文号 per agency, year and series)."""
+
+    scope: str = Field(primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=120)
+    value: int = 0

@@ -1,0 +1,251 @@
+"""The request's state machine as data: states, transitions, and the roles and facts of each action.
+
+One module-level ``transitions.Machine`` (``model=None``, ``auto_transitions=False``) drives a small
+plain wrapper (``CaseToken``) that carries only the state and the flags the conditions read; the
+ORM row is never handed to the machine (FACTS.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from transitions import Machine, MachineError
+from transitions.core import EventData
+
+from caseflow.states import facts as f
+
+
+class State(StrEnum):
+    RECEIVED = "received"
+    SUPPLEMENT_REQUIRED = "supplement-required"
+    CONSULTATION = "consultation"
+    FEE_PENDING = "fee-pending"
+    EXTENDED = "extended"
+    LEGAL_REVIEW = "legal-review"
+    READY = "ready-to-issue"
+    ANSWERED = "answered"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+STATE_NAMES: dict[State, str] = {
+    State.RECEIVED: "已受理",
+    State.SUPPLEMENT_REQUIRED: "待补正",
+    State.CONSULTATION: "征求意见中",
+    State.FEE_PENDING: "待缴费",
+    State.EXTENDED: "已延期",
+    State.LEGAL_REVIEW: "法制审核中",
+    State.READY: "待签发",
+    State.ANSWERED: "已答复",
+    State.WITHDRAWN: "已撤回",
+    State.CLOSED: "已终止",
+    State.ARCHIVED: "已归档",
+}
+
+#: States in which the request is still being handled (the reply period matters).
+OPEN_STATES = frozenset(
+    {
+        State.RECEIVED,
+        State.SUPPLEMENT_REQUIRED,
+        State.CONSULTATION,
+        State.FEE_PENDING,
+        State.EXTENDED,
+        State.LEGAL_REVIEW,
+        State.READY,
+    }
+)
+#: States in which work goes on toward a reply (the clock runs).
+WORKING = [State.RECEIVED, State.EXTENDED]
+CONCLUDED = [State.ANSWERED, State.WITHDRAWN, State.CLOSED]
+
+CLERK, REVIEWER, SUPERVISOR, AUDITOR, ADMIN, SYSTEM = (
+    "clerk",
+    "reviewer",
+    "supervisor",
+    "auditor",
+    "admin",
+    "system",
+)
+ROLES = (CLERK, REVIEWER, SUPERVISOR, AUDITOR, ADMIN)
+ROLE_NAMES = {
+    CLERK: "经办人",
+    REVIEWER: "法制审核",
+    SUPERVISOR: "负责人",
+    AUDITOR: "督查/审计",
+    ADMIN: "管理员",
+    SYSTEM: "系统",
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    roles: frozenset[str]
+    facts: type[f.Facts]
+
+
+def _a(name: str, label: str, roles: tuple[str, ...], facts: type[f.Facts]) -> Action:
+    return Action(name, label, frozenset(roles), facts)
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        _a("request_supplement", "发出补正告知", (CLERK,), f.RequestSupplementFacts),
+        _a("receive_supplement", "收到补正", (CLERK,), f.ReceiveSupplementFacts),
+        _a("lapse_supplement", "逾期未补正，视为放弃", (CLERK, SYSTEM), f.NoFacts),
+        _a("start_consultation", "征求第三方或其他机关意见", (CLERK,), f.StartConsultationFacts),
+        _a("receive_opinion", "收到意见", (CLERK,), f.ReceiveOpinionFacts),
+        _a("lapse_consultation", "征求意见期限届满", (CLERK, SYSTEM), f.NoFacts),
+        _a("assess_fee", "发出收费通知", (CLERK,), f.AssessFeeFacts),
+        _a("record_payment", "收到缴费", (CLERK,), f.RecordPaymentFacts),
+        _a("lapse_fee", "逾期未缴费，视为放弃", (CLERK, SYSTEM), f.NoFacts),
+        _a("extend", "批准延期答复", (SUPERVISOR,), f.ExtendFacts),
+        _a("set_delayed_date", "确定延迟答复期限（第三十五条）", (SUPERVISOR,), f.SetDelayedDateFacts),
+        _a("draft_reply", "拟定答复", (CLERK,), f.DraftReplyFacts),
+        _a("approve_reply", "审核通过", (REVIEWER,), f.ReviewCommentFacts),
+        _a("return_reply", "退回修改", (REVIEWER,), f.ReturnReplyFacts),
+        _a("issue_reply", "签发答复", (CLERK,), f.IssueReplyFacts),
+        _a("record_delivery", "登记送达", (CLERK,), f.RecordDeliveryFacts),
+        _a("withdraw", "申请人撤回申请", (CLERK,), f.WithdrawFacts),
+        _a("archive", "归档", (CLERK, SUPERVISOR), f.NoFacts),
+        _a("record_review", "登记行政复议", (CLERK, REVIEWER), f.RecordReviewFacts),
+        _a("record_litigation", "登记行政诉讼", (CLERK, REVIEWER), f.RecordLitigationFacts),
+        _a("conclude_remedy", "登记复议或诉讼结果", (CLERK, REVIEWER), f.ConcludeRemedyFacts),
+        _a("mark_complex", "列为重大复杂疑难", (CLERK, REVIEWER, SUPERVISOR), f.MarkComplexFacts),
+        _a("record_joint_opinion", "记录会商意见", (REVIEWER,), f.JointOpinionFacts),
+        _a("reassign", "改派经办人", (SUPERVISOR,), f.ReassignFacts),
+        _a("add_note", "补充说明（更正）", (CLERK, REVIEWER, SUPERVISOR), f.NoteFacts),
+    )
+}
+
+_OPEN = [s.value for s in OPEN_STATES]
+_ANY = [s.value for s in State]
+_AFTER_ANSWER = [State.ANSWERED.value, State.ARCHIVED.value]
+
+
+def _back(trigger: str, source: str | list[str]) -> list[dict[str, Any]]:
+    """A transition that returns to work: to ``extended`` if the request was extended."""
+    return [
+        {"trigger": trigger, "source": source, "dest": State.EXTENDED.value, "conditions": "is_extended"},
+        {"trigger": trigger, "source": source, "dest": State.RECEIVED.value, "unless": "is_extended"},
+    ]
+
+
+TRANSITIONS: list[dict[str, Any]] = [
+    {
+        "trigger": "request_supplement",
+        "source": State.RECEIVED.value,
+        "dest": State.SUPPLEMENT_REQUIRED.value,
+    },
+    {
+        "trigger": "receive_supplement",
+        "source": State.SUPPLEMENT_REQUIRED.value,
+        "dest": State.RECEIVED.value,
+    },
+    {"trigger": "lapse_supplement", "source": State.SUPPLEMENT_REQUIRED.value, "dest": State.CLOSED.value},
+    {"trigger": "start_consultation", "source": [s.value for s in WORKING], "dest": State.CONSULTATION.value},
+    *_back("receive_opinion", State.CONSULTATION.value),
+    *_back("lapse_consultation", State.CONSULTATION.value),
+    {"trigger": "assess_fee", "source": [s.value for s in WORKING], "dest": State.FEE_PENDING.value},
+    *_back("record_payment", State.FEE_PENDING.value),
+    {"trigger": "lapse_fee", "source": State.FEE_PENDING.value, "dest": State.CLOSED.value},
+    {"trigger": "extend", "source": State.RECEIVED.value, "dest": State.EXTENDED.value},
+    {"trigger": "extend", "source": [State.LEGAL_REVIEW.value, State.READY.value], "dest": "="},
+    {"trigger": "set_delayed_date", "source": [s.value for s in WORKING], "dest": "="},
+    {
+        "trigger": "draft_reply",
+        "source": [s.value for s in WORKING],
+        "dest": State.LEGAL_REVIEW.value,
+        "conditions": "needs_review",
+    },
+    {
+        "trigger": "draft_reply",
+        "source": [s.value for s in WORKING],
+        "dest": State.READY.value,
+        "unless": "needs_review",
+    },
+    {"trigger": "approve_reply", "source": State.LEGAL_REVIEW.value, "dest": State.READY.value},
+    *_back("return_reply", State.LEGAL_REVIEW.value),
+    {"trigger": "issue_reply", "source": State.READY.value, "dest": State.ANSWERED.value},
+    {"trigger": "record_delivery", "source": State.ANSWERED.value, "dest": "=", "unless": "is_delivered"},
+    {"trigger": "withdraw", "source": _OPEN, "dest": State.WITHDRAWN.value},
+    {"trigger": "archive", "source": [s.value for s in CONCLUDED], "dest": State.ARCHIVED.value},
+    {"trigger": "record_review", "source": _AFTER_ANSWER, "dest": "="},
+    {"trigger": "record_litigation", "source": _AFTER_ANSWER, "dest": "="},
+    {"trigger": "conclude_remedy", "source": _AFTER_ANSWER, "dest": "="},
+    {"trigger": "mark_complex", "source": _OPEN, "dest": "="},
+    {"trigger": "record_joint_opinion", "source": _OPEN, "dest": "="},
+    {"trigger": "reassign", "source": _OPEN, "dest": "="},
+    {"trigger": "add_note", "source": _ANY, "dest": "="},
+]
+
+assert {t["trigger"] for t in TRANSITIONS} == set(ACTIONS), "every action has transitions, and only those"
+
+
+class CaseToken:
+    """What the machine sees of a request: its state and the flags its conditions read."""
+
+    state: str
+
+    def __init__(self, state: str, *, extended: bool = False, delivered: bool = False) -> None:
+        self.state = state
+        self.extended = extended
+        self.delivered = delivered
+
+    def is_extended(self, **_: Any) -> bool:
+        return self.extended
+
+    def is_delivered(self, **_: Any) -> bool:
+        return self.delivered
+
+    def needs_review(self, *, needs_review: bool = False, **_: Any) -> bool:
+        return needs_review
+
+
+MACHINE = Machine(
+    model=None,
+    states=[s.value for s in State],
+    transitions=TRANSITIONS,
+    initial=None,
+    auto_transitions=False,
+    send_event=False,
+    model_override=False,
+)
+
+
+def possible_actions(state: str) -> list[str]:
+    """Actions with a transition out of ``state`` (before roles and conditions)."""
+    return [name for name in ACTIONS if name in MACHINE.get_triggers(state)]
+
+
+def allowed_actions(token: CaseToken, roles: frozenset[str], **condition_args: Any) -> list[str]:
+    """Actions the holder of ``roles`` may take now (state, conditions and roles all allow)."""
+    out = []
+    for name in possible_actions(token.state):
+        if not ACTIONS[name].roles & roles:
+            continue
+        event = MACHINE.events[name]
+        data = EventData(MACHINE.get_state(token.state), event, MACHINE, token, (), condition_args)
+        if any(all(c.check(data) for c in t.conditions) for t in event.transitions.get(token.state, [])):
+            out.append(name)
+    return out
+
+
+def fire(token: CaseToken, action: str, **condition_args: Any) -> bool:
+    """Move ``token`` by ``action``; False when the action's conditions refuse it.
+
+    Raises ``transitions.MachineError`` when the state has no such transition.
+    """
+    MACHINE.add_model(token, initial=token.state)
+    try:
+        return bool(MACHINE.events[action].trigger(token, **condition_args))
+    finally:
+        MACHINE.remove_model(token)
+
+
+__all__ = ["ACTIONS", "MACHINE", "Action", "CaseToken", "MachineError", "State", "allowed_actions", "fire"]
