@@ -136,7 +136,7 @@ class Notice:
             title=title,
             festivals=tuple(festivals),
             document_no=str(data.get("document_no") or ""),
-            published=parse_date(published, "published") if published else None,
+            published=_notice_date(published, "published", year) if published else None,
             source=source,
         )
 

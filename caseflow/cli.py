@@ -185,30 +185,123 @@ def calendar_load(path: Annotated[Path, typer.Argument(help="A notice as JSON (s
 
 
 @app.command()
-def demo(
-    cases: Annotated[int, typer.Option(help="How many requests.")] = 40,
-    seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same data).")] = 7,
+def init(
+    admin_password: Annotated[
+        str | None, typer.Option(help="The admin user's password (asked if omitted).")
+    ] = None,
+    agency_code: Annotated[
+        str, typer.Option(help="Code of the top agency, if the database has none.")
+    ] = "root",
+    agency_name: Annotated[
+        str, typer.Option(help="Name of the top agency, if the database has none.")
+    ] = "本机关",
 ) -> None:
-    """Show the clock on a realistic set of requests received over the last two years."""
-    from caseflow.demo import timelines
+    """Create or migrate the database, create the signing key and the admin user."""
+    from sqlmodel import col, select
 
-    cal = default_calendar()
-    now = today()
-    first = dt.date(now.year - 1, 1, 1)
-    table = Table(title=f"演示：{cases}件依申请公开（截至{zh(now)}）")
-    for col in ("收到申请", "事件", "答复期限", "剩余工作日", ""):
-        table.add_column(col)
-    for tl in timelines(cases, seed, cal, first, now):
-        result = clock.compute(tl, cal)
-        left = result.working_days_left(now, cal)
-        table.add_row(
-            zh(tl.received),
-            "、".join(e.type.value for e in tl.events) or "—",
-            zh(result.reply_due) if result.reply_due else "停止计算",
-            "" if left is None else str(left),
-            "暂定" if result.provisional else "",
-        )
+    from caseflow.accounts import create_agency, create_user
+    from caseflow.db import session_scope, upgrade
+    from caseflow.errors import CaseflowError
+    from caseflow.evidence.keys import ensure_signing_key
+    from caseflow.models import Agency, User
+    from caseflow.settings import get_settings
+
+    settings = get_settings()
+    upgrade()
+    console.print(f"数据库已就绪：{_safe_url(settings.database_url)}")
+    public, created = ensure_signing_key()
+    console.print(f"签名密钥{'已创建' if created else '已存在'}：{public}")
+    with session_scope() as session:
+        if session.exec(select(User).where(col(User.username) == "admin")).first() is not None:
+            console.print("管理员 admin 已存在")
+            return
+        if admin_password is None:
+            if not sys.stdin.isatty():
+                raise _fail("give --admin-password (no terminal to ask on)")
+            admin_password = typer.prompt("admin 的密码", hide_input=True, confirmation_prompt=True)
+        try:
+            agency = session.exec(select(Agency).where(col(Agency.parent_id).is_(None))).first()
+            if agency is None:
+                agency = create_agency(session, code=agency_code, name=agency_name)
+            create_user(
+                session,
+                username="admin",
+                display_name="系统管理员",
+                password=admin_password,
+                roles=["admin"],
+                agency_code=agency.code,
+            )
+            session.commit()
+        except CaseflowError as exc:
+            raise _fail(exc.message) from None
+    console.print("已创建管理员 admin")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def demo(
+    cases: Annotated[int, typer.Option(help="How many requests.", min=1)] = 60,
+    seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same data).")] = 7,
+    password: Annotated[str | None, typer.Option(help="Password of the demo users.")] = None,
+) -> None:
+    """A demo agency tree, one user per role and N requests in every state and outcome."""
+    from rich.progress import Progress
+
+    from caseflow.db import session_scope, upgrade
+    from caseflow.demo_data import DEFAULT_PASSWORD, ROLE_USERS, build_demo
+    from caseflow.errors import CaseflowError
+    from caseflow.evidence.keys import ensure_signing_key
+    from caseflow.states.machine import STATE_NAMES, State
+
+    upgrade()
+    ensure_signing_key()
+    with session_scope() as session, Progress(console=err, transient=True) as progress:
+        task = progress.add_task("创建演示数据", total=cases)
+        try:
+            result = build_demo(
+                session,
+                cases=cases,
+                seed=seed,
+                password=password or DEFAULT_PASSWORD,
+                progress=lambda n: progress.update(task, completed=n),
+            )
+        except CaseflowError as exc:
+            raise _fail(exc.message) from None
+    table = Table(title=f"演示数据：{result.cases}件依申请公开")
+    table.add_column("状态")
+    table.add_column("件数", justify="right")
+    for state, count in sorted(result.by_state.items()):
+        table.add_row(f"{STATE_NAMES[State(state)]}（{state}）", str(count))
     console.print(table)
+    console.print(
+        f"办理结果：{len(result.by_outcome)}类 — "
+        + "、".join(f"{law.outcome(code).name} {n}" for code, n in sorted(result.by_outcome.items())),
+        highlight=False,
+    )
+    console.print("用户（密码 " + result.password + "）：" + "、".join(u for u, _n, _r in ROLE_USERS))
+
+
+@app.command()
+def verify(
+    case: Annotated[str | None, typer.Option("--case", help="Only this tracking number.")] = None,
+) -> None:
+    """Recompute every evidence hash chain: exit 0 when intact, 1 naming the first broken link."""
+    from caseflow.db import session_scope
+    from caseflow.evidence.chain import verify_all
+
+    with session_scope() as session:
+        checked, problem = verify_all(session, [case] if case else None)
+    if case and checked == 0:
+        raise _fail(f"no request {case}")
+    if problem:
+        err.print(f"[bold red]BROKEN[/] {problem}", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"证据链完整：{checked}件申请，全部哈希与链接一致")
 
 
 @app.command()

@@ -186,7 +186,9 @@ class Deadline:
         if self.reply_due is None:
             return None
         cal = calendar or default_calendar()
-        return cal.working_days_between(as_of, self.reply_due)
+        left = cal.working_days_between(as_of, self.reply_due)
+        # Overdue on a rest day right after the due day: no working day has passed, yet it is late.
+        return min(left, -1) if as_of > self.reply_due else left
 
     def is_overdue(self, as_of: dt.date) -> bool:
         return self.reply_due is not None and as_of > self.reply_due
@@ -259,6 +261,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
     supplement_requested = False
     waiting_supplement = False
     pause_start: dt.date | None = None
+    ignored_pause: dt.date | None = None  # a pause that started when it could no longer stop the clock
     pause_reason: law.PauseReason | None = None
     last_date = received
     span_end = max(first_due, supplement_notice_due)
@@ -303,6 +306,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
             extension_used = False
             art35_due = None
             due = cal.add_working_days(base, rules.reply_days)
+            span_end = max(span_end, due)
             add(
                 Step(
                     "supplement_received",
@@ -317,12 +321,14 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
         elif kind is EventType.PAUSE_STARTED:
             if waiting_supplement:
                 raise TimelineError(f"{where}: the clock is stopped while waiting for a supplement")
-            if pause_start is not None:
-                raise TimelineError(f"{where}: a pause is already open since {pause_start.isoformat()}")
+            open_since = pause_start or ignored_pause
+            if open_since is not None:
+                raise TimelineError(f"{where}: a pause is already open since {open_since.isoformat()}")
             assert ev.reason is not None
             reason_name = law.PAUSE_REASON_NAMES[ev.reason]
             basis = law.PAUSE_REASON_BASIS[ev.reason].label
             if art35_due is not None:
+                ignored_pause = ev.date
                 add(
                     Step(
                         "pause_ignored",
@@ -334,6 +340,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                     )
                 )
             elif due is not None and ev.date >= due:
+                ignored_pause = ev.date
                 add(
                     Step(
                         "pause_ignored",
@@ -358,6 +365,19 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                     )
                 )
         elif kind is EventType.PAUSE_ENDED:
+            if ignored_pause is not None:
+                add(
+                    Step(
+                        "pause_ignored",
+                        ev.date,
+                        f"{zh(ev.date)}该中止事由消除；其开始时未中止期限，期限不变",
+                        "",
+                        0,
+                        due,
+                    )
+                )
+                ignored_pause = None
+                continue
             if pause_start is None or pause_reason is None:
                 raise TimelineError(f"{where}: a pause ended that never started")
             days_out = cal.working_days_between(max(pause_start, base), ev.date)

@@ -1,0 +1,389 @@
+"""``caseflow demo``: an agency tree, one user per role and realistic requests in every state and
+outcome, spread over this year and last, built through the same service functions as real work."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, func, select
+
+from caseflow import law, service
+from caseflow.accounts import create_agency, create_user
+from caseflow.calendar import WorkingCalendar, default_calendar
+from caseflow.dates import SHANGHAI
+from caseflow.errors import FactsError
+from caseflow.models import Agency, Case
+
+AGENCIES = (
+    # code, name, parent, 文号 prefix
+    ("city", "某市人民政府办公室", None, "某政办公开"),
+    ("city-nr", "某市自然资源和规划局", "city", "某自然资规公开"),
+    ("city-eco", "某市生态环境局", "city", "某环公开"),
+    ("east", "某市东区人民政府", "city", "东政公开"),
+    ("east-hous", "某市东区住房和城乡建设局", "east", "东住建公开"),
+)
+ROLE_USERS = (
+    ("clerk", "张晓明", ["clerk"]),
+    ("reviewer", "李法审", ["reviewer"]),
+    ("supervisor", "王主任", ["supervisor"]),
+    ("auditor", "赵督查", ["auditor"]),
+    ("admin", "系统管理员", ["admin"]),
+)
+DEFAULT_PASSWORD = "caseflow-demo"
+
+NAMES = (
+    "王建国",
+    "李秀英",
+    "张伟",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "黄磊",
+    "赵敏",
+    "吴昊",
+    "周婷",
+    "𠀾小龙",
+    "欧阳娜娜",
+)
+ORGS = {
+    law.ApplicantType.COMMERCIAL: ("某某建设工程有限公司", "某某科技股份有限公司"),
+    law.ApplicantType.RESEARCH: ("某大学公共管理学院", "某市社会科学院"),
+    law.ApplicantType.PUBLIC_INTEREST: ("某市环保志愿者协会",),
+    law.ApplicantType.LEGAL_SERVICES: ("某某律师事务所",),
+    law.ApplicantType.OTHER_ORG: ("某小区业主委员会",),
+}
+SUBJECTS = (
+    "2025年度本市道路维修工程的预算及决算",
+    "某地块国有土地使用权出让合同",
+    "某项目环境影响评价报告书及批复",
+    "本区老旧小区改造项目的资金使用情况",
+    "某河道整治工程的招标文件",
+    "本市2024年财政专项资金分配结果",
+    "某化工企业排污许可证及监测数据",
+    "征收补偿安置方案及听证记录",
+    "本局2025年行政处罚决定书目录",
+    "某学校新建工程的规划许可文件",
+)
+REPLY_OUTCOMES = [o.code for o in law.OUTCOMES if not o.without_reply]
+OPEN_KINDS = (
+    "received",
+    "supplement-required",
+    "consultation",
+    "fee-pending",
+    "extended",
+    "legal-review",
+    "ready-to-issue",
+)
+CLOSED_KINDS = ("other.no_supplement", "other.fee_unpaid", "other.other")
+
+
+@dataclass
+class DemoResult:
+    cases: int
+    by_state: Counter[str]
+    by_outcome: Counter[str]
+    password: str
+
+
+class Builder:
+    """Drives requests through the services with a moving clock that never passes ``now``."""
+
+    def __init__(self, session: Session, rng: random.Random, now: dt.datetime, cal: WorkingCalendar) -> None:
+        self.session, self.rng, self.now, self.cal = session, rng, now, cal
+        self.actors: dict[str, service.Actor] = {}
+
+    def actor(self, key: str) -> service.Actor:
+        return self.actors[key]
+
+    def moment(self, day: dt.date, hour: int = 10) -> dt.datetime:
+        moment = dt.datetime.combine(day, dt.time(hour, self.rng.randrange(60)), SHANGHAI)
+        return min(moment, self.now)
+
+    def application(self, received: dt.date) -> dict[str, object]:
+        rng = self.rng
+        kind = rng.choices(list(law.ApplicantType), weights=[70, 12, 5, 4, 5, 4])[0]
+        person = kind is law.ApplicantType.NATURAL_PERSON
+        channel = rng.choices(list(law.Channel), weights=[25, 15, 5, 50, 5])[0]
+        arrived = self.moment(received, 9)
+        if channel is not law.Channel.IN_PERSON and rng.random() < 0.3:
+            arrived = self.moment(received - dt.timedelta(days=rng.randint(1, 3)), 16)
+        return {
+            "applicant_type": kind.value,
+            "applicant_name": rng.choice(NAMES) if person else rng.choice(ORGS[kind]),
+            "id_type": "居民身份证" if person else "统一社会信用代码",
+            "id_number": f"1101011990{rng.randrange(10**8):08d}"
+            if person
+            else f"91110000MA{rng.randrange(10**8):08d}",
+            "phone": f"138{rng.randrange(10**8):08d}",
+            "email": "" if rng.random() < 0.5 else "applicant@example.cn",
+            "address": "某市某区某路1号",
+            "description": rng.choice(SUBJECTS),
+            "provision_form": rng.choice(list(law.ProvisionForm)).value,
+            "channel": channel.value,
+            "arrived_at": arrived.isoformat(),
+            "confirmed_on": None if channel is law.Channel.IN_PERSON else received.isoformat(),
+            "receipt_proof": ""
+            if channel is law.Channel.IN_PERSON
+            else f"确认记录{rng.randrange(10**6):06d}",
+        }
+
+    def build(self, kind: str, agency_code: str, received: dt.date) -> Case:
+        clerk = self.actor(f"clerk@{agency_code}")
+        case = service.register(
+            session=self.session,
+            actor=clerk,
+            agency_code=agency_code,
+            application=self.application(received),
+            now=self.moment(received),
+        )
+        assert case.id is not None
+        case_id = case.id
+        day = received
+
+        def act(actor: str, action: str, facts: dict[str, object] | None = None, after: int = 1) -> Case:
+            nonlocal day
+            day = self.cal.add_working_days(day, after) if after else day
+            who = self.actor(f"{actor}@{agency_code}" if actor in ("clerk", "reviewer") else actor)
+            return service.perform(
+                session=self.session,
+                case_id=case_id,
+                actor=who,
+                action=action,
+                facts=facts,
+                now=self.moment(day, 15),
+            )
+
+        rng = self.rng
+        if kind == "received":
+            return case
+        if kind == "supplement-required" or (kind in ("unable.still_unclear", "other.no_supplement")):
+            act(
+                "clerk",
+                "request_supplement",
+                {"items": ["请明确所需信息的名称或文号", "请说明所需信息的时间范围"]},
+            )
+            if kind == "supplement-required":
+                return self._refetch(case_id)
+            if kind == "other.no_supplement":
+                day = self.cal.add_working_days(day, 16)
+                return service.perform(
+                    session=self.session,
+                    case_id=case_id,
+                    actor=service.SYSTEM_ACTOR,
+                    action="lapse_supplement",
+                    now=self.moment(day, 1),
+                )
+            act("clerk", "receive_supplement", {"summary": "申请人补充了信息名称"}, after=rng.randint(2, 8))
+        if kind == "consultation" or kind == "withheld.third_party" or rng.random() < 0.08:
+            act(
+                "clerk",
+                "start_consultation",
+                {
+                    "party_kind": "third_party",
+                    "party_name": "某某建设工程有限公司",
+                    "matters": "申请公开的合同可能涉及商业秘密",
+                },
+            )
+            if kind == "consultation":
+                return self._refetch(case_id)
+            act(
+                "clerk",
+                "receive_opinion",
+                {"opinion": "object", "opinion_text": "涉及商业秘密，不同意公开"},
+                after=rng.randint(3, 12),
+            )
+        if kind in ("fee-pending", "other.fee_unpaid") or (
+            kind.startswith("disclosed") and rng.random() < 0.1
+        ):
+            act("clerk", "assess_fee", {"method": "per_page", "pages": rng.choice([80, 150, 260])})
+            if kind == "fee-pending":
+                return self._refetch(case_id)
+            if kind == "other.fee_unpaid":
+                day = self.cal.add_working_days(day, 21)
+                return service.perform(
+                    session=self.session,
+                    case_id=case_id,
+                    actor=service.SYSTEM_ACTOR,
+                    action="lapse_fee",
+                    now=self.moment(day, 1),
+                )
+            act("clerk", "record_payment", {"payment_ref": "缴款书" + str(rng.randrange(10**6))}, after=3)
+        if kind == "extended" or rng.random() < 0.1:
+            act(
+                "supervisor",
+                "extend",
+                {"reason": "申请内容涉及多个部门，需要会商", "days": rng.choice([None, 10])},
+            )
+            if kind == "extended":
+                return self._refetch(case_id)
+        if kind == "other.other":
+            return act("clerk", "withdraw", {"reason": "申请人书面申请撤回"}, after=rng.randint(1, 5))
+        outcome = (
+            kind
+            if kind in law.OUTCOMES_BY_CODE
+            else ("withheld.process_info" if kind == "legal-review" else "disclosed.provided")
+        )
+        spec = law.outcome(outcome)
+        if spec.needs_review and rng.random() < 0.3:
+            act("reviewer", "mark_complex", {"reason": "涉及多个部门职责"}, after=0)
+            act(
+                "reviewer",
+                "record_joint_opinion",
+                {"participants": "业务科室、法制机构、法律顾问", "opinion": "依法审慎答复"},
+                after=0,
+            )
+        act("clerk", "draft_reply", _draft(outcome), after=rng.randint(3, 10))
+        if kind == "legal-review":
+            return self._refetch(case_id)
+        if spec.needs_review:
+            if rng.random() < 0.15:
+                act("reviewer", "return_reply", {"comments": "理由需进一步说明"})
+                act("clerk", "draft_reply", _draft(outcome))
+            act("reviewer", "approve_reply", {"comments": "同意"})
+        if kind == "ready-to-issue":
+            return self._refetch(case_id)
+        act("clerk", "issue_reply", {})
+        result = act("clerk", "record_delivery", {"method": "email", "proof": "电子邮件送达回执"})
+        if spec.refuses_disclosure and rng.random() < 0.4:
+            record = act(
+                "clerk", "record_review", {"body": "某市人民政府", "filed_on": day.isoformat()}, after=20
+            )
+            if rng.random() < 0.6:
+                record_id = self._last_record(case_id)
+                act(
+                    "clerk",
+                    "conclude_remedy",
+                    {
+                        "record_id": record_id,
+                        "result": rng.choice(["maintained", "maintained", "corrected", "other"]),
+                        "concluded_on": day.isoformat(),
+                    },
+                    after=30,
+                )
+            result = record
+        if rng.random() < 0.5:
+            result = act("clerk", "archive", {}, after=5)
+        return result
+
+    def _refetch(self, case_id: int) -> Case:
+        case = self.session.get(Case, case_id)
+        assert case is not None
+        return case
+
+    def _last_record(self, case_id: int) -> int:
+        from caseflow.models import RemedyRecord
+
+        record_id = self.session.exec(
+            select(func.max(RemedyRecord.id)).where(col(RemedyRecord.case_id) == case_id)
+        ).one()
+        assert record_id is not None
+        return int(record_id)
+
+
+def _draft(outcome: str) -> dict[str, object]:
+    spec = law.outcome(outcome)
+    facts: dict[str, object] = {"outcome": outcome}
+    if spec.refuses_disclosure or spec.group in ("unable", "rejected"):
+        facts["reasons"] = f"经审查，申请公开的信息{spec.name}，依据{spec.basis_label}作出本答复。"
+    if outcome in ("disclosed.public", "rejected.publication"):
+        facts["where_to_obtain"] = "某市人民政府门户网站“政府信息公开”专栏"
+    if outcome == "unable.not_held":
+        facts["responsible_agency"] = "某市财政局"
+    if spec.group in ("disclosed", "partial"):
+        facts["provided"] = "以电子邮件方式提供所申请信息"
+    return facts
+
+
+def build_demo(
+    session: Session,
+    *,
+    cases: int,
+    seed: int,
+    password: str = DEFAULT_PASSWORD,
+    now: dt.datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DemoResult:
+    """The demo data set. Refuses a database that already has agencies (use a fresh one)."""
+    if session.exec(select(func.count()).select_from(Agency)).one():
+        raise FactsError([("database", "it already holds agencies; the demo needs an empty database")])
+    cal = calendar or default_calendar()
+    moment = (now or dt.datetime.now(SHANGHAI)).astimezone(SHANGHAI)
+    rng = random.Random(seed)
+    builder = Builder(session, rng, moment, cal)
+    for code, name, parent, prefix in AGENCIES:
+        create_agency(
+            session,
+            code=code,
+            name=name,
+            parent_code=parent,
+            letter_prefix=prefix,
+            address=f"某市人民路{rng.randint(1, 300)}号",
+            review_body="某市人民政府",
+            court="某市中级人民法院",
+        )
+    for username, display, roles in ROLE_USERS:
+        create_user(
+            session,
+            username=username,
+            display_name=display,
+            password=password,
+            roles=roles,
+            agency_code="city",
+        )
+    for code, _name, _parent, _prefix in AGENCIES[1:]:
+        for role, title in (("clerk", "经办人"), ("reviewer", "法制审核")):
+            create_user(
+                session,
+                username=f"{role}-{code}",
+                display_name=f"{code}{title}",
+                password=password,
+                roles=[role],
+                agency_code=code,
+            )
+    session.commit()
+    from caseflow.models import User
+
+    for user in session.exec(select(User)):
+        actor = service.Actor.of(session, user)
+        builder.actors[user.username] = actor
+        home = session.get(Agency, user.agency_id)
+        assert home is not None
+        for role in ("clerk", "reviewer"):
+            if role in user.role_set:
+                builder.actors[f"{role}@{home.code}"] = actor
+    kinds = [*REPLY_OUTCOMES, *CLOSED_KINDS, *OPEN_KINDS, "withheld.third_party"]
+    today = moment.date()
+    first = dt.date(today.year - 1, 1, 4)
+    by_state: Counter[str] = Counter()
+    by_outcome: Counter[str] = Counter()
+    for i in range(cases):
+        kind = (
+            kinds[i]
+            if i < len(kinds)
+            else rng.choices(
+                [*REPLY_OUTCOMES, *CLOSED_KINDS, *OPEN_KINDS],
+                weights=[
+                    30 if c.startswith("disclosed") else 8 if c == "partial" else 2 for c in REPLY_OUTCOMES
+                ]
+                + [2, 1, 2]
+                + [3] * len(OPEN_KINDS),
+            )[0]
+        )
+        agency_code = rng.choice(AGENCIES)[0] if rng.random() < 0.4 else "city"
+        if kind in OPEN_KINDS:
+            received = cal.add_working_days(today - dt.timedelta(days=rng.randint(10, 20)), 1)
+        else:
+            span = (today - dt.timedelta(days=200) - first).days
+            received = first + dt.timedelta(days=rng.randrange(span))
+        case = builder.build(kind, agency_code, received)
+        by_state[case.state] += 1
+        if case.outcome:
+            by_outcome[case.outcome] += 1
+        if progress:
+            progress(i + 1)
+    return DemoResult(cases, by_state, by_outcome, password)

@@ -1,0 +1,53 @@
+"""The installation's Ed25519 signing key (created by ``caseflow init``) for evidence packages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from caseflow.settings import get_settings
+
+
+def key_paths(data_dir: Path | None = None) -> tuple[Path, Path]:
+    keys = (data_dir or get_settings().data_dir) / "keys"
+    return keys / "signing-key.pem", keys / "signing-key.pub.pem"
+
+
+def ensure_signing_key(data_dir: Path | None = None) -> tuple[Path, bool]:
+    """Create the key pair once (private key readable by its owner only): (public key path, created)."""
+    private_path, public_path = key_paths(data_dir)
+    if private_path.exists():
+        return public_path, False
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    public_path.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return public_path, True
+
+
+def load_private_key(data_dir: Path | None = None) -> Ed25519PrivateKey:
+    private_path, _ = key_paths(data_dir)
+    key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{private_path} is not an Ed25519 key")
+    return key
+
+
+def load_public_key(data_dir: Path | None = None) -> Ed25519PublicKey:
+    _, public_path = key_paths(data_dir)
+    key = serialization.load_pem_public_key(public_path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{public_path} is not an Ed25519 public key")
+    return key

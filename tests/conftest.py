@@ -1,0 +1,47 @@
+"""Shared fixtures: one calendar for the session and an isolated CASEFLOW_DATA_DIR per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from caseflow.calendar import WorkingCalendar, default_calendar, reset_default_calendar
+from caseflow.settings import get_settings
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _forget_settings() -> None:
+    get_settings.cache_clear()
+    reset_default_calendar()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No notice a developer loaded into ./var/calendar may leak into the tests."""
+    data_dir = tmp_path_factory.mktemp("caseflow-data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CASEFLOW_DATA_DIR", str(data_dir))
+        _forget_settings()
+        yield data_dir
+    _forget_settings()
+
+
+@pytest.fixture(scope="session")
+def cal(_empty_data_dir: Path) -> WorkingCalendar:
+    """The default calendar: the library plus the shipped notices only."""
+    return default_calendar()
+
+
+@pytest.fixture
+def isolated_data_dir(tmp_path: Path) -> Iterator[Path]:
+    """A fresh CASEFLOW_DATA_DIR for one test; settings and the default calendar rebuilt around it."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CASEFLOW_DATA_DIR", str(data_dir))
+        _forget_settings()
+        yield data_dir
+    _forget_settings()
