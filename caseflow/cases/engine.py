@@ -177,14 +177,26 @@ def apply_deadline(case: Case, calendar: WorkingCalendar) -> clock.Deadline:
     return deadline
 
 
+_agency_paths: dict[tuple[str, int], str] = {}
+
+
+def agency_path(session: Session, agency_id: int) -> str:
+    """An agency's place in the tree (agencies are never moved, so the answer is kept)."""
+    key = (str(session.get_bind().engine.url), agency_id)
+    path = _agency_paths.get(key)
+    if path is None:
+        path = session.exec(select(Agency.path).where(col(Agency.id) == agency_id)).one()
+        _agency_paths[key] = path
+    return path
+
+
 def load_visible(session: Session, actor: Actor, case_id: int, *, lock: bool) -> Case:
     from caseflow.db import lock_case
 
     case = lock_case(session, case_id) if lock else session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no request {case_id}")
-    agency_path = session.exec(select(Agency.path).where(col(Agency.id) == case.agency_id)).one()
-    if not actor.sees(agency_path):
+    if not actor.sees(agency_path(session, case.agency_id)):
         raise NotFound(f"no request {case_id}")
     return case
 

@@ -20,12 +20,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from caseflow.models import Case, EvidenceEvent
 
 GENESIS = "0" * 64
+EVENT_TABLE: Table = EvidenceEvent.__table__  # type: ignore[attr-defined]
 FORMAT_VERSION = 1
 
 
@@ -75,31 +77,39 @@ def build_payload(
     )
 
 
-def append(session: Session, case: Case, record: EventRecord, moment: dt.datetime) -> EvidenceEvent:
-    """Chain a new event to the case (the caller holds the case's row lock and commits)."""
+def append(session: Session, case: Case, record: EventRecord, moment: dt.datetime) -> str:
+    """Chain a new event to the case (the caller holds the case's row lock and commits).
+
+    Inserted with a Core INSERT on the session's connection (no ORM object, no autoflush): events
+    are written once and never loaded back in the same unit of work. Returns the new hash.
+    """
     assert case.id is not None
     seq = case.event_count + 1
     payload = build_payload(
         record, tracking_no=case.tracking_no, seq=seq, moment=moment, prev_hash=case.last_hash
     )
     digest = sha256_hex(payload)
-    event = EvidenceEvent(
-        case_id=case.id,
-        seq=seq,
-        moment=moment,
-        actor=record.actor,
-        role=record.role,
-        action=record.action,
-        from_state=record.from_state,
-        to_state=record.to_state,
-        payload=payload,
-        prev_hash=case.last_hash,
-        hash=digest,
+    session.connection().execute(
+        EVENT_TABLE.insert(),
+        [
+            {
+                "case_id": case.id,
+                "seq": seq,
+                "moment": moment,
+                "actor": record.actor,
+                "role": record.role,
+                "action": record.action,
+                "from_state": record.from_state,
+                "to_state": record.to_state,
+                "payload": payload,
+                "prev_hash": case.last_hash,
+                "hash": digest,
+            }
+        ],
     )
-    session.add(event)
     case.event_count = seq
     case.last_hash = digest
-    return event
+    return digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,14 +191,14 @@ def verify_events(tracking_no: str, events: Iterable[dict[str, Any]]) -> tuple[P
 def verify_case(session: Session, case: Case) -> Problem | None:
     rows = session.execute(
         sa_select(
-            EvidenceEvent.__table__.c.seq,  # type: ignore[attr-defined]
-            EvidenceEvent.__table__.c.payload,  # type: ignore[attr-defined]
-            EvidenceEvent.__table__.c.prev_hash,  # type: ignore[attr-defined]
-            EvidenceEvent.__table__.c.hash,  # type: ignore[attr-defined]
-            EvidenceEvent.__table__.c.action,  # type: ignore[attr-defined]
-            EvidenceEvent.__table__.c.from_state,  # type: ignore[attr-defined]
-            EvidenceEvent.__table__.c.to_state,  # type: ignore[attr-defined]
-            EvidenceEvent.__table__.c.actor,  # type: ignore[attr-defined]
+            EVENT_TABLE.c.seq,
+            EVENT_TABLE.c.payload,
+            EVENT_TABLE.c.prev_hash,
+            EVENT_TABLE.c.hash,
+            EVENT_TABLE.c.action,
+            EVENT_TABLE.c.from_state,
+            EVENT_TABLE.c.to_state,
+            EVENT_TABLE.c.actor,
         )
         .where(col(EvidenceEvent.case_id) == case.id)
         .order_by(col(EvidenceEvent.seq), col(EvidenceEvent.id))

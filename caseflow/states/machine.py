@@ -7,6 +7,7 @@ ORM row is never handed to the machine (FACTS.md).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -236,16 +237,25 @@ def allowed_actions(token: CaseToken, roles: frozenset[str], **condition_args: A
     return out
 
 
+_tokens = threading.local()
+
+
 def fire(token: CaseToken, action: str, **condition_args: Any) -> bool:
     """Move ``token`` by ``action``; False when the action's conditions refuse it.
 
-    Raises ``transitions.MachineError`` when the state has no such transition.
+    Raises ``transitions.MachineError`` when the state has no such transition. Each thread drives
+    one long-lived model registered with the machine once (adding and removing a model on every
+    call costs more than the transition itself); ``token`` receives the result.
     """
-    MACHINE.add_model(token, initial=token.state)
-    try:
-        return bool(MACHINE.events[action].trigger(token, **condition_args))
-    finally:
-        MACHINE.remove_model(token)
+    driver: CaseToken | None = getattr(_tokens, "driver", None)
+    if driver is None:
+        driver = CaseToken(token.state)
+        MACHINE.add_model(driver, initial=token.state)
+        _tokens.driver = driver
+    driver.state, driver.extended, driver.delivered = token.state, token.extended, token.delivered
+    moved = bool(MACHINE.events[action].trigger(driver, **condition_args))
+    token.state = driver.state
+    return moved
 
 
 __all__ = ["ACTIONS", "MACHINE", "Action", "CaseToken", "MachineError", "State", "allowed_actions", "fire"]
