@@ -306,7 +306,8 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
             extension_used = False
             art35_due = None
             due = cal.add_working_days(base, rules.reply_days)
-            span_end = max(span_end, due)
+            # The restart voids what came before: only the new period's days matter from here.
+            span_end = max(supplement_notice_due, due)
             add(
                 Step(
                     "supplement_received",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,3 +46,12 @@ def isolated_data_dir(tmp_path: Path) -> Iterator[Path]:
         _forget_settings()
         yield data_dir
     _forget_settings()
+
+
+def require(component: str, missing_reason: str | None) -> None:
+    """Skip when a component is missing (with the reason), or fail under CASEFLOW_REQUIRE_ALL=1."""
+    if missing_reason is None:
+        return
+    if os.environ.get("CASEFLOW_REQUIRE_ALL") == "1":
+        pytest.fail(f"{component} is required (CASEFLOW_REQUIRE_ALL=1): {missing_reason}", pytrace=False)
+    pytest.skip(f"{component} unavailable: {missing_reason}")
