@@ -16,8 +16,8 @@ from sqlmodel import Session, col, select
 from bench.common import Figure
 from caseflow import service
 from caseflow.accounts import create_agency, hash_password
-from caseflow.db import make_engine, upgrade
 from caseflow.dates import SHANGHAI
+from caseflow.db import make_engine, upgrade
 from caseflow.models import EvidenceEvent, User
 
 #: One request's path through the service layer: six transitions after registration.
@@ -38,8 +38,9 @@ def _setup(engine: Engine) -> dict[str, service.Actor]:
         session.commit()
         password = hash_password("bench-password")
         for name, roles in (("clerk", "clerk"), ("supervisor", "supervisor")):
-            session.add(User(username=name, display_name=name, password_hash=password, roles=roles,
-                             agency_id=1))
+            session.add(
+                User(username=name, display_name=name, password_hash=password, roles=roles, agency_id=1)
+            )
         session.commit()
         return {u.username: service.Actor.of(session, u) for u in session.exec(select(User))}
 
@@ -47,15 +48,22 @@ def _setup(engine: Engine) -> dict[str, service.Actor]:
 def _service_rate(engine: Engine, cases: int) -> tuple[float, list[EvidenceEvent]]:
     actors = _setup(engine)
     application: dict[str, object] = {
-        "applicant_type": "natural_person", "applicant_name": "王小明", "id_type": "居民身份证",
-        "id_number": "110101199001011234", "phone": "13800000000", "description": "道路维修预算",
-        "provision_form": "electronic", "channel": "in_person", "arrived_at": T0.isoformat(),
+        "applicant_type": "natural_person",
+        "applicant_name": "王小明",
+        "id_type": "居民身份证",
+        "id_number": "110101199001011234",
+        "phone": "13800000000",
+        "description": "道路维修预算",
+        "provision_form": "electronic",
+        "channel": "in_person",
+        "arrived_at": T0.isoformat(),
     }
     with Session(engine, expire_on_commit=False) as session:
         ids = []
         for _ in range(cases):
-            case = service.register(session=session, actor=actors["clerk"], agency_code="bench",
-                                    application=application, now=T0)
+            case = service.register(
+                session=session, actor=actors["clerk"], agency_code="bench", application=application, now=T0
+            )
             assert case.id is not None
             ids.append(case.id)
         transitions = 0
@@ -63,25 +71,48 @@ def _service_rate(engine: Engine, cases: int) -> tuple[float, list[EvidenceEvent
         for step, (who, action, facts) in enumerate(PATH, 1):
             moment = T0 + dt.timedelta(days=step)
             for case_id in ids:
-                service.perform(session=session, case_id=case_id, actor=actors[who], action=action,
-                                facts=facts, now=moment)
+                service.perform(
+                    session=session,
+                    case_id=case_id,
+                    actor=actors[who],
+                    action=action,
+                    facts=facts,
+                    now=moment,
+                )
                 transitions += 1
         seconds = time.perf_counter() - start
-        sample = list(session.exec(select(EvidenceEvent).where(col(EvidenceEvent.seq) > 1)
-                                   .order_by(col(EvidenceEvent.id))))
+        sample = list(
+            session.exec(
+                select(EvidenceEvent).where(col(EvidenceEvent.seq) > 1).order_by(col(EvidenceEvent.id))
+            )
+        )
     return transitions / seconds, sample
 
 
 def _raw_rate(url: str, rows: list[EvidenceEvent]) -> float:
     """The same event rows, plain INSERT, one transaction (and one durable commit) each."""
     engine = make_engine(url)
-    insert = text("INSERT INTO evidence_event (case_id, seq, moment, actor, role, action, from_state, "
-                  "to_state, payload, prev_hash, hash) VALUES (:case_id, :seq, :moment, :actor, :role, "
-                  ":action, :from_state, :to_state, :payload, :prev_hash, :hash)")
-    params = [{"case_id": r.case_id, "seq": r.seq + 1000, "moment": r.moment.astimezone(dt.UTC).replace(
-        tzinfo=None), "actor": r.actor, "role": r.role, "action": r.action, "from_state": r.from_state,
-        "to_state": r.to_state, "payload": r.payload, "prev_hash": r.prev_hash, "hash": r.hash}
-        for r in rows]
+    insert = text(
+        "INSERT INTO evidence_event (case_id, seq, moment, actor, role, action, from_state, "
+        "to_state, payload, prev_hash, hash) VALUES (:case_id, :seq, :moment, :actor, :role, "
+        ":action, :from_state, :to_state, :payload, :prev_hash, :hash)"
+    )
+    params = [
+        {
+            "case_id": r.case_id,
+            "seq": r.seq + 1000,
+            "moment": r.moment.astimezone(dt.UTC).replace(tzinfo=None),
+            "actor": r.actor,
+            "role": r.role,
+            "action": r.action,
+            "from_state": r.from_state,
+            "to_state": r.to_state,
+            "payload": r.payload,
+            "prev_hash": r.prev_hash,
+            "hash": r.hash,
+        }
+        for r in rows
+    ]
     with engine.connect() as conn:
         start = time.perf_counter()
         for p in params:
@@ -98,9 +129,15 @@ def _measure(url: str, label: str, cases: int) -> Figure:
     ours, rows = _service_rate(engine, cases)
     engine.dispose()
     raw = _raw_rate(url, rows)
-    return Figure(f"transitions/s through the service layer, {label}", ours, "/s",
-                  "plain INSERT of the same event rows, one transaction each", raw, "ratio >= 0.5",
-                  f"{len(rows)} transitions")
+    return Figure(
+        f"transitions/s through the service layer, {label}",
+        ours,
+        "/s",
+        "plain INSERT of the same event rows, one transaction each",
+        raw,
+        "ratio >= 0.5",
+        f"{len(rows)} transitions",
+    )
 
 
 def run(quick: bool) -> list[Figure]:

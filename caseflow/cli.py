@@ -237,6 +237,12 @@ def init(
     console.print("已创建管理员 admin")
 
 
+def get_settings_url() -> str:
+    from caseflow.settings import get_settings
+
+    return get_settings().database_url
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -291,11 +297,19 @@ def verify(
     case: Annotated[str | None, typer.Option("--case", help="Only this tracking number.")] = None,
 ) -> None:
     """Recompute every evidence hash chain: exit 0 when intact, 1 naming the first broken link."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from caseflow.db import session_scope
     from caseflow.evidence.chain import verify_all
 
-    with session_scope() as session:
-        checked, problem = verify_all(session, [case] if case else None)
+    try:
+        with session_scope() as session:
+            checked, problem = verify_all(session, [case] if case else None)
+    except SQLAlchemyError as exc:  # not a broken chain: the database could not be read (exit 2)
+        raise _fail(
+            f"cannot read the database {_safe_url(get_settings_url())}: "
+            f"{exc.__class__.__name__}: {str(exc.orig) if hasattr(exc, 'orig') else exc}"
+        ) from None
     if case and checked == 0:
         raise _fail(f"no request {case}")
     if problem:

@@ -20,6 +20,25 @@ from sqlmodel import Session, col, select
 from caseflow.models import Case
 from caseflow.settings import get_settings
 
+#: Execution option marking a connection whose transaction will write (see ``begin_write``).
+WRITE_OPTION = "caseflow_write"
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a write transaction.
+
+    On SQLite this is ``BEGIN IMMEDIATE``: the write lock is taken before anything is read, so two
+    writers never both read and then collide. A read-only transaction still open on the session is
+    ended first (it holds no changes: pending changes would be a programming error).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write: the session holds unsaved changes")
+        session.rollback()
+    session.connection(execution_options={WRITE_OPTION: True})
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with caseflow's settings for its database."""
@@ -44,7 +63,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front (no deadlock upgrading a read); readers don't.
+            immediate = connection.get_execution_options().get(WRITE_OPTION)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

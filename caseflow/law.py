@@ -258,8 +258,10 @@ class Outcome:
     needs_review: bool
     #: A refusal to disclose (不予公开): since 2024 review must come before litigation.
     refuses_disclosure: bool = False
-    #: Concluded without a reply on the merits (deemed abandoned, withdrawn): no remedies clause.
+    #: Concluded without a reply on the merits (deemed abandoned, withdrawn).
     without_reply: bool = False
+    #: Whether its letter carries the remedies clause (a withdrawal is the applicant's own act).
+    remedies: bool = True
 
     @property
     def group(self) -> str:
@@ -317,7 +319,7 @@ OUTCOMES: tuple[Outcome, ...] = (
         "rejected.confirmation",
         "三(五)5",
         "要求行政机关确认或重新出具已获取信息",
-        (_r("第三十九条"),),
+        (_r("第二条"),),
         True,
     ),
     Outcome(
@@ -331,7 +333,9 @@ OUTCOMES: tuple[Outcome, ...] = (
         False,
         without_reply=True,
     ),
-    Outcome("other.other", "三(六)3", "其他处理", (_r("第三十六条"),), False, without_reply=True),
+    Outcome(
+        "other.other", "三(六)3", "其他处理", (_r("第三十六条"),), False, without_reply=True, remedies=False
+    ),
 )
 OUTCOMES_BY_CODE: dict[str, Outcome] = {o.code: o for o in OUTCOMES}
 
@@ -362,19 +366,25 @@ class DocumentType:
     code: str
     name: str
     basis: Basis | None
-    #: The letter series its 文号 is numbered in (per agency, per year).
+    #: The letter series its 文号 is numbered in (per agency, per year) and the series' mark in the
+    #: number: 某政办公开收〔2026〕第3号 for receipts, 某政办公开〔2026〕第12号 for replies.
     series: str
+    series_mark: str = ""
+    #: Whether the letter carries the remedies clause (replies: by outcome).
+    remedies: bool = False
 
 
 DOCUMENT_TYPES: tuple[DocumentType, ...] = (
-    DocumentType("receipt", "政府信息公开申请登记回执", RECEIPT_DATE_BASIS, "receipt"),
-    DocumentType("supplement_notice", "补正申请告知书", SUPPLEMENT_NOTICE.basis, "notice"),
-    DocumentType("extension_notice", "延期答复告知书", RULES_2019.extension_basis, "notice"),
-    DocumentType("consultation_third_party", "征求第三方意见书", THIRD_PARTY_OPINION.basis, "consultation"),
-    DocumentType("consultation_agency", "征求意见函", AGENCY_OPINION.basis, "consultation"),
-    DocumentType("fee_notice", "收费通知书", Basis(FEE_MEASURES, ""), "notice"),
-    DocumentType("art35_notice", "延迟答复告知书", ART35_DELAY.basis, "notice"),
-    DocumentType("reply", "政府信息公开申请答复书", None, "reply"),
+    DocumentType("receipt", "政府信息公开申请登记回执", RECEIPT_DATE_BASIS, "receipt", "收"),
+    DocumentType("supplement_notice", "补正申请告知书", SUPPLEMENT_NOTICE.basis, "notice", "告"),
+    DocumentType("extension_notice", "延期答复告知书", RULES_2019.extension_basis, "notice", "告"),
+    DocumentType(
+        "consultation_third_party", "征求第三方意见书", THIRD_PARTY_OPINION.basis, "consultation", "征"
+    ),
+    DocumentType("consultation_agency", "征求意见函", AGENCY_OPINION.basis, "consultation", "征"),
+    DocumentType("fee_notice", "收费通知书", Basis(FEE_MEASURES, ""), "notice", "告", remedies=True),
+    DocumentType("art35_notice", "延迟答复告知书", ART35_DELAY.basis, "notice", "告"),
+    DocumentType("reply", "政府信息公开申请答复书", None, "reply", "", remedies=True),
 )
 DOCUMENT_TYPES_BY_CODE: dict[str, DocumentType] = {d.code: d for d in DOCUMENT_TYPES}
 

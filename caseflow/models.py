@@ -249,3 +249,31 @@ class Counter(SQLModel, table=True):
     scope: str = Field(primary_key=True, max_length=40)
     key: str = Field(primary_key=True, max_length=120)
     value: int = 0
+
+
+class Letter(SQLModel, table=True):
+    """A letter as issued: its number, its template and the hashes of its HTML and PDF.
+
+    The rendered files live in the document store; an issued letter is never rendered again.
+    """
+
+    __table_args__ = (UniqueConstraint("agency_id", "series", "year", "number", name="uq_letter_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="request.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id")
+    doc_type: str = Field(max_length=40)
+    outcome: str | None = Field(default=None, max_length=40)
+    title: str = Field(max_length=100)
+    series: str = Field(max_length=20)
+    year: int
+    number: int
+    letter_no: str = Field(max_length=80)
+    template: str = Field(max_length=80)
+    template_sha256: str = Field(max_length=64)
+    html_sha256: str = Field(foreign_key="document.sha256", max_length=64)
+    #: None where the installation renders no PDF (``CASEFLOW_LETTER_PDF=0``, used by some tests).
+    pdf_sha256: str | None = Field(default=None, foreign_key="document.sha256", max_length=64)
+    issued_on: dt.date
+    issued_at: dt.datetime = _moment()
+    event_seq: int

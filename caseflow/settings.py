@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     secret_key: str = "dev-only-secret-change-me"
     #: The applicant's supplement period set in a 补正告知书, in working days (Art. 30).
+    #: Render each issued letter as PDF/A too (turned off only by tests that do not look at PDFs).
+    letter_pdf: bool = True
+    #: Where the prepared letter fonts are cached (default: $CASEFLOW_DATA_DIR/fonts).
+    font_cache_dir: Path | None = None
     supplement_period_days: int = Field(default=law.APPLICANT_SUPPLEMENT.days or 15, ge=1, le=60)
 
 

@@ -25,6 +25,13 @@ def _empty_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     data_dir = tmp_path_factory.mktemp("caseflow-data")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CASEFLOW_DATA_DIR", str(data_dir))
+        # Letters are rendered as HTML everywhere; the letter tests turn PDF rendering on.
+        mp.setenv("CASEFLOW_LETTER_PDF", "0")
+        # The prepared letter font takes a minute to make: keep it across tests and runs.
+        mp.setenv(
+            "CASEFLOW_FONT_CACHE_DIR",
+            os.environ.get("CASEFLOW_FONT_CACHE_DIR", str(Path.home() / ".cache" / "caseflow" / "fonts")),
+        )
         _forget_settings()
         yield data_dir
     _forget_settings()

@@ -12,11 +12,18 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from caseflow import fees, law
-from caseflow.cases.engine import Ctx, Effect, handler
+from caseflow.cases.engine import Ctx, Effect, LetterRequest, handler
+from caseflow.dates import zh
 from caseflow.errors import FactsError, RuleViolation
+from caseflow.fees import FeeMethod
 from caseflow.models import Agency, Applicant, Case, Consultation, FeeAssessment, RemedyRecord, User
 from caseflow.settings import get_settings
 from caseflow.states import facts as f
+
+FEE_METHOD_NAMES = {FeeMethod.PER_APPLICATION: "按件计收", FeeMethod.PER_PAGE: "按量计收"}
+#: The free-text parts of a drafted reply that its letter shows.
+REPLY_FIELDS = ("reasons", "where_to_obtain", "responsible_agency", "provided")
+HOW_TO_PAY = "凭本通知书通过政府非税收入缴款渠道缴纳，缴费凭证请交本机关"
 
 
 def _clock(kind: str, date: dt.date, **extra: object) -> dict[str, object]:
@@ -40,6 +47,15 @@ def request_supplement(ctx: Ctx, facts: f.RequestSupplementFacts) -> Effect:
         clock=_clock("supplement_requested", facts.notice_date),
         facts={"period_days": period, "supplement_due": ctx.case.supplement_due.isoformat()},
         basis=(law.SUPPLEMENT_NOTICE.basis.label,),
+        letter=LetterRequest(
+            "supplement_notice",
+            facts.notice_date,
+            notice={
+                "to_supplement": facts.items,
+                "period_days": period,
+                "supplement_due": zh(ctx.case.supplement_due),
+            },
+        ),
     )
 
 
@@ -61,10 +77,22 @@ def lapse_supplement(ctx: Ctx, facts: f.NoFacts) -> Effect:
             "the request is deemed abandoned only after that"
         )
     _conclude(ctx, "other.no_supplement")
+    asked = _ledger_date(ctx, "supplement_requested")
     return Effect(
         facts={"supplement_due": due.isoformat(), "outcome": "other.no_supplement"},
         basis=(law.APPLICANT_SUPPLEMENT.basis.label,),
+        letter=LetterRequest(
+            "reply",
+            ctx.today,
+            outcome="other.no_supplement",
+            reply={"notice_date": zh(asked), "period_end": zh(due)},
+        ),
     )
+
+
+def _ledger_date(ctx: Ctx, kind: str) -> dt.date:
+    """The date of the latest clock event of this kind on the request's ledger."""
+    return dt.date.fromisoformat(next(e["date"] for e in reversed(ctx.case.ledger) if e["type"] == kind))
 
 
 # --- Consultation (Art. 32, 34) -------------------------------------------------------------
@@ -100,6 +128,16 @@ def start_consultation(ctx: Ctx, facts: f.StartConsultationFacts) -> Effect:
         clock=_clock("pause_started", facts.letter_date, reason="consultation"),
         facts={"window_end": window_end.isoformat(), "window_days": period.days},
         basis=(period.basis.label, law.PAUSE_REASON_BASIS[law.PauseReason.CONSULTATION].label),
+        letter=LetterRequest(
+            f"consultation_{facts.party_kind}",
+            facts.letter_date,
+            notice={
+                "party_name": facts.party_name,
+                "matters": facts.matters,
+                "window_days": period.days,
+                "window_end": zh(window_end),
+            },
+        ),
     )
 
 
@@ -198,6 +236,17 @@ def assess_fee(ctx: Ctx, facts: f.AssessFeeFacts) -> Effect:
             "standard": quote.description_zh(),
         },
         basis=(law.FEE_PAYMENT.basis.label,),
+        letter=LetterRequest(
+            "fee_notice",
+            facts.notice_date,
+            notice={
+                "method": FEE_METHOD_NAMES[facts.method],
+                "standard": quote.description_zh(),
+                "amount": quote.amount_yuan,
+                "pay_by": zh(pay_by),
+                "how_to_pay": HOW_TO_PAY,
+            },
+        ),
     )
 
 
@@ -242,6 +291,12 @@ def lapse_fee(ctx: Ctx, facts: f.NoFacts) -> Effect:
     return Effect(
         facts={"pay_by": row.pay_by.isoformat(), "outcome": "other.fee_unpaid"},
         basis=(law.FEE_PAYMENT.basis.label,),
+        letter=LetterRequest(
+            "reply",
+            ctx.today,
+            outcome="other.fee_unpaid",
+            reply={"notice_date": zh(row.notice_date), "period_end": zh(row.pay_by)},
+        ),
     )
 
 
@@ -258,6 +313,9 @@ def extend(ctx: Ctx, facts: f.ExtendFacts) -> Effect:
         clock=_clock("extended", facts.decided_on, days=days),
         facts={"days": days},
         basis=(rules.extension_basis.label,),
+        letter=LetterRequest(
+            "extension_notice", facts.decided_on, notice={"days": days, "reason": facts.reason}
+        ),
     )
 
 
@@ -267,6 +325,9 @@ def set_delayed_date(ctx: Ctx, facts: f.SetDelayedDateFacts) -> Effect:
     return Effect(
         clock=_clock("deadline_set", facts.decided_on, due=facts.due.isoformat()),
         basis=(law.ART35_DELAY.basis.label,),
+        letter=LetterRequest(
+            "art35_notice", facts.decided_on, notice={"due": zh(facts.due), "reason": facts.reason}
+        ),
     )
 
 
@@ -308,9 +369,11 @@ def issue_reply(ctx: Ctx, facts: f.IssueReplyFacts) -> Effect:
     ctx.case.outcome = outcome.code
     ctx.case.answered_on = facts.issued_on
     late = ctx.case.reply_due is not None and facts.issued_on > ctx.case.reply_due
+    reply = {key: draft.get(key, "") for key in REPLY_FIELDS}
     return Effect(
         facts={"outcome": outcome.code, "reasons": draft.get("reasons", ""), "late": late},
         basis=tuple(b.label for b in outcome.basis),
+        letter=LetterRequest("reply", facts.issued_on, outcome=outcome.code, reply=reply),
     )
 
 
@@ -333,7 +396,17 @@ def withdraw(ctx: Ctx, facts: f.WithdrawFacts) -> Effect:
     _not_before("withdrawn_on", facts.withdrawn_on, ctx.case.receipt_date, "the receipt date")
     _conclude(ctx, "other.other")
     ctx.case.closed_on = facts.withdrawn_on
-    return Effect(facts={"outcome": "other.other"})
+    return Effect(
+        facts={"outcome": "other.other"},
+        letter=LetterRequest(
+            "reply",
+            ctx.today,
+            outcome="other.other",
+            reply={
+                "reasons": f"您（单位）于{zh(facts.withdrawn_on)}申请撤回该政府信息公开申请（{facts.reason}）"
+            },
+        ),
+    )
 
 
 @handler("archive")
@@ -347,8 +420,14 @@ def archive(ctx: Ctx, facts: f.NoFacts) -> Effect:
 def _remedy(
     ctx: Ctx, kind: str, facts: f.RecordReviewFacts | f.RecordLitigationFacts, body: str, path: str = ""
 ) -> Effect:
-    assert ctx.case.id is not None and ctx.case.answered_on is not None
-    _not_before("filed_on", facts.filed_on, ctx.case.answered_on, "the reply")
+    assert ctx.case.id is not None
+    decided = ctx.case.answered_on or ctx.case.closed_on
+    if decided is None or ctx.case.outcome == "other.other":
+        raise RuleViolation(
+            "this request ended without a decision of the agency (it was withdrawn); "
+            "there is nothing to challenge by review or litigation"
+        )
+    _not_before("filed_on", facts.filed_on, decided, "the decision")
     row = RemedyRecord(
         case_id=ctx.case.id,
         kind=kind,

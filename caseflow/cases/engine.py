@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from caseflow import clock, law
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.dates import SHANGHAI, legal_date
 from caseflow.dates import now as current_moment
+from caseflow.db import begin_write, lock_case
 from caseflow.errors import FactsError, Forbidden, IllegalTransition, NotFound, RuleViolation, StaleVersion
 from caseflow.evidence import chain
 from caseflow.models import Agency, Case, User
@@ -89,6 +89,17 @@ class Effect:
     facts: dict[str, Any] = field(default_factory=dict)
     basis: tuple[str, ...] = ()
     documents: tuple[tuple[str, str], ...] = ()
+    #: The letter this action issues (after the deadline is recomputed, so it states the new one).
+    letter: LetterRequest | None = None
+
+
+@dataclass(frozen=True)
+class LetterRequest:
+    doc_type: str
+    issue_date: dt.date
+    notice: dict[str, Any] = field(default_factory=dict)
+    outcome: str | None = None
+    reply: dict[str, Any] = field(default_factory=dict)
 
 
 Handler = Callable[[Ctx, Any], Effect]
@@ -191,8 +202,6 @@ def agency_path(session: Session, agency_id: int) -> str:
 
 
 def load_visible(session: Session, actor: Actor, case_id: int, *, lock: bool) -> Case:
-    from caseflow.db import lock_case
-
     case = lock_case(session, case_id) if lock else session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no request {case_id}")
@@ -222,6 +231,7 @@ def perform(
     today = legal_date(moment)
     cal = calendar or default_calendar()
     parsed = parse_facts(ACTIONS[action].facts, facts)
+    begin_write(session)
     try:
         case = load_visible(session, actor, case_id, lock=True)
         if expected_version is not None and expected_version != case.version:
@@ -252,15 +262,21 @@ def perform(
         case.state = token.state
         case.version += 1
         case.updated_at = moment
+        facts_out = {**parsed.model_dump(mode="json"), **effect.facts}
+        documents = effect.documents
+        if effect.letter is not None:
+            issued = issue_letter(session, case, effect.letter, moment)
+            facts_out.update(issued.facts)
+            documents = (*documents, *issued.documents)
         record = chain.EventRecord(
             actor=actor.username,
             role=role,
             action=action,
             from_state=from_state,
             to_state=case.state,
-            facts={**parsed.model_dump(mode="json"), **effect.facts},
+            facts=facts_out,
             basis=effect.basis,
-            documents=effect.documents,
+            documents=documents,
         )
         chain.append(session, case, record, moment)
         session.add(case)
@@ -269,6 +285,22 @@ def perform(
         session.rollback()
         raise
     return case
+
+
+def issue_letter(session: Session, case: Case, request: LetterRequest, moment: dt.datetime) -> Any:
+    """Issue the letter an action produces (numbered, rendered and stored in this transaction)."""
+    from caseflow.replies.issue import issue
+
+    return issue(
+        session,
+        case,
+        request.doc_type,
+        issue_date=request.issue_date,
+        moment=moment,
+        notice=request.notice,
+        outcome_code=request.outcome,
+        reply=request.reply,
+    )
 
 
 def _clock_refusal(message: str) -> str:
@@ -284,16 +316,3 @@ def actions_for(session: Session, actor: Actor, case: Case) -> list[str]:
     names = set(allowed_actions(token, actor.roles, needs_review=True))
     names |= set(allowed_actions(token, actor.roles, needs_review=False))
     return [n for n in possible_actions(case.state) if n in names]
-
-
-def next_number(session: Session, scope: str, key: str) -> int:
-    """The next number in a gap-free series, inside the caller's transaction (rolled back with it)."""
-    return int(
-        session.execute(
-            text(
-                "INSERT INTO counter (scope, key, value) VALUES (:scope, :key, 1) "
-                "ON CONFLICT (scope, key) DO UPDATE SET value = counter.value + 1 RETURNING value"
-            ),
-            {"scope": scope, "key": key},
-        ).scalar_one()
-    )

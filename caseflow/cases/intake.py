@@ -11,13 +11,15 @@ from sqlmodel import Session, col, select
 
 from caseflow import law
 from caseflow.calendar import WorkingCalendar, default_calendar
-from caseflow.cases.engine import Actor, apply_deadline, next_number, parse_facts
+from caseflow.cases.engine import Actor, apply_deadline, parse_facts
 from caseflow.dates import SHANGHAI, legal_date
 from caseflow.dates import now as current_moment
+from caseflow.db import begin_write
 from caseflow.errors import FactsError, Forbidden, NotFound
 from caseflow.evidence import chain
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Agency, Applicant, Case, CaseDocument
+from caseflow.numbering import next_number
 from caseflow.states.machine import CLERK, State
 
 QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -112,6 +114,7 @@ def register(
     if receipt < law.REGULATION_2007_IN_FORCE:
         raise FactsError([("arrived_at", "before the Regulation came into force")])
     cal = calendar or default_calendar()
+    begin_write(session)
     try:
         check_register_role(actor)
         role = CLERK
@@ -170,6 +173,11 @@ def register(
             receipt_rule=law.RECEIPT_DATE_RULES[app.channel],
             agency=agency.code,
         )
+        from caseflow.replies.issue import issue
+
+        receipt = issue(session, case, "receipt", issue_date=today, moment=moment)
+        documents.extend(receipt.documents)
+        facts.update(receipt.facts)
         chain.append(
             session,
             case,

@@ -177,6 +177,7 @@ def verify_events(tracking_no: str, events: Iterable[dict[str, Any]]) -> tuple[P
             ("from_state", "from"),
             ("to_state", "to"),
             ("actor", "actor"),
+            ("role", "role"),
         ):
             if column in ev and ev[column] != body.get(key):
                 return (
@@ -184,8 +185,24 @@ def verify_events(tracking_no: str, events: Iterable[dict[str, Any]]) -> tuple[P
                     count,
                     prev,
                 )
+        if "moment" in ev and not _same_moment(ev["moment"], body.get("moment")):
+            return Problem(tracking_no, seq, "column moment differs from the hashed payload"), count, prev
         prev = ev["hash"]
     return None, count, prev
+
+
+def _same_moment(column: object, payload: object) -> bool:
+    """A stored moment (datetime, or ISO text in an export) equals the payload's ISO moment."""
+    if not isinstance(payload, str):
+        return False
+    try:
+        stated = dt.datetime.fromisoformat(payload)
+        stored = column if isinstance(column, dt.datetime) else dt.datetime.fromisoformat(str(column))
+    except ValueError:
+        return False
+    if stored.tzinfo is None:  # SQLite hands back UTC without its zone through a plain select
+        stored = stored.replace(tzinfo=dt.UTC)
+    return stored == stated
 
 
 def verify_case(session: Session, case: Case) -> Problem | None:
@@ -199,6 +216,8 @@ def verify_case(session: Session, case: Case) -> Problem | None:
             EVENT_TABLE.c.from_state,
             EVENT_TABLE.c.to_state,
             EVENT_TABLE.c.actor,
+            EVENT_TABLE.c.role,
+            EVENT_TABLE.c.moment,
         )
         .where(col(EvidenceEvent.case_id) == case.id)
         .order_by(col(EvidenceEvent.seq), col(EvidenceEvent.id))

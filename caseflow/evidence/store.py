@@ -43,6 +43,7 @@ class DocumentStore:
         digest = self.put_bytes(data)
         if session.get(Document, digest) is None:
             session.add(Document(sha256=digest, size=len(data), media_type=media_type, filename=filename))
+            session.flush()  # rows that cite the document by hash may follow in this unit of work
         return digest
 
     def read(self, sha256: str) -> bytes:

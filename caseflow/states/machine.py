@@ -126,14 +126,15 @@ ACTIONS: dict[str, Action] = {
 
 _OPEN = [s.value for s in OPEN_STATES]
 _ANY = [s.value for s in State]
-_AFTER_ANSWER = [State.ANSWERED.value, State.ARCHIVED.value]
+#: Review and litigation follow a decision: a reply, or a termination for a lapse (closed).
+_AFTER_ANSWER = [State.ANSWERED.value, State.CLOSED.value, State.ARCHIVED.value]
 
 
 def _back(trigger: str, source: str | list[str]) -> list[dict[str, Any]]:
     """A transition that returns to work: to ``extended`` if the request was extended."""
     return [
-        {"trigger": trigger, "source": source, "dest": State.EXTENDED.value, "conditions": "is_extended"},
-        {"trigger": trigger, "source": source, "dest": State.RECEIVED.value, "unless": "is_extended"},
+        {"trigger": trigger, "source": source, "dest": State.EXTENDED.value, "conditions": "was_extended"},
+        {"trigger": trigger, "source": source, "dest": State.RECEIVED.value, "unless": "was_extended"},
     ]
 
 
@@ -198,7 +199,7 @@ class CaseToken:
         self.extended = extended
         self.delivered = delivered
 
-    def is_extended(self, **_: Any) -> bool:
+    def was_extended(self, **_: Any) -> bool:
         return self.extended
 
     def is_delivered(self, **_: Any) -> bool:
@@ -238,6 +239,7 @@ def allowed_actions(token: CaseToken, roles: frozenset[str], **condition_args: A
 
 
 _tokens = threading.local()
+_registering = threading.Lock()
 
 
 def fire(token: CaseToken, action: str, **condition_args: Any) -> bool:
@@ -250,7 +252,8 @@ def fire(token: CaseToken, action: str, **condition_args: Any) -> bool:
     driver: CaseToken | None = getattr(_tokens, "driver", None)
     if driver is None:
         driver = CaseToken(token.state)
-        MACHINE.add_model(driver, initial=token.state)
+        with _registering:  # the machine's model list is not safe to extend from two threads at once
+            MACHINE.add_model(driver, initial=token.state)
         _tokens.driver = driver
     driver.state, driver.extended, driver.delivered = token.state, token.extended, token.delivered
     moved = bool(MACHINE.events[action].trigger(driver, **condition_args))

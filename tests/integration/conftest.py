@@ -24,8 +24,8 @@ from sqlmodel import Session
 
 from caseflow import service
 from caseflow.accounts import create_agency, hash_password
-from caseflow.db import make_engine, upgrade
 from caseflow.dates import SHANGHAI
+from caseflow.db import make_engine, upgrade
 from caseflow.models import Case, User
 from tests.conftest import require
 
@@ -125,25 +125,52 @@ class World:
 
     def application(self, **changes: Any) -> dict[str, Any]:
         base: dict[str, Any] = {
-            "applicant_type": "natural_person", "applicant_name": "𠀾王小明", "id_type": "居民身份证",
-            "id_number": "１１０１０１１９９００１０１１２３Ｘ", "phone": "13800000000", "email": "",
-            "address": "", "description": "2025年本市道路维修工程的预算", "provision_form": "electronic",
-            "channel": "in_person", "arrived_at": T0.isoformat(),
+            "applicant_type": "natural_person",
+            "applicant_name": "𠀾王小明",
+            "id_type": "居民身份证",
+            "id_number": "１１０１０１１９９００１０１１２３Ｘ",
+            "phone": "13800000000",
+            "email": "",
+            "address": "",
+            "description": "2025年本市道路维修工程的预算",
+            "provision_form": "electronic",
+            "channel": "in_person",
+            "arrived_at": T0.isoformat(),
         }
         base.update(changes)
         return base
 
-    def new_case(self, *, agency: str = "city", actor: str = "clerk", at: dt.datetime = T0,
-                 **changes: Any) -> Case:
-        return service.register(session=self.session, actor=self.actors[actor], agency_code=agency,
-                                application=self.application(arrived_at=at.isoformat(), **changes), now=at)
+    def new_case(
+        self, *, agency: str = "city", actor: str = "clerk", at: dt.datetime = T0, **changes: Any
+    ) -> Case:
+        return service.register(
+            session=self.session,
+            actor=self.actors[actor],
+            agency_code=agency,
+            application=self.application(arrived_at=at.isoformat(), **changes),
+            now=at,
+        )
 
-    def act(self, case: Case, action: str, facts: dict[str, Any] | None = None, *, actor: str = "clerk",
-            at: dt.datetime | None = None, expected_version: int | None = None) -> Case:
+    def act(
+        self,
+        case: Case,
+        action: str,
+        facts: dict[str, Any] | None = None,
+        *,
+        actor: str = "clerk",
+        at: dt.datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Case:
         assert case.id is not None
-        return service.perform(session=self.session, case_id=case.id, actor=self.actors[actor], action=action,
-                               facts=facts, now=at or T0 + dt.timedelta(days=1),
-                               expected_version=expected_version)
+        return service.perform(
+            session=self.session,
+            case_id=case.id,
+            actor=self.actors[actor],
+            action=action,
+            facts=facts,
+            now=at or T0 + dt.timedelta(days=1),
+            expected_version=expected_version,
+        )
 
 
 USERS = (
@@ -163,10 +190,32 @@ USERS = (
 
 @pytest.fixture
 def world(session: Session) -> World:
-    create_agency(session, code="city", name="某市人民政府办公室", letter_prefix="某政办公开",
-                  review_body="某市人民政府", court="某市中级人民法院")
-    create_agency(session, code="dept", name="某市自然资源和规划局", parent_code="city")
-    create_agency(session, code="district", name="某市东区人民政府", parent_code="city")
+    create_agency(
+        session,
+        code="city",
+        name="某市人民政府办公室",
+        letter_prefix="某政办公开",
+        review_body="某市人民政府",
+        court="某市中级人民法院",
+    )
+    create_agency(
+        session,
+        code="dept",
+        name="某市自然资源和规划局",
+        parent_code="city",
+        letter_prefix="某自然资规公开",
+        review_body="某市人民政府",
+        court="某市中级人民法院",
+    )
+    create_agency(
+        session,
+        code="district",
+        name="某市东区人民政府",
+        parent_code="city",
+        letter_prefix="东政公开",
+        review_body="某市人民政府",
+        court="某市东区人民法院",
+    )
     session.commit()
     from sqlmodel import col, select
 
@@ -174,11 +223,19 @@ def world(session: Session) -> World:
 
     codes = {a.code: a.id for a in session.exec(select(Agency))}
     for username, roles, agency in USERS:
-        session.add(User(username=username, display_name=username, password_hash=_password_hash(),
-                         roles=roles, agency_id=codes[agency]))
+        session.add(
+            User(
+                username=username,
+                display_name=username,
+                password_hash=_password_hash(),
+                roles=roles,
+                agency_id=codes[agency],
+            )
+        )
     session.commit()
-    actors = {u.username: service.Actor.of(session, u)
-              for u in session.exec(select(User).order_by(col(User.id)))}
+    actors = {
+        u.username: service.Actor.of(session, u) for u in session.exec(select(User).order_by(col(User.id)))
+    }
     actors["system"] = service.SYSTEM_ACTOR
     return World(session, actors)
 
@@ -192,8 +249,9 @@ def snapshot(session: Session, case_id: int) -> tuple[dict[str, Any], int]:
     session.expire_all()
     case = session.get(Case, case_id)
     assert case is not None
-    count = session.exec(select(func.count()).select_from(EvidenceEvent)
-                         .where(col(EvidenceEvent.case_id) == case_id)).one()
+    count = session.exec(
+        select(func.count()).select_from(EvidenceEvent).where(col(EvidenceEvent.case_id) == case_id)
+    ).one()
     return case.model_dump(), int(count)
 
 

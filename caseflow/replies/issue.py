@@ -1,0 +1,177 @@
+"""Issuing a letter inside the transition that needs it: number, render, store, record.
+
+The number is taken from the agency's gap-free series in the same transaction, so a letter that
+fails to issue (incomplete settings, a rendering error, any refusal) rolls back and uses no number.
+The HTML and PDF are stored content-addressed; the evidence event records their hashes, the template
+and the template's own hash. An issued letter is never rendered again: ``issued_files`` returns the
+stored bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from caseflow import law
+from caseflow.evidence.store import DocumentStore
+from caseflow.models import Agency, Applicant, Case, CaseDocument, Letter
+from caseflow.numbering import next_number
+from caseflow.replies.context import letter_context, letter_number, remedies, require_settings
+from caseflow.replies.render import render_html, render_pdf, template_digest
+from caseflow.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What the evidence event records of an issued letter."""
+
+    letter_no: str
+    documents: tuple[tuple[str, str], ...]
+    facts: dict[str, Any]
+
+
+def _title(doc: law.DocumentType, outcome: law.Outcome | None) -> str:
+    if outcome is not None and outcome.group == "other":
+        return "政府信息公开申请终止处理告知书"
+    return doc.name
+
+
+def _parts(session: Session, case: Case) -> tuple[Agency, Applicant]:
+    agency = session.get(Agency, case.agency_id)
+    applicant = session.get(Applicant, case.applicant_id)
+    assert agency is not None and applicant is not None
+    return agency, applicant
+
+
+def compose(
+    session: Session,
+    case: Case,
+    doc_code: str,
+    *,
+    issue_date: dt.date,
+    number: str | None,
+    notice: dict[str, Any] | None = None,
+    outcome_code: str | None = None,
+    reply: dict[str, Any] | None = None,
+) -> tuple[str, str, law.DocumentType, law.Outcome | None]:
+    """(template name, HTML, document type, outcome) for a letter, numbered or as a preview."""
+    doc = law.DOCUMENT_TYPES_BY_CODE[doc_code]
+    outcome = law.outcome(outcome_code) if outcome_code else None
+    agency, applicant = _parts(session, case)
+    carries_remedies = outcome.remedies if outcome else doc.remedies
+    review_first = bool(outcome) and law.review_required_first(outcome_code or "", issue_date)
+    if number is not None:
+        require_settings(agency, needs_remedies=carries_remedies, review_first=review_first)
+    template = outcome.template if outcome else doc.code
+    context = letter_context(
+        case=case,
+        agency=agency,
+        applicant=applicant,
+        doc=doc,
+        title=_title(doc, outcome),
+        issue_date=issue_date,
+        number=number,
+        notice=notice or {},
+        outcome=outcome,
+        reply=reply or {},
+        remedies_clause=remedies(agency, review_first=review_first) if carries_remedies else None,
+        rules=law.rules_for(case.receipt_date, case.rules),
+    )
+    return template, render_html(template, context), doc, outcome
+
+
+def issue(
+    session: Session,
+    case: Case,
+    doc_code: str,
+    *,
+    issue_date: dt.date,
+    moment: dt.datetime,
+    notice: dict[str, Any] | None = None,
+    outcome_code: str | None = None,
+    reply: dict[str, Any] | None = None,
+    store: DocumentStore | None = None,
+) -> Issued:
+    """Number, render and store a letter in the caller's transaction (the caller records the event)."""
+    assert case.id is not None
+    doc = law.DOCUMENT_TYPES_BY_CODE[doc_code]
+    agency, _applicant = _parts(session, case)
+    # Settings are checked by compose(); should they be incomplete, the caller's rollback returns the
+    # number taken here to the series, so no number is lost.
+    number = next_number(session, "letter", f"{agency.code}:{issue_date.year}:{doc.series}")
+    letter_no = letter_number(agency, doc, issue_date.year, number)
+    template, html, doc, outcome = compose(
+        session,
+        case,
+        doc_code,
+        issue_date=issue_date,
+        number=letter_no,
+        notice=notice,
+        outcome_code=outcome_code,
+        reply=reply,
+    )
+    docs = store or DocumentStore()
+    html_bytes = html.encode("utf-8")
+    html_sha = docs.put(
+        session, html_bytes, media_type="text/html; charset=utf-8", filename=f"{letter_no}.html"
+    )
+    pdf_sha = None
+    if get_settings().letter_pdf:
+        pdf_sha = docs.put(
+            session, render_pdf(html), media_type="application/pdf", filename=f"{letter_no}.pdf"
+        )
+    seq = case.event_count + 1
+    session.add(
+        Letter(
+            case_id=case.id,
+            agency_id=agency.id or 0,
+            doc_type=doc.code,
+            outcome=outcome.code if outcome else None,
+            title=_title(doc, outcome),
+            series=doc.series,
+            year=issue_date.year,
+            number=number,
+            letter_no=letter_no,
+            template=template,
+            template_sha256=template_digest(f"{template}.html"),
+            html_sha256=html_sha,
+            pdf_sha256=pdf_sha,
+            issued_on=issue_date,
+            issued_at=moment,
+            event_seq=seq,
+        )
+    )
+    documents = [(f"letter.html:{doc.code}", html_sha)]
+    session.add(CaseDocument(case_id=case.id, sha256=html_sha, kind=f"letter.html:{doc.code}", event_seq=seq))
+    if pdf_sha:
+        documents.append((f"letter.pdf:{doc.code}", pdf_sha))
+        session.add(
+            CaseDocument(case_id=case.id, sha256=pdf_sha, kind=f"letter.pdf:{doc.code}", event_seq=seq)
+        )
+    facts = {
+        "letter": {
+            "doc_type": doc.code,
+            "letter_no": letter_no,
+            "template": template,
+            "template_sha256": template_digest(f"{template}.html"),
+            "html_sha256": html_sha,
+            "pdf_sha256": pdf_sha,
+        }
+    }
+    return Issued(letter_no, tuple(documents), facts)
+
+
+def issued_letters(session: Session, case_id: int) -> list[Letter]:
+    return list(session.exec(select(Letter).where(col(Letter.case_id) == case_id).order_by(col(Letter.id))))
+
+
+def issued_files(letter: Letter, store: DocumentStore | None = None) -> dict[str, bytes]:
+    """The letter's files exactly as issued (verified against their recorded hashes)."""
+    docs = store or DocumentStore()
+    files = {"html": docs.read(letter.html_sha256)}
+    if letter.pdf_sha256:
+        files["pdf"] = docs.read(letter.pdf_sha256)
+    return files

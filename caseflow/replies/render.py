@@ -1,0 +1,90 @@
+"""Letters from templates: one Jinja2 environment (autoescape, StrictUndefined), HTML and PDF/A-3b.
+
+The HTML is the letter as issued for the screen and for print; the PDF is rendered from that same
+HTML by WeasyPrint with the prepared CJK font (``caseflow.replies.fonts``) added as a stylesheet,
+so the stored HTML does not depend on where fonts live on one machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
+
+
+def templates_dir() -> Path:
+    """The letter templates: shipped inside the package, or at the project root in a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "templates" / "replies", here.parent / "templates" / "replies"):
+        if (candidate / "base.html").is_file():
+            return candidate
+    raise FileNotFoundError("caseflow's letter templates are missing from this installation")
+
+
+@cache
+def environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=select_autoescape(["html"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def template_digest(name: str) -> str:
+    """SHA-256 over the template and every template it extends or includes (name and bytes)."""
+    env = environment()
+    seen: dict[str, bytes] = {}
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        source = (templates_dir() / current).read_bytes()
+        seen[current] = source
+        ast = env.parse(source.decode("utf-8"))
+        pending.extend(t for t in meta.find_referenced_templates(ast) if t)
+    digest = hashlib.sha256()
+    for current in sorted(seen):
+        digest.update(current.encode("utf-8") + b"\0" + seen[current] + b"\0")
+    return digest.hexdigest()
+
+
+def render_html(template: str, context: dict[str, Any]) -> str:
+    return environment().get_template(f"{template}.html").render(**context)
+
+
+def render_pdf(html: str) -> bytes:
+    """PDF/A-3b of the letter, set in the prepared CJK font."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from caseflow.replies.fonts import fonts_for
+
+    fonts = fonts_for(html)
+    # Every weight maps to the prepared face: a bold title must not fall back to a system font
+    # (which would be subset whole, in seconds).
+    faces = "".join(
+        f'@font-face {{ font-family: "CaseflowLetter{i}"; src: url("{path.as_uri()}"); '
+        f"font-weight: {weight}; }}"
+        for i, path in enumerate(fonts)
+        for weight in ("normal", "bold")
+    )
+    families = ", ".join(f'"CaseflowLetter{i}"' for i in range(len(fonts)))
+    font_config = FontConfiguration()
+    stylesheet = CSS(
+        # A user stylesheet: !important is what lets it win over the letter's own font list.
+        string=f"{faces} html, body, .issuer, h1 {{ font-family: {families} !important; }} "
+        f"@page {{ @bottom-center {{ font-family: {families} !important; }} }}",
+        font_config=font_config,
+    )
+    pdf = HTML(string=html).write_pdf(
+        stylesheets=[stylesheet], font_config=font_config, pdf_variant="pdf/a-3b"
+    )
+    assert pdf is not None
+    return bytes(pdf)
