@@ -19,6 +19,7 @@ from caseflow.accounts import create_agency, hash_password
 from caseflow.dates import SHANGHAI
 from caseflow.db import make_engine, upgrade
 from caseflow.models import EvidenceEvent, User
+from caseflow.settings import get_settings
 
 #: One request's path through the service layer: six transitions after registration.
 PATH: tuple[tuple[str, str, dict[str, object]], ...] = (
@@ -143,8 +144,11 @@ def _measure(url: str, label: str, cases: int) -> Figure:
 def run(quick: bool) -> list[Figure]:
     cases = 40 if quick else 200
     figures = []
+    # Letters are issued as HTML here; PDF rendering has its own figures (bench/letters_bench.py).
+    os.environ["CASEFLOW_LETTER_PDF"] = "0"
+    get_settings.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ.setdefault("CASEFLOW_DATA_DIR", str(Path(tmp) / "data"))
+        os.environ["CASEFLOW_DATA_DIR"] = str(Path(tmp) / "data")
         figures.append(_measure(f"sqlite:///{tmp}/bench.db", "SQLite file", cases))
     pg = os.environ.get("CASEFLOW_BENCH_POSTGRES_URL", os.environ.get("CASEFLOW_TEST_POSTGRES_URL", ""))
     if pg:

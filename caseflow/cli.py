@@ -211,6 +211,7 @@ def init(
     console.print(f"数据库已就绪：{_safe_url(settings.database_url)}")
     public, created = ensure_signing_key()
     console.print(f"签名密钥{'已创建' if created else '已存在'}：{public}")
+    _prepare_letter_font()
     with session_scope() as session:
         if session.exec(select(User).where(col(User.username) == "admin")).first() is not None:
             console.print("管理员 admin 已存在")
@@ -235,6 +236,62 @@ def init(
         except CaseflowError as exc:
             raise _fail(exc.message) from None
     console.print("已创建管理员 admin")
+
+
+def _prepare_letter_font() -> None:
+    from caseflow.replies.fonts import FontMissing, base_font
+
+    try:
+        with err.status("准备信函字体（首次约需一分钟）…"):
+            path, covered = base_font()
+    except FontMissing as exc:
+        err.print(f"[yellow]warning:[/] {exc}", highlight=False)
+        return
+    console.print(f"信函字体已就绪：{path.name}（{len(covered)}个字符）")
+
+
+@app.command()
+def letters(
+    case: Annotated[str, typer.Option("--case", help="The request's tracking number.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the letters into.")],
+) -> None:
+    """Write every letter issued for a request, exactly as issued (HTML and PDF), with a manifest."""
+    from sqlmodel import col, select
+
+    from caseflow.db import session_scope
+    from caseflow.models import Case
+    from caseflow.replies.issue import issued_files, issued_letters
+
+    with session_scope() as session:
+        row = session.exec(select(Case).where(col(Case.tracking_no) == case)).first()
+        if row is None or row.id is None:
+            raise _fail(f"no request {case}")
+        found = issued_letters(session, row.id)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    for i, letter in enumerate(found, 1):
+        files: dict[str, dict[str, str | None]] = {}
+        entry: dict[str, object] = {
+            "letter_no": letter.letter_no,
+            "doc_type": letter.doc_type,
+            "outcome": letter.outcome,
+            "issued_on": letter.issued_on.isoformat(),
+            "template": letter.template,
+            "template_sha256": letter.template_sha256,
+            "files": files,
+        }
+        for kind, data in issued_files(letter).items():
+            name = f"{i:02d}-{letter.doc_type}.{kind}"
+            (out / name).write_bytes(data)
+            files[kind] = {
+                "name": name,
+                "sha256": letter.html_sha256 if kind == "html" else letter.pdf_sha256,
+            }
+        manifest.append(entry)
+    (out / "letters.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    console.print(f"{case}：已写出{len(found)}份文书至 {out}")
 
 
 def get_settings_url() -> str:

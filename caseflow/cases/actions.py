@@ -17,12 +17,11 @@ from caseflow.dates import zh
 from caseflow.errors import FactsError, RuleViolation
 from caseflow.fees import FeeMethod
 from caseflow.models import Agency, Applicant, Case, Consultation, FeeAssessment, RemedyRecord, User
+from caseflow.replies.issue import REPLY_FIELDS
 from caseflow.settings import get_settings
 from caseflow.states import facts as f
 
 FEE_METHOD_NAMES = {FeeMethod.PER_APPLICATION: "按件计收", FeeMethod.PER_PAGE: "按量计收"}
-#: The free-text parts of a drafted reply that its letter shows.
-REPLY_FIELDS = ("reasons", "where_to_obtain", "responsible_agency", "provided")
 HOW_TO_PAY = "凭本通知书通过政府非税收入缴款渠道缴纳，缴费凭证请交本机关"
 
 

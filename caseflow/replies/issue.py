@@ -16,12 +16,16 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from caseflow import law
+from caseflow.errors import FactsError, RuleViolation
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Agency, Applicant, Case, CaseDocument, Letter
 from caseflow.numbering import next_number
 from caseflow.replies.context import letter_context, letter_number, remedies, require_settings
 from caseflow.replies.render import render_html, render_pdf, template_digest
 from caseflow.settings import get_settings
+
+#: The free-text parts of a drafted reply that its letter shows (the clerk may edit only these).
+REPLY_FIELDS = ("reasons", "where_to_obtain", "responsible_agency", "provided")
 
 
 @dataclass(frozen=True)
@@ -175,3 +179,36 @@ def issued_files(letter: Letter, store: DocumentStore | None = None) -> dict[str
     if letter.pdf_sha256:
         files["pdf"] = docs.read(letter.pdf_sha256)
     return files
+
+
+def preview(
+    session: Session,
+    case: Case,
+    doc_code: str = "reply",
+    *,
+    today: dt.date,
+    overrides: dict[str, Any] | None = None,
+) -> str:
+    """The draft letter as HTML, unnumbered and marked 预览稿: for a reply, from the drafted reply
+    with the clerk's edits to its free-text parts (``overrides``) applied. Nothing is stored."""
+    outcome_code = None
+    reply: dict[str, Any] = {}
+    if doc_code == "reply":
+        draft = case.draft or {}
+        if "outcome" not in draft:
+            raise RuleViolation("no reply has been drafted for this request yet")
+        outcome_code = draft["outcome"]
+        reply = {key: draft.get(key, "") for key in REPLY_FIELDS}
+        unknown = set(overrides or {}) - set(REPLY_FIELDS)
+        if unknown:
+            raise FactsError(
+                [
+                    (key, f"not a free-text part of a reply ({', '.join(REPLY_FIELDS)})")
+                    for key in sorted(unknown)
+                ]
+            )
+        reply.update(overrides or {})
+    _template, html, _doc, _outcome = compose(
+        session, case, doc_code, issue_date=today, number=None, outcome_code=outcome_code, reply=reply
+    )
+    return html
