@@ -10,6 +10,7 @@ import pytest
 
 from caseflow.calendar import WorkingCalendar
 from caseflow.clock import batch_line
+from tests.conftest import require
 
 #: shared/ lives next to the project root (../shared from /work/main).
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -38,7 +39,10 @@ def test_vectors_file_is_there_and_well_formed() -> None:
     if not VECTORS.is_file():
         if SHARED.is_dir():
             pytest.fail(f"{VECTORS} is missing although {SHARED} exists: the public vectors must be there")
-        pytest.skip(f"no shared test data next to this checkout ({SHARED} does not exist)")
+        require(
+            "the shared deadline vectors",
+            f"no shared test data next to this checkout ({SHARED} does not exist)",
+        )
     vectors = [json.loads(line) for line in VECTORS.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(vectors) == len(VECTOR_PARAMS) > 0
     ids = [v["id"] for v in vectors]
