@@ -35,8 +35,14 @@ T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 
 def _setup(engine: Engine) -> dict[str, service.Actor]:
     with Session(engine, expire_on_commit=False) as session:
-        create_agency(session, code="bench", name="基准测试机关", letter_prefix="基准公开",
-                      review_body="某市人民政府", court="某市中级人民法院")
+        create_agency(
+            session,
+            code="bench",
+            name="基准测试机关",
+            letter_prefix="基准公开",
+            review_body="某市人民政府",
+            court="某市中级人民法院",
+        )
         session.commit()
         password = hash_password("bench-password")
         for name, roles in (("clerk", "clerk"), ("supervisor", "supervisor")):

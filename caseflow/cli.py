@@ -376,6 +376,22 @@ def verify(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """The web application and the JSON API (pages at /, API under /api/v1, OpenAPI at /docs)."""
+    import uvicorn
+
+    from caseflow.db import upgrade
+
+    upgrade()
+    console.print(f"caseflow: http://{host}:{port}/  (API /api/v1, docs /docs)")
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
+
+
+@app.command()
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="A reduced run.")] = False,
     out: Annotated[Path | None, typer.Option(help="Also write the figures as JSON here.")] = None,

@@ -333,9 +333,8 @@ OUTCOMES: tuple[Outcome, ...] = (
         False,
         without_reply=True,
     ),
-    Outcome(
-        "other.other", "三(六)3", "其他处理", (_r("第三十六条"),), False, without_reply=True, remedies=False
-    ),
+    # A withdrawal ends the request by the applicant's own act: no article of the Regulation decides it.
+    Outcome("other.other", "三(六)3", "其他处理", (), False, without_reply=True, remedies=False),
 )
 OUTCOMES_BY_CODE: dict[str, Outcome] = {o.code: o for o in OUTCOMES}
 

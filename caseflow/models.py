@@ -277,3 +277,17 @@ class Letter(SQLModel, table=True):
     issued_on: dt.date
     issued_at: dt.datetime = _moment()
     event_seq: int
+
+
+class AuthToken(SQLModel, table=True):
+    """An opaque bearer token (API) or browser session: only its SHA-256 is stored; revocable."""
+
+    __tablename__ = "auth_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    kind: str = Field(max_length=10)  # api | web
+    token_sha256: str = Field(max_length=64, unique=True, index=True)
+    created_at: dt.datetime = _moment()
+    expires_at: dt.datetime = Field(sa_column=Column(AwareDateTime(), nullable=False))
+    revoked_at: dt.datetime | None = Field(default=None, sa_column=Column(AwareDateTime(), nullable=True))

@@ -499,6 +499,12 @@ def add_note(ctx: Ctx, facts: f.NoteFacts) -> Effect:
     return Effect()
 
 
+@handler("view_identity")
+def view_identity(ctx: Ctx, facts: f.NoFacts) -> Effect:
+    """Seeing an identity number in full is itself recorded (who, when)."""
+    return Effect()
+
+
 def _require_all_handled() -> None:
     from caseflow.cases.engine import HANDLERS
     from caseflow.states.machine import ACTIONS

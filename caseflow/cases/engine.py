@@ -29,6 +29,7 @@ from caseflow.states import facts as f
 from caseflow.states.machine import (
     ACTIONS,
     AUDITOR,
+    RECORD_ONLY,
     SUPERVISOR,
     SYSTEM,
     CaseToken,
@@ -230,13 +231,13 @@ def perform(
     moment = moment.astimezone(SHANGHAI)
     today = legal_date(moment)
     cal = calendar or default_calendar()
+    role = acting_role(actor, action)  # 403 before anything else is said about the facts
     parsed = parse_facts(ACTIONS[action].facts, facts)
     begin_write(session)
     try:
         case = load_visible(session, actor, case_id, lock=True)
         if expected_version is not None and expected_version != case.version:
             raise StaleVersion(expected_version, case.version)
-        role = acting_role(actor, action)
         token = token_for(case)
         from_state = case.state
         condition_args: dict[str, Any] = {}
@@ -315,4 +316,4 @@ def actions_for(session: Session, actor: Actor, case: Case) -> list[str]:
     token = token_for(case)
     names = set(allowed_actions(token, actor.roles, needs_review=True))
     names |= set(allowed_actions(token, actor.roles, needs_review=False))
-    return [n for n in possible_actions(case.state) if n in names]
+    return [n for n in possible_actions(case.state) if n in names and n not in RECORD_ONLY]

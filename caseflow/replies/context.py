@@ -33,17 +33,17 @@ def require_settings(agency: Agency, *, needs_remedies: bool, review_first: bool
         )
 
 
-def remedies(agency: Agency, *, review_first: bool) -> dict[str, Any]:
+def remedies(agency: Agency, *, review_first: bool, subject: str = "本答复") -> dict[str, Any]:
     """The remedies clause: review within 60 days; litigation within 6 months unless review comes
     first (a refusal to disclose since 2024-01-01, Review Law Art. 23), in which case the letter says
     so and offers no direct litigation."""
     review = (
-        f"如对本答复不服，可以自知道该行政行为之日起{law.REVIEW_DAYS}日内向{agency.review_body}"
+        f"如对{subject}不服，可以自知道该行政行为之日起{law.REVIEW_DAYS}日内向{agency.review_body}"
         f"申请行政复议（{law.REVIEW_BASIS.label}）"
     )
     if review_first:
         text = (
-            f"{review}。根据{law.REVIEW_FIRST_BASIS.label}的规定，对本答复不服的，应当先申请行政复议；"
+            f"{review}。根据{law.REVIEW_FIRST_BASIS.label}的规定，对{subject}不服的，应当先申请行政复议；"
             "对行政复议决定不服的，可以依法提起行政诉讼。"
         )
     else:

@@ -81,7 +81,11 @@ def compose(
         notice=notice or {},
         outcome=outcome,
         reply=reply or {},
-        remedies_clause=remedies(agency, review_first=review_first) if carries_remedies else None,
+        remedies_clause=remedies(
+            agency, review_first=review_first, subject="本答复" if outcome else f"本{doc.name}"
+        )
+        if carries_remedies
+        else None,
         rules=law.rules_for(case.receipt_date, case.rules),
     )
     return template, render_html(template, context), doc, outcome
@@ -208,6 +212,8 @@ def preview(
                 ]
             )
         reply.update(overrides or {})
+    elif overrides:
+        raise FactsError([("overrides", f"only a reply's free-text parts can be edited, not a {doc_code}'s")])
     _template, html, _doc, _outcome = compose(
         session, case, doc_code, issue_date=today, number=None, outcome_code=outcome_code, reply=reply
     )

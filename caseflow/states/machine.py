@@ -121,8 +121,12 @@ ACTIONS: dict[str, Action] = {
         _a("record_joint_opinion", "记录会商意见", (REVIEWER,), f.JointOpinionFacts),
         _a("reassign", "改派经办人", (SUPERVISOR,), f.ReassignFacts),
         _a("add_note", "补充说明（更正）", (CLERK, REVIEWER, SUPERVISOR), f.NoteFacts),
+        _a("view_identity", "查看完整身份证件号码", (CLERK, REVIEWER, SUPERVISOR, AUDITOR), f.NoFacts),
     )
 }
+
+#: Actions that only record that something was seen (not work on the request): not offered as actions.
+RECORD_ONLY = frozenset({"view_identity"})
 
 _OPEN = [s.value for s in OPEN_STATES]
 _ANY = [s.value for s in State]
@@ -184,6 +188,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "record_joint_opinion", "source": _OPEN, "dest": "="},
     {"trigger": "reassign", "source": _OPEN, "dest": "="},
     {"trigger": "add_note", "source": _ANY, "dest": "="},
+    {"trigger": "view_identity", "source": _ANY, "dest": "="},
 ]
 
 assert {t["trigger"] for t in TRANSITIONS} == set(ACTIONS), "every action has transitions, and only those"
@@ -229,7 +234,7 @@ def allowed_actions(token: CaseToken, roles: frozenset[str], **condition_args: A
     """Actions the holder of ``roles`` may take now (state, conditions and roles all allow)."""
     out = []
     for name in possible_actions(token.state):
-        if not ACTIONS[name].roles & roles:
+        if name in RECORD_ONLY or not ACTIONS[name].roles & roles:
             continue
         event = MACHINE.events[name]
         data = EventData(MACHINE.get_state(token.state), event, MACHINE, token, (), condition_args)

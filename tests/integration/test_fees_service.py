@@ -15,7 +15,7 @@ from caseflow.calendar import default_calendar
 from caseflow.dates import SHANGHAI
 from caseflow.errors import FactsError, IllegalTransition, RuleViolation
 from caseflow.evidence.chain import verify_all
-from caseflow.models import Agency, Case, EvidenceEvent, FeeAssessment
+from caseflow.models import Case, EvidenceEvent, FeeAssessment
 from tests.integration.conftest import T0, World, snapshot
 
 D = dt.date
@@ -25,16 +25,6 @@ PER_APPLICATION = {"method": "per_application"}
 
 def on(day: dt.date, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(9, 30 + minute), tzinfo=SHANGHAI)
-
-
-def with_letter_settings(world: World) -> None:
-    """Give every agency the letter settings a letter needs (the fixture sets them for the city only)."""
-    for agency in world.session.exec(select(Agency)).all():
-        agency.letter_prefix = agency.letter_prefix or f"{agency.name}公开"
-        agency.review_body = agency.review_body or "某市人民政府"
-        agency.court = agency.court or "某市中级人民法院"
-        world.session.add(agency)
-    world.session.commit()
 
 
 def fee_row(world: World, case: Case) -> FeeAssessment:
@@ -146,7 +136,6 @@ def test_fee_on_an_extended_request(world: World) -> None:
 
 
 def test_per_application_counts_the_applicants_requests_this_month_at_this_agency(world: World) -> None:
-    with_letter_settings(world)
     applicant = {"applicant_name": "王小明", "id_number": "110101199001011234"}
     # Earlier requests that must not count: the month before, another person, the same number as an
     # organisation, and the same person at another agency (registered by that agency's clerk).

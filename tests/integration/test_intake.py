@@ -17,7 +17,7 @@ from caseflow.cases.intake import QUERY_CODE_ALPHABET, QUERY_CODE_LENGTH
 from caseflow.dates import SHANGHAI
 from caseflow.errors import CaseflowError, FactsError, Forbidden, NotFound
 from caseflow.evidence.chain import verify_all
-from caseflow.models import Agency, Applicant, Case, CaseDocument, Counter, Document, EvidenceEvent
+from caseflow.models import Applicant, Case, CaseDocument, Counter, Document, EvidenceEvent
 from tests.integration.conftest import T0, World
 
 D = dt.date
@@ -48,16 +48,6 @@ def register(
         now=now,
         uploads=uploads,
     )
-
-
-def with_letter_settings(world: World) -> None:
-    """Give every agency the letter settings a letter needs (the fixture sets them for the city only)."""
-    for agency in world.session.exec(select(Agency)).all():
-        agency.letter_prefix = agency.letter_prefix or f"{agency.name}公开"
-        agency.review_body = agency.review_body or "某市人民政府"
-        agency.court = agency.court or "某市中级人民法院"
-        world.session.add(agency)
-    world.session.commit()
 
 
 def stored(world: World) -> tuple[int, int, int, int]:
@@ -272,7 +262,6 @@ def test_rare_characters_and_full_width_digits_stored_exactly(world: World, chan
 
 
 def test_tracking_numbers_are_gap_free_per_agency_and_year(world: World) -> None:
-    with_letter_settings(world)
     first = register(world)
     assert first.tracking_no == "CITY-2026-00001"
     refused(world, FactsError, description="")
@@ -416,7 +405,6 @@ def test_only_clerks_register(world: World) -> None:
 
 
 def test_a_clerk_registers_only_for_the_own_agency(world: World) -> None:
-    with_letter_settings(world)
     for actor, agency in (
         ("clerk", "dept"),
         ("clerk", "district"),

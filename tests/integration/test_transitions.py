@@ -31,7 +31,7 @@ from caseflow.errors import (
     StaleVersion,
 )
 from caseflow.evidence.chain import verify_all
-from caseflow.models import Agency, Case, Consultation, EvidenceEvent, FeeAssessment, RemedyRecord, User
+from caseflow.models import Case, Consultation, EvidenceEvent, FeeAssessment, RemedyRecord, User
 from caseflow.states.machine import ACTIONS, State
 from tests.integration.conftest import T0, World, snapshot
 
@@ -56,16 +56,6 @@ DELIVERY = {"method": "post", "proof": "EMS1234567890CN"}
 def on(day: dt.date) -> dt.datetime:
     """9:30 in Shanghai on ``day``."""
     return dt.datetime.combine(day, dt.time(9, 30), tzinfo=SHANGHAI)
-
-
-def with_letter_settings(world: World) -> None:
-    """Give every agency the letter settings a letter needs (the fixture sets them for the city only)."""
-    for agency in world.session.exec(select(Agency)).all():
-        agency.letter_prefix = agency.letter_prefix or f"{agency.name}公开"
-        agency.review_body = agency.review_body or "某市人民政府"
-        agency.court = agency.court or "某市中级人民法院"
-        world.session.add(agency)
-    world.session.commit()
 
 
 def last_event(world: World, case_id: int) -> EvidenceEvent:
@@ -353,6 +343,7 @@ SCENARIOS: dict[str, list[Scenario]] = {
     ],
     "reassign": [Scenario(R, R, {"handler": "clerk2"}), Scenario(FP, FP, {"handler": "clerk2"})],
     "add_note": [Scenario(s.value, s.value, {"text": "更正：申请人电话为13900000000"}) for s in State],
+    "view_identity": [Scenario(s.value, s.value, {}) for s in State],
 }
 
 #: The actions an actor of one role sees allowed in a state (worked out by hand from TRANSITIONS).
@@ -423,6 +414,7 @@ ILLEGAL: dict[str, list[tuple[str, str]]] = {
     "record_joint_opinion": [(AN, "reviewer")],
     "reassign": [(AN, "supervisor")],
     "add_note": [],
+    "view_identity": [],
 }
 
 
@@ -680,7 +672,6 @@ def test_stale_version(world: World) -> None:
 
 
 def test_agency_scoping(world: World) -> None:
-    with_letter_settings(world)
     city = Flow(world)
     dept = Flow(world, agency="dept", actor="dept_clerk")
     assert dept.case.tracking_no == "DEPT-2026-00001"

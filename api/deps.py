@@ -1,0 +1,117 @@
+"""Dependencies: the database session, the signed-in user, one authorization rule per route, the
+request being worked on (scoped: another agency's request is 404), CSRF for browser forms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from api.permissions import PERMISSIONS, PUBLIC
+from caseflow import service
+from caseflow.db import get_engine
+from caseflow.models import AuthToken, Case, User
+from caseflow.sessions import csrf_ok, user_for_token
+
+SESSION_COOKIE = "caseflow_session"
+
+
+def get_session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: a user signed in by bearer token (API) or session cookie (pages), or nobody."""
+
+    user: User | None
+    actor: service.Actor | None
+    via: str  # "token", "cookie" or "anonymous"
+    token: str | None = None
+    token_row: AuthToken | None = None
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.user.role_set if self.user else frozenset({"anonymous"})
+
+
+def _caller(request: Request, session: Session) -> Caller:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+        found = user_for_token(session, token, "api")
+        if found is None:
+            raise HTTPException(401, "invalid, expired or revoked token", {"WWW-Authenticate": "Bearer"})
+        user, row = found
+        return Caller(user, service.Actor.of(session, user), "token", token, row)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = user_for_token(session, cookie, "web")
+        if found is not None:
+            user, row = found
+            return Caller(user, service.Actor.of(session, user), "cookie", cookie, row)
+    return Caller(None, None, "anonymous")
+
+
+def authorize(request: Request, session: SessionDep) -> Caller:
+    """The single authorization rule: the route's entry in ``PERMISSIONS`` against the caller's roles.
+    Browser forms (cookie sessions) must also carry the session's CSRF token."""
+    route = request.scope.get("route")
+    name = getattr(route, "name", None)
+    allowed = PERMISSIONS.get(name or "")
+    caller = _caller(request, session)
+    request.state.caller = caller
+    if allowed is None:
+        raise HTTPException(403, f"route {name!r} has no permission rule")
+    if allowed == PUBLIC:
+        return caller
+    if caller.user is None:
+        if request.url.path.startswith("/api/"):
+            raise HTTPException(
+                401, "sign in first (POST /api/v1/auth/token)", {"WWW-Authenticate": "Bearer"}
+            )
+        raise HTTPException(401, "sign in first")
+    if not caller.roles & allowed:
+        raise HTTPException(
+            403, f"your roles ({', '.join(sorted(caller.roles))}) may not use this page or route"
+        )
+    return caller
+
+
+Authorized = Annotated[Caller, Depends(authorize)]
+
+
+def actor_of(caller: Caller) -> service.Actor:
+    assert caller.actor is not None
+    return caller.actor
+
+
+async def check_csrf(request: Request, caller: Caller) -> None:
+    """Forms posted with a session cookie carry ``csrf_token`` (field or X-CSRF-Token header)."""
+    if caller.via != "cookie" or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    presented = request.headers.get("x-csrf-token")
+    if presented is None:
+        form = await request.form()
+        value = form.get("csrf_token")
+        presented = value if isinstance(value, str) else None
+    assert caller.token is not None
+    if not csrf_ok(caller.token, presented):
+        raise HTTPException(
+            403, "the form's security token is missing or wrong; reload the page and try again"
+        )
+
+
+def current_case(case_id: int, caller: Authorized, session: SessionDep) -> Case:
+    """The request in the path, if the caller's agencies include it (else 404, never 403)."""
+    return service.load_visible(session, actor_of(caller), case_id, lock=False)
+
+
+CurrentCase = Annotated[Case, Depends(current_case)]

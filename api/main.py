@@ -1,0 +1,129 @@
+"""The FastAPI application: the JSON API v1, the pages, error mapping in one place, security headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from caseflow.errors import (
+    CaseflowError,
+    FactsError,
+    Forbidden,
+    IllegalTransition,
+    NotFound,
+    RuleViolation,
+    StaleVersion,
+)
+from caseflow.replies.fonts import FontMissing
+from caseflow.settings import get_settings
+
+STATUS: list[tuple[type[CaseflowError], int]] = [
+    (NotFound, 404),
+    (Forbidden, 403),
+    (IllegalTransition, 409),
+    (StaleVersion, 409),
+    (RuleViolation, 409),
+    (FactsError, 422),
+]
+MAX_BODY = 20 * 1024 * 1024  # uploads of scans and envelopes; larger: 413
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https:; "
+    "script-src 'self' 'unsafe-inline' https:; frame-ancestors 'none'"
+)
+
+
+class Guard(BaseHTTPMiddleware):
+    """Security headers on every response; bodies over the upload limit refused with 413."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            return JSONResponse({"detail": f"the upload is larger than {MAX_BODY // (1024 * 1024)} MB"}, 413)
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if request.url.path in ("/docs", "/redoc"):
+            response.headers["Content-Security-Policy"] = DOCS_CSP
+        return response
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", "text/html"
+    )
+
+
+def _body(exc: CaseflowError) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": exc.message}
+    if isinstance(exc, IllegalTransition):
+        body.update(state=exc.state, allowed=exc.allowed, action=exc.action)
+    if isinstance(exc, StaleVersion):
+        body.update(expected_version=exc.expected, version=exc.actual)
+    if isinstance(exc, FactsError):
+        body["errors"] = [{"field": f, "message": m} for f, m in exc.errors]
+    return body
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    if settings.env == "production" and settings.secret_key == "dev-only-secret-change-me":
+        raise RuntimeError("CASEFLOW_SECRET_KEY must be set in production (it signs CSRF tokens)")
+    app = FastAPI(
+        title="caseflow",
+        version="0.1.0",
+        description="依申请公开办理系统 — requests for government information as state machines.",
+    )
+    app.add_middleware(Guard)
+
+    from api.routes import misc, requests
+    from api.web import admin, oversight, pages
+
+    app.include_router(misc.router)
+    app.include_router(requests.router)
+    app.include_router(pages.router)
+    app.include_router(oversight.router)
+    app.include_router(admin.router)
+
+    @app.exception_handler(CaseflowError)
+    async def caseflow_error(request: Request, exc: CaseflowError) -> Response:
+        status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+        if _wants_html(request):
+            return pages.error_page(request, status, exc.message)
+        return JSONResponse(_body(exc), status)
+
+    @app.exception_handler(FontMissing)
+    async def font_missing(request: Request, exc: FontMissing) -> Response:
+        return JSONResponse({"detail": str(exc)}, 503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": "invalid request", "errors": errors}, 422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 401 and _wants_html(request):
+            return RedirectResponse(f"/login?next={request.url.path}", 303)
+        if _wants_html(request):
+            return pages.error_page(request, exc.status_code, str(exc.detail))
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,50 @@
+"""Who may call which route: one rule per route name, enforced by ``deps.authorize``.
+
+A route whose name is missing here is refused to everyone (and the permission-matrix test fails),
+so a new route cannot go out without a rule.
+"""
+
+from __future__ import annotations
+
+PUBLIC = frozenset({"anonymous"})
+ANY_USER = frozenset({"clerk", "reviewer", "supervisor", "auditor", "admin"})
+CASEWORK = frozenset({"clerk", "reviewer", "supervisor", "auditor"})
+ACTING = frozenset({"clerk", "reviewer", "supervisor", "auditor"})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # JSON API v1
+    "auth_token": PUBLIC,
+    "revoke_token": ANY_USER,
+    "create_request": frozenset({"clerk"}),
+    "list_requests": CASEWORK,
+    "get_request": CASEWORK,
+    "request_actions": CASEWORK,
+    "perform_action": ACTING,
+    "request_deadline": CASEWORK,
+    "request_events": CASEWORK,
+    "request_letters": CASEWORK,
+    "preview_letter": frozenset({"clerk", "reviewer", "supervisor"}),
+    "get_letter": CASEWORK,
+    "dashboard": frozenset({"supervisor", "auditor"}),
+    "public_status": PUBLIC,
+    # Pages
+    "page_login": PUBLIC,
+    "page_login_submit": PUBLIC,
+    "page_logout": ANY_USER,
+    "page_home": ANY_USER,
+    "page_intake": frozenset({"clerk"}),
+    "page_intake_submit": frozenset({"clerk"}),
+    "page_cases": CASEWORK,
+    "page_case": CASEWORK,
+    "page_case_action": ACTING,
+    "page_letter": CASEWORK,
+    "page_review": frozenset({"reviewer"}),
+    "page_dashboard": frozenset({"supervisor", "auditor"}),
+    "page_search": frozenset({"auditor", "supervisor"}),
+    "page_verify": frozenset({"auditor", "supervisor"}),
+    "page_admin": frozenset({"admin"}),
+    "page_admin_user": frozenset({"admin"}),
+    "page_admin_agency": frozenset({"admin"}),
+    "page_admin_calendar": frozenset({"admin"}),
+    "page_public_status": PUBLIC,
+}

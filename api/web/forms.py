@@ -1,0 +1,154 @@
+"""HTML forms for actions, generated from each action's facts model (one source for API and pages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from caseflow import law
+
+LABELS: dict[str, str] = {
+    "items": "需补正的事项（每行一项）",
+    "period_days": "补正期限（工作日，留空为默认）",
+    "notice_date": "告知日期",
+    "received_on": "收到补正日期",
+    "summary": "补正内容摘要",
+    "party_kind": "征求对象",
+    "party_name": "对象名称",
+    "matters": "征求意见的事项",
+    "letter_date": "发函日期",
+    "opinion": "意见",
+    "opinion_text": "意见内容",
+    "opinion_date": "收到意见日期",
+    "method": "计收方式",
+    "pages": "页数",
+    "reduction_yuan": "减免金额（元）",
+    "reduction_reason": "减免理由",
+    "paid_on": "缴费日期",
+    "payment_ref": "缴费凭证号",
+    "reason": "理由",
+    "days": "延长工作日数（留空为最长期限）",
+    "decided_on": "决定日期",
+    "due": "答复期限",
+    "outcome": "答复类型",
+    "reasons": "理由",
+    "where_to_obtain": "获取途径",
+    "responsible_agency": "负责公开的机关",
+    "provided": "提供的信息及方式",
+    "comments": "审核意见",
+    "issued_on": "签发日期",
+    "proof": "送达凭证",
+    "delivered_on": "送达日期",
+    "withdrawn_on": "撤回日期",
+    "body": "复议机关",
+    "reference_no": "案号",
+    "filed_on": "申请/起诉日期",
+    "court": "法院",
+    "path": "起诉方式",
+    "record_id": "记录编号",
+    "result": "结果",
+    "concluded_on": "审结日期",
+    "participants": "会商参加人",
+    "text": "说明",
+    "handler": "新经办人（用户名）",
+}
+CHOICES: dict[str, dict[str, str]] = {
+    "party_kind": {"third_party": "第三方", "agency": "其他机关"},
+    "opinion": {"consent": "同意公开", "object": "不同意公开", "partial": "部分同意"},
+    "method": {"per_page": "按量计收", "per_application": "按件计收"},
+    "outcome": {o.code: f"{o.report_row} {o.name}" for o in law.OUTCOMES if not o.without_reply},
+    "path": {"direct": "直接起诉", "after_review": "复议后起诉"},
+    "result": {"maintained": "维持", "corrected": "纠正", "other": "其他结果"},
+    "method_delivery": {
+        "in_person": "直接送达",
+        "post": "邮寄",
+        "email": "电子邮件",
+        "online": "网上送达",
+        "fax": "传真",
+    },
+}
+TEXTAREAS = frozenset(
+    {
+        "items",
+        "reasons",
+        "provided",
+        "opinion_text",
+        "matters",
+        "comments",
+        "text",
+        "opinion",
+        "summary",
+        "reason",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: str  # text, textarea, number, date, select
+    required: bool
+    choices: dict[str, str]
+    value: str
+
+
+def fields_for(model: type[BaseModel], action: str, values: dict[str, Any] | None = None) -> list[Field]:
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    out = []
+    for name, prop in schema.get("properties", {}).items():
+        kind = "text"
+        options = CHOICES.get(
+            "method_delivery" if action == "record_delivery" and name == "method" else name, {}
+        )
+        types = {p.get("type") for p in prop.get("anyOf", [prop])} | {prop.get("format")}
+        if "enum" in prop or options:
+            kind = "select"
+            options = options or {v: v for v in prop.get("enum", [])}
+        elif "date" in {p.get("format") for p in prop.get("anyOf", [prop])}:
+            kind = "date"
+        elif "integer" in types:
+            kind = "number"
+        elif name in TEXTAREAS or "array" in types:
+            kind = "textarea"
+        value = (values or {}).get(name, "")
+        out.append(
+            Field(
+                name,
+                LABELS.get(name, name),
+                kind,
+                name in required,
+                options,
+                "\n".join(value) if isinstance(value, list) else str(value or ""),
+            )
+        )
+    return out
+
+
+def facts_from_form(model: type[BaseModel], form: dict[str, str]) -> dict[str, Any]:
+    """Form fields to facts: empty optional fields omitted, lists split by line, numbers parsed."""
+    schema = model.model_json_schema()
+    facts: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        raw = (form.get(name) or "").strip()
+        if not raw:
+            continue
+        types = {p.get("type") for p in prop.get("anyOf", [prop])}
+        if "array" in types:
+            facts[name] = [line.strip() for line in raw.splitlines() if line.strip()]
+        elif "integer" in types:
+            facts[name] = int(raw) if raw.lstrip("-").isdigit() else raw
+        else:
+            facts[name] = raw
+    return facts
+
+
+def zh_date(value: str | dt.date | None) -> str:
+    if not value:
+        return "—"
+    d = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return f"{d.year}年{d.month}月{d.day}日"

@@ -1,0 +1,108 @@
+"""Pages for reviewers, supervisors and auditors, and the applicant's public status page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import Authorized, SessionDep, actor_of, authorize, check_csrf
+from api.web.pages import render
+from caseflow import queries
+from caseflow.dates import today
+from caseflow.states.machine import OPEN_STATES, State
+
+router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
+
+
+@router.get("/review", name="page_review")
+def page_review(request: Request, caller: Authorized, session: SessionDep) -> HTMLResponse:
+    actor = actor_of(caller)
+    _, drafts = queries.list_cases(
+        session, actor, queries.CaseFilter(state=State.LEGAL_REVIEW.value), today=today(), size=200
+    )
+    _, everything = queries.list_cases(session, actor, queries.CaseFilter(), today=today(), size=200)
+    open_states = {s.value for s in OPEN_STATES}
+    complex_cases = [r for r in everything if r["complex"] and r["state"] in open_states]
+    return render(request, "review.html", drafts=drafts, complex_cases=complex_cases)
+
+
+@router.get("/dashboard", name="page_dashboard")
+def page_dashboard(request: Request, caller: Authorized, session: SessionDep) -> HTMLResponse:
+    actor = actor_of(caller)
+    data = queries.dashboard(session, actor, today=today())
+    _, overdue = queries.list_cases(session, actor, queries.CaseFilter(overdue=True), today=today(), size=100)
+    _, soon = queries.list_cases(session, actor, queries.CaseFilter(due_within=3), today=today(), size=100)
+    return render(request, "dashboard.html", data=data, overdue=overdue, soon=soon)
+
+
+@router.get("/search", name="page_search")
+def page_search(
+    request: Request,
+    caller: Authorized,
+    session: SessionDep,
+    q: str = "",
+    agency: str = "",
+    state: str = "",
+    outcome: str = "",
+    received_from: str = "",
+    received_to: str = "",
+    page: int = 1,
+) -> HTMLResponse:
+    def day(value: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(value) if value else None
+        except ValueError:
+            return None
+
+    flt = queries.CaseFilter(
+        q=q or None,
+        agency=agency or None,
+        state=state or None,
+        outcome=outcome or None,
+        received_from=day(received_from),
+        received_to=day(received_to),
+    )
+    total, rows = queries.list_cases(
+        session, actor_of(caller), flt, today=today(), page=max(page, 1), size=50
+    )
+    return render(
+        request,
+        "search.html",
+        rows=rows,
+        total=total,
+        page=page,
+        params={
+            "q": q,
+            "agency": agency,
+            "state": state,
+            "outcome": outcome,
+            "received_from": received_from,
+            "received_to": received_to,
+        },
+    )
+
+
+@router.post("/search/verify", name="page_verify")
+async def page_verify(request: Request, caller: Authorized, session: SessionDep) -> HTMLResponse:
+    from caseflow.evidence.chain import verify_all
+
+    await check_csrf(request, caller)
+    checked, problem = verify_all(session)
+    return render(request, "verify.html", checked=checked, problem=str(problem) if problem else None)
+
+
+@router.get("/public/status", name="page_public_status")
+def page_public_status(
+    request: Request, session: SessionDep, tracking_no: str = "", code: str = ""
+) -> HTMLResponse:
+    from api.routes.misc import PUBLIC_LIMIT
+
+    found = None
+    if tracking_no or code:
+        PUBLIC_LIMIT.check(request.client.host if request.client else "?")
+        found = queries.public_status(session, tracking_no.strip()[:60], code.strip()[:20])
+    return render(
+        request, "public_status.html", tracking_no=tracking_no, found=found, asked=bool(tracking_no or code)
+    )

@@ -1,0 +1,365 @@
+"""The pages (zh-CN, server-rendered): thin handlers that parse, authorize and call the services."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from api.deps import (
+    SESSION_COOKIE,
+    Authorized,
+    Caller,
+    CurrentCase,
+    SessionDep,
+    actor_of,
+    authorize,
+    check_csrf,
+)
+from api.web.forms import facts_from_form, fields_for, zh_date
+from caseflow import clock, law, queries, service
+from caseflow.dates import now, today
+from caseflow.errors import CaseflowError, FactsError
+from caseflow.sessions import THROTTLE, csrf_token, issue_token, revoke, sign_in
+from caseflow.states.machine import ACTIONS, ROLE_NAMES, STATE_NAMES
+
+router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["zh"] = zh_date
+HOME = {
+    "clerk": "/cases",
+    "reviewer": "/review",
+    "supervisor": "/dashboard",
+    "auditor": "/search",
+    "admin": "/admin",
+}
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    caller: Caller | None = getattr(request.state, "caller", None)
+    context.update(
+        request=request,
+        caller=caller,
+        user=caller.user if caller else None,
+        csrf=csrf_token(caller.token) if caller and caller.via == "cookie" and caller.token else "",
+        role_names=ROLE_NAMES,
+        state_names={s.value: n for s, n in STATE_NAMES.items()},
+        today=today(),
+        law=law,
+    )
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    titles = {
+        403: "无权访问",
+        404: "未找到",
+        409: "当前状态不允许该操作",
+        422: "填写有误",
+        429: "请求过于频繁",
+    }
+    return render(
+        request, "error.html", status, status_code=status, title=titles.get(status, "出错了"), message=message
+    )
+
+
+@router.get("/login", name="page_login")
+def page_login(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", next=next if next.startswith("/") else "/", error=None)
+
+
+@router.post("/login", name="page_login_submit")
+async def page_login_submit(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=80)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    await asyncio.sleep(THROTTLE.delay(username))
+    user = sign_in(session, username, password)
+    if user is None:
+        return render(request, "login.html", 401, next=next, error="用户名或密码错误", username=username)
+    token = issue_token(session, user, "web")
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, 303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        max_age=12 * 3600,
+    )
+    return response
+
+
+@router.post("/logout", name="page_logout")
+async def page_logout(request: Request, caller: Authorized, session: SessionDep) -> Response:
+    await check_csrf(request, caller)
+    if caller.token:
+        revoke(session, caller.token)
+    response = RedirectResponse("/login", 303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", name="page_home")
+def page_home(caller: Authorized) -> Response:
+    for role in ("clerk", "reviewer", "supervisor", "auditor", "admin"):
+        if role in caller.roles:
+            return RedirectResponse(HOME[role], 303)
+    return RedirectResponse("/login", 303)
+
+
+# --- Clerk: intake -----------------------------------------------------------------------
+
+
+def _application(form: dict[str, str]) -> dict[str, Any]:
+    fields = (
+        "applicant_type",
+        "applicant_name",
+        "id_type",
+        "id_number",
+        "phone",
+        "email",
+        "address",
+        "description",
+        "document_no_sought",
+        "provision_form",
+        "channel",
+        "receipt_proof",
+    )
+    app: dict[str, Any] = {k: form.get(k, "") for k in fields}
+    arrived = form.get("arrived_at", "")
+    app["arrived_at"] = f"{arrived}:00+08:00" if len(arrived) == 16 else arrived
+    app["confirmed_on"] = form.get("confirmed_on") or None
+    return app
+
+
+@router.get("/intake", name="page_intake")
+def page_intake(request: Request, caller: Authorized) -> HTMLResponse:
+    return render(
+        request,
+        "intake.html",
+        form={"arrived_at": now().strftime("%Y-%m-%dT%H:%M")},
+        errors={},
+        computed=None,
+    )
+
+
+@router.post("/intake", name="page_intake_submit")
+async def page_intake_submit(request: Request, caller: Authorized, session: SessionDep) -> Response:
+    await check_csrf(request, caller)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    app = _application(form)
+    try:
+        parsed = service.Application.model_validate(app)
+    except ValidationError as exc:
+        errors = {
+            ".".join(str(p) for p in e["loc"]) or "form": e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        }
+        return render(request, "intake.html", 422, form=form, errors=_field_errors(errors), computed=None)
+    if form.get("intent") == "compute":
+        deadline = clock.compute(clock.Timeline(parsed.receipt_date()))
+        return render(
+            request,
+            "intake.html",
+            form=form,
+            errors={},
+            computed={"receipt_date": parsed.receipt_date(), "deadline": deadline},
+        )
+    try:
+        case = service.register(
+            session=session, actor=actor_of(caller), agency_code=_home(session, caller), application=parsed
+        )
+    except FactsError as exc:
+        return render(request, "intake.html", 422, form=form, errors=dict(exc.errors), computed=None)
+    return RedirectResponse(f"/cases/{case.id}", 303)
+
+
+def _field_errors(errors: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for key, message in errors.items():
+        field, _, rest = message.partition(": ")
+        out[field if key in ("form", "") and rest else key] = (
+            rest if key in ("form", "") and rest else message
+        )
+    return out
+
+
+def _home(session: SessionDep, caller: Caller) -> str:
+    from caseflow.models import Agency
+
+    agency = session.get(Agency, actor_of(caller).agency_id)
+    assert agency is not None
+    return agency.code
+
+
+# --- Lists and the case workspace ----------------------------------------------------------
+
+
+@router.get("/cases", name="page_cases")
+def page_cases(
+    request: Request,
+    caller: Authorized,
+    session: SessionDep,
+    state: str | None = None,
+    overdue: bool | None = None,
+    q: str | None = None,
+    mine: bool = True,
+    page: int = 1,
+) -> HTMLResponse:
+    actor = actor_of(caller)
+    flt = queries.CaseFilter(
+        state=state or None,
+        overdue=overdue,
+        q=q or None,
+        handler=actor.username if mine and "clerk" in caller.roles else None,
+    )
+    total, rows = queries.list_cases(session, actor, flt, today=today(), page=max(page, 1), size=50)
+    return render(
+        request,
+        "cases.html",
+        rows=rows,
+        total=total,
+        page=page,
+        state=state,
+        q=q or "",
+        mine=mine,
+        overdue=overdue,
+    )
+
+
+@router.get("/cases/{case_id}", name="page_case")
+def page_case(
+    request: Request, case: CurrentCase, caller: Authorized, session: SessionDep, full_identity: bool = False
+) -> HTMLResponse:
+    actor = actor_of(caller)
+    assert case.id is not None
+    if full_identity:
+        case = service.perform(session=session, case_id=case.id, actor=actor, action="view_identity")
+    return _workspace(request, session, case, caller, full_identity=full_identity)
+
+
+def _workspace(
+    request: Request,
+    session: SessionDep,
+    case: Any,
+    caller: Caller,
+    *,
+    full_identity: bool = False,
+    errors: dict[str, str] | None = None,
+    failed_action: str | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+    message: str | None = None,
+) -> HTMLResponse:
+    actor = actor_of(caller)
+    detail = queries.case_detail(session, case, today=today(), full_identity=full_identity)
+    deadline = clock.compute(
+        clock.Timeline.from_json({"received": case.receipt_date.isoformat(), "events": case.ledger})
+    )
+    names = service.actions_for(session, actor, case)
+    actions = [
+        {
+            "name": n,
+            "label": ACTIONS[n].label,
+            "fields": fields_for(ACTIONS[n].facts, n, values if n == failed_action else None),
+        }
+        for n in names
+    ]
+    return render(
+        request,
+        "case.html",
+        status,
+        case=detail,
+        deadline=deadline,
+        actions=actions,
+        events=queries.events(session, case.id),
+        letters=queries.letters(session, case.id),
+        errors=errors or {},
+        failed_action=failed_action,
+        message=message,
+        left=deadline.working_days_left(today()),
+    )
+
+
+@router.post("/cases/{case_id}/actions/{action}", name="page_case_action")
+async def page_case_action(
+    request: Request, case: CurrentCase, action: str, caller: Authorized, session: SessionDep
+) -> Response:
+    await check_csrf(request, caller)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    if action not in ACTIONS:
+        return error_page(request, 404, f"没有该操作：{action}")
+    facts = facts_from_form(ACTIONS[action].facts, form)
+    version = form.get("expected_version")
+    assert case.id is not None
+    try:
+        service.perform(
+            session=session,
+            case_id=case.id,
+            actor=actor_of(caller),
+            action=action,
+            facts=facts,
+            expected_version=int(version) if version and version.isdigit() else None,
+        )
+    except FactsError as exc:
+        session.expire_all()
+        fresh = service.load_visible(session, actor_of(caller), case.id, lock=False)
+        return _workspace(
+            request,
+            session,
+            fresh,
+            caller,
+            errors=dict(exc.errors),
+            failed_action=action,
+            values=form,
+            status=422,
+        )
+    except CaseflowError as exc:
+        session.expire_all()
+        fresh = service.load_visible(session, actor_of(caller), case.id, lock=False)
+        return _workspace(
+            request,
+            session,
+            fresh,
+            caller,
+            failed_action=action,
+            values=form,
+            status=409,
+            message=exc.message,
+        )
+    return RedirectResponse(f"/cases/{case.id}", 303)
+
+
+@router.get("/cases/{case_id}/letters/{letter_id}", name="page_letter")
+def page_letter(
+    case: CurrentCase, letter_id: int, caller: Authorized, session: SessionDep, format: str = "html"
+) -> Response:
+    from caseflow.models import Letter
+    from caseflow.replies.issue import issued_files
+
+    letter = session.get(Letter, letter_id)
+    if letter is None or letter.case_id != case.id or format not in ("html", "pdf"):
+        raise CaseflowError("no such letter")
+    files = issued_files(letter)
+    if format not in files:
+        raise CaseflowError("该文书未生成PDF")
+    media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
+    disposition = "attachment" if format == "pdf" else "inline"
+    return Response(
+        files[format],
+        media_type=media,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(letter.letter_no)}.{format}"
+        },
+    )

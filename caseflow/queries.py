@@ -1,0 +1,321 @@
+"""Read-side questions the pages and the API ask: lists, a request's full view, the dashboard.
+
+Every query is scoped to what the actor may see (their agency, or its subtree for supervisors and
+auditors); nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_
+from sqlmodel import Session, col, select
+
+from caseflow import law
+from caseflow.calendar import WorkingCalendar, default_calendar
+from caseflow.cases.engine import Actor
+from caseflow.models import Agency, Applicant, Case, EvidenceEvent, Letter, User
+from caseflow.states.machine import AUDITOR, OPEN_STATES, STATE_NAMES, SUPERVISOR, SYSTEM, State
+
+
+def mask_identity(number: str) -> str:
+    """110101********1234: identity numbers are masked in lists (shown whole on the case page)."""
+    if len(number) <= 8:
+        return number[:1] + "*" * max(len(number) - 2, 1) + number[-1:]
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def visible_agencies(session: Session, actor: Actor) -> ColumnElement[bool]:
+    """A filter on Case for the actor's agencies."""
+    if SYSTEM in actor.roles:
+        return col(Case.id).is_not(None)
+    if actor.roles & {SUPERVISOR, AUDITOR}:
+        ids = select(Agency.id).where(col(Agency.path).startswith(actor.agency_path))
+        return col(Case.agency_id).in_(ids)
+    return col(Case.agency_id) == actor.agency_id
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    state: str | None = None
+    overdue: bool | None = None
+    due_within: int | None = None  # working days
+    agency: str | None = None
+    q: str | None = None
+    outcome: str | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+    handler: str | None = None
+
+
+def list_cases(
+    session: Session,
+    actor: Actor,
+    flt: CaseFilter,
+    *,
+    today: dt.date,
+    page: int = 1,
+    size: int = 50,
+    calendar: WorkingCalendar | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total, rows of one page) sorted by reply deadline (soonest first, stopped clocks last)."""
+    cal = calendar or default_calendar()
+    where: list[ColumnElement[bool]] = [visible_agencies(session, actor)]
+    open_states = [s.value for s in OPEN_STATES]
+    if flt.state:
+        where.append(col(Case.state) == flt.state)
+    if flt.overdue:
+        where += [col(Case.state).in_(open_states), col(Case.reply_due) < today]
+    if flt.due_within is not None:
+        limit = cal.add_working_days(today, flt.due_within) if flt.due_within > 0 else today
+        where += [
+            col(Case.state).in_(open_states),
+            col(Case.reply_due) >= today,
+            col(Case.reply_due) <= limit,
+        ]
+    if flt.agency:
+        where.append(col(Case.agency_id).in_(select(Agency.id).where(col(Agency.code) == flt.agency)))
+    if flt.outcome:
+        where.append(col(Case.outcome) == flt.outcome)
+    if flt.received_from:
+        where.append(col(Case.receipt_date) >= flt.received_from)
+    if flt.received_to:
+        where.append(col(Case.receipt_date) <= flt.received_to)
+    if flt.handler:
+        where.append(col(Case.handler_id).in_(select(User.id).where(col(User.username) == flt.handler)))
+    if flt.q:
+        like = f"%{flt.q}%"
+        where.append(
+            or_(
+                col(Case.tracking_no).like(like),
+                col(Case.description).like(like),
+                col(Case.applicant_id).in_(select(Applicant.id).where(col(Applicant.name).like(like))),
+            )
+        )
+    condition = and_(*where)
+    total = session.exec(select(func.count()).select_from(Case).where(condition)).one()
+    stmt = (
+        select(Case, Applicant, Agency)
+        .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
+        .join(Agency, col(Agency.id) == col(Case.agency_id))
+        .where(condition)
+        .order_by(col(Case.reply_due).is_(None), col(Case.reply_due), col(Case.id))
+        .offset((page - 1) * size)
+        .limit(size)
+    )
+    rows = [
+        summary(case, applicant, agency, today=today, calendar=cal)
+        for case, applicant, agency in session.exec(stmt)
+    ]
+    return int(total), rows
+
+
+def summary(
+    case: Case, applicant: Applicant, agency: Agency, *, today: dt.date, calendar: WorkingCalendar
+) -> dict[str, Any]:
+    """A request as a list shows it (identity masked)."""
+    left = None
+    if case.reply_due is not None and case.state in {s.value for s in OPEN_STATES}:
+        left = calendar.working_days_between(today, case.reply_due)
+        if today > case.reply_due:
+            left = min(left, -1)
+    return {
+        "id": case.id,
+        "tracking_no": case.tracking_no,
+        "state": case.state,
+        "state_name": STATE_NAMES[State(case.state)],
+        "agency": agency.code,
+        "agency_name": agency.name,
+        "applicant": applicant.name,
+        "applicant_type": applicant.type,
+        "applicant_id_number": mask_identity(applicant.id_number),
+        "description": case.description,
+        "channel": case.channel,
+        "receipt_date": case.receipt_date.isoformat(),
+        "reply_due": case.reply_due.isoformat() if case.reply_due else None,
+        "supplement_notice_due": case.supplement_notice_due.isoformat()
+        if case.supplement_notice_due
+        else None,
+        "paused": case.paused,
+        "pause_reason": case.pause_reason,
+        "provisional": case.provisional,
+        "working_days_left": left,
+        "outcome": case.outcome,
+        "outcome_name": law.OUTCOMES_BY_CODE[case.outcome].name if case.outcome else None,
+        "complex": case.complex,
+        "version": case.version,
+        "handler_id": case.handler_id,
+    }
+
+
+def case_detail(
+    session: Session,
+    case: Case,
+    *,
+    today: dt.date,
+    full_identity: bool,
+    calendar: WorkingCalendar | None = None,
+) -> dict[str, Any]:
+    cal = calendar or default_calendar()
+    applicant = session.get(Applicant, case.applicant_id)
+    agency = session.get(Agency, case.agency_id)
+    assert applicant is not None and agency is not None
+    handler = session.get(User, case.handler_id) if case.handler_id else None
+    out = summary(case, applicant, agency, today=today, calendar=cal)
+    out.update(
+        {
+            "query_code": case.query_code,
+            "arrived_at": case.arrived_at.isoformat(),
+            "receipt_proof": case.receipt_proof,
+            "document_no_sought": case.document_no_sought,
+            "provision_form": case.provision_form,
+            "draft": case.draft,
+            "extended": case.extended,
+            "answered_on": case.answered_on.isoformat() if case.answered_on else None,
+            "delivered_on": case.delivered_on.isoformat() if case.delivered_on else None,
+            "closed_on": case.closed_on.isoformat() if case.closed_on else None,
+            "handler": handler.username if handler else None,
+            "rules": case.rules,
+            "ledger": case.ledger,
+            "applicant_detail": {
+                "name": applicant.name,
+                "type": applicant.type,
+                "id_type": applicant.id_type,
+                "id_number": applicant.id_number if full_identity else mask_identity(applicant.id_number),
+                "phone": applicant.phone,
+                "email": applicant.email,
+                "address": applicant.address,
+            },
+        }
+    )
+    return out
+
+
+def events(session: Session, case_id: int) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(EvidenceEvent).where(col(EvidenceEvent.case_id) == case_id).order_by(col(EvidenceEvent.seq))
+    )
+    return [
+        {
+            "seq": e.seq,
+            "moment": e.moment.isoformat(),
+            "actor": e.actor,
+            "role": e.role,
+            "action": e.action,
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "payload": e.payload,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        }
+        for e in rows
+    ]
+
+
+def letters(session: Session, case_id: int) -> list[dict[str, Any]]:
+    rows = session.exec(select(Letter).where(col(Letter.case_id) == case_id).order_by(col(Letter.id)))
+    return [
+        {
+            "id": x.id,
+            "doc_type": x.doc_type,
+            "title": x.title,
+            "letter_no": x.letter_no,
+            "outcome": x.outcome,
+            "issued_on": x.issued_on.isoformat(),
+            "html_sha256": x.html_sha256,
+            "pdf_sha256": x.pdf_sha256,
+            "template": x.template,
+        }
+        for x in rows
+    ]
+
+
+def dashboard(
+    session: Session, actor: Actor, *, today: dt.date, calendar: WorkingCalendar | None = None
+) -> dict[str, Any]:
+    """Counts for supervisors: overdue, due soon (3 working days), by state, handler and agency, and
+    open requests by working days left."""
+    cal = calendar or default_calendar()
+    scope = visible_agencies(session, actor)
+    open_states = [s.value for s in OPEN_STATES]
+    soon = cal.add_working_days(today, 3)
+
+    def count(*conditions: ColumnElement[bool]) -> int:
+        return int(session.exec(select(func.count()).select_from(Case).where(scope, *conditions)).one())
+
+    is_open = col(Case.state).in_(open_states)
+    by_state = dict(
+        session.exec(select(Case.state, func.count()).where(scope).group_by(col(Case.state))).all()
+    )
+    by_handler = {
+        name or "—": n
+        for name, n in session.exec(
+            select(User.username, func.count())
+            .select_from(Case)
+            .join(User, col(User.id) == col(Case.handler_id), isouter=True)
+            .where(scope, is_open)
+            .group_by(col(User.username))
+        ).all()
+    }
+    by_agency = dict(
+        session.exec(
+            select(Agency.code, func.count())
+            .select_from(Case)
+            .join(Agency, col(Agency.id) == col(Case.agency_id))
+            .where(scope, is_open)
+            .group_by(col(Agency.code))
+        ).all()
+    )
+    dues = session.exec(
+        select(col(Case.reply_due)).where(scope, is_open, col(Case.reply_due).is_not(None))
+    ).all()
+    buckets = {"overdue": 0, "0-3": 0, "4-10": 0, "11-20": 0, ">20": 0}
+    for due in dues:
+        assert due is not None
+        left = cal.working_days_between(today, due)
+        key = (
+            "overdue"
+            if today > due
+            else "0-3"
+            if left <= 3
+            else "4-10"
+            if left <= 10
+            else "11-20"
+            if left <= 20
+            else ">20"
+        )
+        buckets[key] += 1
+    return {
+        "as_of": today.isoformat(),
+        "overdue": count(is_open, col(Case.reply_due) < today),
+        "due_soon": count(is_open, col(Case.reply_due) >= today, col(Case.reply_due) <= soon),
+        "waiting_applicant": count(
+            col(Case.state).in_([State.SUPPLEMENT_REQUIRED.value, State.FEE_PENDING.value])
+        ),
+        "waiting_third_party": count(col(Case.state) == State.CONSULTATION.value),
+        "awaiting_review": count(col(Case.state) == State.LEGAL_REVIEW.value),
+        "open": count(is_open),
+        "by_state": by_state,
+        "by_handler": by_handler,
+        "by_agency": by_agency,
+        "by_working_days_left": buckets,
+    }
+
+
+def public_status(session: Session, tracking_no: str, code: str) -> dict[str, Any] | None:
+    """What an applicant may see with tracking number and query code: nothing personal."""
+    case = session.exec(select(Case).where(col(Case.tracking_no) == tracking_no)).first()
+    if case is None or not code or case.query_code != code.strip().upper():
+        return None
+    return {
+        "tracking_no": case.tracking_no,
+        "state": case.state,
+        "state_name": STATE_NAMES[State(case.state)],
+        "receipt_date": case.receipt_date.isoformat(),
+        "reply_due": case.reply_due.isoformat() if case.reply_due else None,
+        "provisional": case.provisional,
+        "paused": case.paused,
+        "answered_on": case.answered_on.isoformat() if case.answered_on else None,
+    }

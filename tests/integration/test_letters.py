@@ -1,0 +1,873 @@
+"""Letters (文书, DOMAIN.md section 6, issue 4) on SQLite and PostgreSQL, rendered as HTML.
+
+- one letter per document type and per outcome, issued by the real transitions, each checked for its
+  title, its 文号, its article(s), the applicant, the receipt date, what was asked, the agency, the
+  date, its remedies clause (or its absence) and the parts the law requires of it;
+- numbering per agency, per year, per series, without gaps (refusals use no number) and under
+  concurrent issuing;
+- the issuing evidence event, markup shown as text, the preview, immutability after a template
+  edit, ``caseflow letters`` and byte-for-byte snapshots of three representative letters.
+
+PDF rendering is off for the session (tests/conftest.py); the PDF is tested in test_letter_pdf.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import os
+import re
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, func, select
+from typer.testing import CliRunner
+
+import caseflow.db
+from caseflow import fees, law, service
+from caseflow.calendar import default_calendar, reset_default_calendar
+from caseflow.cases.actions import HOW_TO_PAY
+from caseflow.cli import app
+from caseflow.dates import SHANGHAI, zh
+from caseflow.errors import FactsError, RuleViolation
+from caseflow.models import (
+    Agency,
+    Case,
+    Consultation,
+    Counter,
+    Document,
+    EvidenceEvent,
+    FeeAssessment,
+    Letter,
+)
+from caseflow.replies import render
+from caseflow.replies.issue import compose, issued_files, issued_letters, preview
+from caseflow.settings import get_settings
+from tests.integration.conftest import T0, World, snapshot
+
+D = dt.date
+DAY = dt.timedelta(days=1)
+
+CITY = "某市人民政府办公室"
+PREFIX = "某政办公开"
+REVIEW_BODY = "某市人民政府"
+COURT = "某市中级人民法院"
+APPLICANT = "𠀾王小明"  # the fixture's applicant (with a character outside GB 2312)
+ASKED = "2025年本市道路维修工程的预算"
+RECEIVED = "2026年9月28日"
+RECEIVED_ON = D(2026, 9, 28)
+ACTED_ON = D(2026, 9, 29)  # World.act's default moment: T0 + 1 day
+REPLY_DUE = D(2026, 10, 30)  # 20 working days after 2026-09-28 (National Day week excluded)
+
+SUPPLEMENT = {"items": ["申请人身份证明复印件", "所需信息的具体名称或文号"]}
+CONSULT = {"party_kind": "third_party", "party_name": "某建设工程有限公司", "matters": "预算表中的商业信息"}
+CONSULT_AGENCY = {"party_kind": "agency", "party_name": "某市财政局", "matters": "共同制作的预算文件"}
+FEE_50_PAGES = {"method": "per_page", "pages": 50}
+EXTEND = {"reason": "需要检索多年档案，正常期限内难以答复"}
+ART35 = {"due": "2026-12-31", "reason": "申请数量明显超过合理范围"}
+PROVIDED = {"outcome": "disclosed.provided", "provided": "2025年道路维修工程预算表（电子版）"}
+WITHHELD = {"outcome": "withheld.process_info", "reasons": "属于讨论记录，不予公开"}
+WITHDRAW = {"reason": "申请人书面撤回申请"}
+
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots"
+
+# Markup in free text: must be shown as text, never interpreted (HTML nor Jinja).
+MARKUP = "<script>alert(1)</script>甲{{ 7*7 }}乙"
+MARKUP_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;甲{{ 7*7 }}乙"
+MARKUP_EVALUATED = "甲49乙"
+
+
+def on(day: dt.date) -> dt.datetime:
+    """9:30 in Shanghai on ``day``."""
+    return dt.datetime.combine(day, dt.time(9, 30), tzinfo=SHANGHAI)
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("style", "title"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "title"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def text_of(html: str) -> str:
+    """What a reader sees: the body text without tags (entities decoded), white space removed."""
+    parser = _Text()
+    parser.feed(html)
+    return re.sub(r"\s+", "", "".join(parser.parts))
+
+
+def signature_of(html: str) -> str:
+    found = re.search(r'<div class="signature">(.*?)</div>', html, re.S)
+    assert found, "the letter has no signature block"
+    return text_of(found.group(1))
+
+
+def html_of(letter: Letter) -> str:
+    return issued_files(letter)["html"].decode("utf-8")
+
+
+def letters_of(world: World, case: Case) -> list[Letter]:
+    assert case.id is not None
+    world.session.expire_all()
+    return issued_letters(world.session, case.id)
+
+
+def the_letter(world: World, case: Case, doc_type: str) -> Letter:
+    found = [x for x in letters_of(world, case) if x.doc_type == doc_type]
+    assert len(found) == 1, [(x.doc_type, x.letter_no) for x in letters_of(world, case)]
+    return found[0]
+
+
+def count(world: World, model: Any) -> int:
+    return int(world.session.exec(select(func.count()).select_from(model)).one())
+
+
+def counters(world: World) -> dict[tuple[str, str], int]:
+    world.session.expire_all()
+    return {(c.scope, c.key): c.value for c in world.session.exec(select(Counter))}
+
+
+def set_agency(world: World, code: str, **values: str) -> None:
+    agency = world.session.exec(select(Agency).where(col(Agency.code) == code)).one()
+    for name, value in values.items():
+        setattr(agency, name, value)
+    world.session.add(agency)
+    world.session.commit()
+
+
+# --- What every letter carries -------------------------------------------------------------------
+
+
+def check_common(
+    html: str,
+    letter: Letter,
+    *,
+    title: str,
+    number: str,
+    date: dt.date,
+    applicant: bool = True,
+    agency: str = CITY,
+) -> str:
+    """Title, 文号, applicant, receipt date, what was asked, the agency and the date; returns the text."""
+    text = text_of(html)
+    assert f"<h1>{title}</h1>" in html and letter.title == title
+    assert letter.letter_no == number and number in text
+    if applicant:
+        assert APPLICANT in text
+    assert RECEIVED in text, "the date the application was received"
+    assert ASKED in text, "what was asked"
+    signature = signature_of(html)
+    assert agency in signature and zh(date) in signature, signature
+    assert letter.issued_on == date
+    return text
+
+
+def check_remedies(text: str, kind: str, *, agency: str = CITY, court: str = COURT) -> None:
+    """``kind``: "litigation" (review or litigation), "review_first" (review before litigation), "none"."""
+    without_agency = text.replace(agency, "")  # the review body 某市人民政府 is a prefix of the agency's name
+    if kind == "none":
+        for word in (
+            "行政复议",
+            "行政诉讼",
+            f"{law.REVIEW_DAYS}日",
+            court,
+            law.REVIEW_LAW,
+            law.LITIGATION_LAW,
+        ):
+            assert word not in text, f"no remedies clause expected, found {word}"
+        return
+    assert f"{law.REVIEW_DAYS}日" in text and "申请行政复议" in text and law.REVIEW_BASIS.label in text
+    assert REVIEW_BODY in without_agency, "the review body"
+    if kind == "review_first":
+        assert law.REVIEW_FIRST_BASIS.label in text, "must say review comes first (Review Law Art. 23)"
+        assert "先申请行政复议" in text
+        assert f"{law.LITIGATION_MONTHS}个月" not in text, "must not offer direct litigation"
+        assert court not in text and law.LITIGATION_BASIS.label not in text
+    else:
+        assert kind == "litigation"
+        assert f"{law.LITIGATION_MONTHS}个月" in text and court in text and "提起行政诉讼" in text
+        assert law.LITIGATION_BASIS.label in text
+        assert law.REVIEW_FIRST_BASIS.label not in text
+
+
+def remedies_kind(outcome: law.Outcome, issued_on: dt.date) -> str:
+    if not outcome.remedies:
+        return "none"
+    return "review_first" if law.review_required_first(outcome.code, issued_on) else "litigation"
+
+
+# --- One letter per outcome ----------------------------------------------------------------------
+
+WHERE = "某市人民政府门户网站“政府信息公开”专栏"
+WHAT = "2025年道路维修工程预算表（电子版）"
+RESPONSIBLE = "某市交通运输局"
+
+
+def reasons_for(code: str) -> str:
+    return f"经审查（{code}），该申请所涉事项如上所述"
+
+
+def reply_facts(code: str) -> dict[str, Any]:
+    facts: dict[str, Any] = {"outcome": code, "reasons": reasons_for(code)}
+    if code in ("disclosed.public", "rejected.publication"):
+        facts["where_to_obtain"] = WHERE
+    if code in ("disclosed.provided", "partial"):
+        facts["provided"] = WHAT
+    if code == "unable.not_held":
+        facts["responsible_agency"] = RESPONSIBLE
+    return facts
+
+
+def issue_outcome(world: World, code: str) -> tuple[Case, Letter]:
+    """A request received at T0 concluded with ``code`` by the real transitions."""
+    case = world.new_case()
+    if code == "other.no_supplement":
+        case = world.act(case, "request_supplement", SUPPLEMENT)
+        assert case.supplement_due is not None
+        case = world.act(case, "lapse_supplement", actor="system", at=on(case.supplement_due + DAY))
+    elif code == "other.fee_unpaid":
+        case = world.act(case, "assess_fee", FEE_50_PAGES)
+        fee = world.session.exec(select(FeeAssessment).where(col(FeeAssessment.case_id) == case.id)).one()
+        case = world.act(case, "lapse_fee", actor="system", at=on(fee.pay_by + DAY))
+    elif code == "other.other":
+        case = world.act(case, "withdraw", {**WITHDRAW, "withdrawn_on": ACTED_ON.isoformat()})
+    else:
+        case = world.act(case, "draft_reply", reply_facts(code))
+        if law.outcome(code).needs_review:
+            case = world.act(case, "approve_reply", {"comments": "同意"}, actor="reviewer")
+        case = world.act(case, "issue_reply", {})
+    assert case.outcome == code
+    return case, the_letter(world, case, "reply")
+
+
+@pytest.mark.parametrize("code", [o.code for o in law.OUTCOMES])
+def test_reply_letter_per_outcome(world: World, code: str) -> None:
+    outcome = law.outcome(code)
+    case, letter = issue_outcome(world, code)
+    html = html_of(letter)
+    title = "政府信息公开申请终止处理告知书" if outcome.group == "other" else "政府信息公开申请答复书"
+    text = check_common(html, letter, title=title, number=f"{PREFIX}〔2026〕第1号", date=letter.issued_on)
+    assert (letter.doc_type, letter.outcome, letter.template) == ("reply", code, outcome.template)
+    assert letter.series == "reply" and letter.number == 1 and letter.year == 2026
+
+    check_remedies(text, remedies_kind(outcome, letter.issued_on))
+
+    # The content the law requires of each reply.
+    if outcome.refuses_disclosure or outcome.group in ("unable", "rejected"):
+        assert reasons_for(code) in text, "a restricting reply gives its reasons"
+    if code in ("disclosed.public", "rejected.publication"):
+        assert WHERE in text, "where to obtain it"
+    if code in ("disclosed.provided", "partial"):
+        assert WHAT in text
+    if code == "disclosed.provided":
+        assert law.PROVISION_FORM_NAMES[law.ProvisionForm.ELECTRONIC] in text
+    if code == "unable.not_held":
+        assert RESPONSIBLE in text, "the responsible agency is named"
+    if code == "other.no_supplement":
+        assert zh(ACTED_ON) in text and zh(letter.issued_on - DAY) in text  # asked; period end
+        assert "视为您放弃申请" in text
+    if code == "other.fee_unpaid":
+        fee = world.session.exec(select(FeeAssessment).where(col(FeeAssessment.case_id) == case.id)).one()
+        assert zh(fee.notice_date) in text and zh(fee.pay_by) in text and "视为您放弃申请" in text
+    if code == "other.other":
+        assert WITHDRAW["reason"] in text and "撤回" in text
+
+    # Its article(s): the outcome's basis as law.py states it (not-held cites the item that applies).
+    cited = outcome.basis[1:] if code == "unable.not_held" else outcome.basis
+    for basis in cited:
+        assert basis.label in text, f"{code} must cite {basis.label}"
+
+
+def _reply_parts() -> dict[str, str]:
+    return {
+        "reasons": "经审查认定",
+        "where_to_obtain": WHERE,
+        "responsible_agency": "",
+        "provided": WHAT,
+        "notice_date": "2023年11月1日",
+        "period_end": "2023年11月22日",
+    }
+
+
+def test_refusals_offer_litigation_only_before_2024(world: World) -> None:
+    """Review Law Art. 23 (in force 2024-01-01): a 不予公开 reply issued since then requires review
+    first; one issued on 2023-12-29 still offers direct litigation. Other outcomes offer both."""
+    case = world.new_case()
+    for outcome in law.OUTCOMES:
+        for issued_on in (D(2023, 12, 29), D(2024, 1, 1), D(2026, 10, 9)):
+            _template, html, _doc, _outcome = compose(
+                world.session,
+                case,
+                "reply",
+                issue_date=issued_on,
+                number=f"{PREFIX}〔{issued_on.year}〕第9号",
+                outcome_code=outcome.code,
+                reply=_reply_parts(),
+            )
+            text = text_of(html)
+            expected = remedies_kind(outcome, issued_on)
+            if outcome.refuses_disclosure:
+                assert expected == ("litigation" if issued_on.year == 2023 else "review_first")
+            check_remedies(text, expected)
+            assert zh(issued_on) in signature_of(html)
+
+
+def test_not_held_without_a_responsible_agency_cites_item_four(world: World) -> None:
+    case = world.new_case()
+    not_held = law.outcome("unable.not_held")
+    _t, html, _d, _o = compose(
+        world.session,
+        case,
+        "reply",
+        issue_date=ACTED_ON,
+        number=f"{PREFIX}〔2026〕第1号",
+        outcome_code=not_held.code,
+        reply={**_reply_parts(), "responsible_agency": ""},
+    )
+    text = text_of(html)
+    assert not_held.basis[0].label in text and "不存在" in text
+    assert not_held.basis[1].label not in text and RESPONSIBLE not in text
+
+
+# --- One letter per document type ----------------------------------------------------------------
+
+NOTICE_ACTIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "supplement_notice": ("clerk", "request_supplement", SUPPLEMENT),
+    "extension_notice": ("supervisor", "extend", EXTEND),
+    "consultation_third_party": ("clerk", "start_consultation", CONSULT),
+    "consultation_agency": ("clerk", "start_consultation", CONSULT_AGENCY),
+    "fee_notice": ("clerk", "assess_fee", FEE_50_PAGES),
+    "art35_notice": ("supervisor", "set_delayed_date", ART35),
+}
+
+
+@pytest.mark.parametrize("doc_type", [d.code for d in law.DOCUMENT_TYPES if d.code != "reply"])
+def test_letter_per_document_type(world: World, doc_type: str) -> None:
+    doc = law.DOCUMENT_TYPES_BY_CODE[doc_type]
+    case = world.new_case()
+    issued_on = RECEIVED_ON
+    if doc_type != "receipt":
+        actor, action, facts = NOTICE_ACTIONS[doc_type]
+        case = world.act(case, action, facts, actor=actor)
+        issued_on = ACTED_ON
+    letter = the_letter(world, case, doc_type)
+    html = html_of(letter)
+    number = f"{PREFIX}{doc.series_mark}〔2026〕第1号"
+    assert doc.series_mark == {"receipt": "收", "consultation": "征"}.get(doc.series, "告")
+    consultation = doc_type.startswith("consultation")  # addressed to the consulted party, not the applicant
+    text = check_common(
+        html, letter, title=doc.name, number=number, date=issued_on, applicant=not consultation
+    )
+    assert (letter.series, letter.number, letter.template) == (doc.series, 1, doc_type)
+    assert doc.basis is not None and doc.basis.label in text, f"{doc_type} must cite {doc.basis.label}"
+    # Remedies: only the fee notice (a decision to charge) carries the clause, with litigation.
+    check_remedies(text, "litigation" if doc_type == "fee_notice" else "none")
+    assert doc.remedies == (doc_type == "fee_notice")
+
+    if doc_type == "receipt":
+        assert case.tracking_no in text and case.query_code in text
+        assert case.reply_due == REPLY_DUE and zh(REPLY_DUE) in text
+        assert law.RECEIPT_DATE_BASIS.label in text and "查询" in text
+    elif doc_type == "supplement_notice":
+        for item in SUPPLEMENT["items"]:
+            assert f"<li>{item}</li>" in html
+        assert case.supplement_due is not None
+        assert zh(case.supplement_due) in text
+        assert f"{get_settings().supplement_period_days}个工作日" in text
+        assert "视为放弃申请" in text
+    elif doc_type == "extension_notice":
+        days = law.RULES_2019.extension_max_days
+        assert case.reply_due == D(2026, 11, 27)
+        assert f"延长{days}个工作日" in text and zh(case.reply_due) in text and EXTEND["reason"] in text
+    elif consultation:
+        facts = NOTICE_ACTIONS[doc_type][2]
+        row = world.session.exec(select(Consultation).where(col(Consultation.case_id) == case.id)).one()
+        assert f'<p class="to">{facts["party_name"]}：</p>' in html, "addressed to the consulted party"
+        assert facts["matters"] in text and case.tracking_no in text
+        period = law.THIRD_PARTY_OPINION if doc_type == "consultation_third_party" else law.AGENCY_OPINION
+        assert f"{period.days}个工作日" in text and period.days == 15 and zh(row.window_end) in text
+        if doc_type == "consultation_third_party":
+            assert "逾期未提出意见的" in text and "决定是否公开" in text
+        else:
+            assert "视为同意" in text
+    elif doc_type == "fee_notice":
+        quote = fees.quote("per_page", 50)
+        fee = world.session.exec(select(FeeAssessment).where(col(FeeAssessment.case_id) == case.id)).one()
+        assert "按量计收" in text and quote.description_zh() in text
+        assert f"人民币{quote.amount_yuan}元" in text and quote.amount_yuan == 200
+        assert zh(fee.pay_by) in text and HOW_TO_PAY in text
+        assert "视为放弃申请" in text
+    elif doc_type == "art35_notice":
+        assert zh(D(2026, 12, 31)) in text and ART35["reason"] in text
+    else:  # pragma: no cover - every type is handled above
+        raise AssertionError(doc_type)
+
+
+# --- Numbering -----------------------------------------------------------------------------------
+
+
+def test_numbering_per_agency_year_and_series_without_gaps(world: World) -> None:
+    a = world.new_case()
+    b = world.new_case()
+    d = world.new_case(agency="dept", actor="dept_clerk")
+    world.act(a, "request_supplement", SUPPLEMENT)
+    world.act(b, "start_consultation", CONSULT)
+    world.act(d, "request_supplement", SUPPLEMENT, actor="dept_clerk")
+    c = world.new_case()
+    # An extension decided after the deadline in force (2026-10-30) is refused: no number is used.
+    before, notices = snapshot(world.session, c.id), counters(world)
+    with pytest.raises(RuleViolation) as info:
+        world.act(c, "extend", EXTEND, actor="supervisor", at=on(D(2026, 11, 2)))
+    assert "deadline" in info.value.message
+    assert snapshot(world.session, c.id) == before and counters(world) == notices
+    world.act(c, "extend", EXTEND, actor="supervisor", at=on(REPLY_DUE))
+    world.act(c, "draft_reply", PROVIDED, at=on(REPLY_DUE))
+    world.act(c, "issue_reply", {}, at=on(REPLY_DUE))
+    # The year is the issue date's: received 2026-12-28, answered 2027-01-04.
+    e = world.new_case(at=on(D(2026, 12, 28)))
+    world.act(e, "draft_reply", PROVIDED, at=on(D(2027, 1, 4)))
+    world.act(e, "issue_reply", {}, at=on(D(2027, 1, 4)))
+    world.new_case(at=on(D(2027, 1, 5)))
+
+    world.session.expire_all()
+    letters = list(world.session.exec(select(Letter).order_by(col(Letter.id))))
+    assert [x.letter_no for x in letters] == [
+        "某政办公开收〔2026〕第1号",
+        "某政办公开收〔2026〕第2号",
+        "某自然资规公开收〔2026〕第1号",
+        "某政办公开告〔2026〕第1号",
+        "某政办公开征〔2026〕第1号",
+        "某自然资规公开告〔2026〕第1号",
+        "某政办公开收〔2026〕第3号",
+        "某政办公开告〔2026〕第2号",  # the refused extension used no number
+        "某政办公开〔2026〕第1号",
+        "某政办公开收〔2026〕第4号",
+        "某政办公开〔2027〕第1号",
+        "某政办公开收〔2027〕第1号",
+    ]
+    series: dict[tuple[int, str, int], list[int]] = {}
+    for x in letters:
+        series.setdefault((x.agency_id, x.series, x.year), []).append(x.number)
+        assert x.letter_no in html_of(x)
+    for key, numbers in series.items():
+        assert numbers == list(range(1, len(numbers) + 1)), key
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"), [("review_body", "review_body (行政复议机关)"), ("letter_prefix", "letter_prefix")]
+)
+def test_missing_letter_settings_stop_the_issue(world: World, setting: str, named: str) -> None:
+    case = world.new_case()
+    case = world.act(case, "draft_reply", PROVIDED)
+    assert case.id is not None
+    set_agency(world, "city", **{setting: ""})
+    before, numbers, letters = snapshot(world.session, case.id), counters(world), count(world, Letter)
+    with pytest.raises(RuleViolation) as info:
+        world.act(case, "issue_reply", {})
+    assert named in info.value.message and "city" in info.value.message
+    assert "no number was used" in info.value.message
+    assert snapshot(world.session, case.id) == before
+    assert counters(world) == numbers and count(world, Letter) == letters
+    set_agency(world, "city", letter_prefix=PREFIX, review_body=REVIEW_BODY)
+    case = world.act(case, "issue_reply", {})
+    assert the_letter(world, case, "reply").letter_no == f"{PREFIX}〔2026〕第1号"
+
+
+def test_missing_court_matters_only_where_litigation_is_offered(world: World) -> None:
+    set_agency(world, "city", court="")
+    refusal = world.act(world.new_case(), "draft_reply", WITHHELD)
+    refusal = world.act(refusal, "approve_reply", {}, actor="reviewer")
+    refusal = world.act(refusal, "issue_reply", {})  # review first: no court named, none needed
+    check_remedies(text_of(html_of(the_letter(world, refusal, "reply"))), "review_first")
+    provided = world.act(world.new_case(), "draft_reply", PROVIDED)
+    assert provided.id is not None
+    before, numbers = snapshot(world.session, provided.id), counters(world)
+    with pytest.raises(RuleViolation) as info:
+        world.act(provided, "issue_reply", {})
+    assert "court (管辖法院)" in info.value.message
+    assert snapshot(world.session, provided.id) == before and counters(world) == numbers
+
+
+def test_registration_refused_without_a_letter_prefix(world: World) -> None:
+    set_agency(world, "dept", letter_prefix="")
+    cases, numbers = count(world, Case), counters(world)
+    with pytest.raises(RuleViolation) as info:
+        world.new_case(agency="dept", actor="dept_clerk")
+    assert "letter_prefix (文号前缀)" in info.value.message
+    assert count(world, Case) == cases and count(world, EvidenceEvent) == 0 and counters(world) == numbers
+    set_agency(world, "dept", letter_prefix="某自然资规公开")
+    case = world.new_case(agency="dept", actor="dept_clerk")
+    assert case.tracking_no == "DEPT-2026-00001"
+    assert the_letter(world, case, "receipt").letter_no == "某自然资规公开收〔2026〕第1号"
+
+
+def test_concurrent_registrations_get_receipt_numbers_one_to_eight(world: World, engine: Engine) -> None:
+    threads = 8
+    world.session.rollback()  # SQLite: the fixture's session must not hold the database
+    barrier = threading.Barrier(threads)
+
+    def register(i: int) -> Case:
+        with Session(engine, expire_on_commit=False) as session:
+            barrier.wait(timeout=60)
+            return service.register(
+                session=session,
+                actor=world["clerk"],
+                agency_code="city",
+                application=world.application(applicant_name=f"申请人{i}"),
+                now=T0,
+            )
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        cases = list(pool.map(register, range(threads), timeout=180))
+    assert sorted(c.tracking_no for c in cases) == [f"CITY-2026-{n:05d}" for n in range(1, threads + 1)]
+    world.session.expire_all()
+    letters = list(world.session.exec(select(Letter)))
+    assert sorted(x.number for x in letters) == list(range(1, threads + 1))
+    assert {x.letter_no for x in letters} == {f"{PREFIX}收〔2026〕第{n}号" for n in range(1, threads + 1)}
+    for case in cases:
+        (letter,) = letters_of(world, case)
+        text = text_of(html_of(letter))
+        assert letter.letter_no in text and case.tracking_no in text
+
+
+# --- The issuing evidence event ------------------------------------------------------------------
+
+
+def _event(world: World, case: Case, seq: int) -> dict[str, Any]:
+    row = world.session.exec(
+        select(EvidenceEvent).where(col(EvidenceEvent.case_id) == case.id, col(EvidenceEvent.seq) == seq)
+    ).one()
+    return json.loads(row.payload)
+
+
+def test_issuing_event_records_the_letter(world: World, isolated_data_dir: Path) -> None:
+    case = world.new_case()
+    case = world.act(case, "draft_reply", WITHHELD)
+    case = world.act(case, "approve_reply", {}, actor="reviewer")
+    case = world.act(case, "issue_reply", {})
+    for letter in letters_of(world, case):
+        event = _event(world, case, letter.event_seq)
+        assert event["action"] == ("register" if letter.doc_type == "receipt" else "issue_reply")
+        template = f"{letter.template}.html"
+        assert event["facts"]["letter"] == {
+            "doc_type": letter.doc_type,
+            "letter_no": letter.letter_no,
+            "template": letter.template,
+            "template_sha256": render.template_digest(template),
+            "html_sha256": letter.html_sha256,
+            "pdf_sha256": None,  # PDF rendering is off in these tests
+        }
+        assert letter.template_sha256 == render.template_digest(template)
+        assert {"kind": f"letter.html:{letter.doc_type}", "sha256": letter.html_sha256} in event["documents"]
+        stored = isolated_data_dir / "documents" / letter.html_sha256[:2] / letter.html_sha256[2:4]
+        data = (stored / letter.html_sha256).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == letter.html_sha256
+        assert data == issued_files(letter)["html"] and letter.pdf_sha256 is None
+        document = world.session.get(Document, letter.html_sha256)
+        assert document is not None and document.size == len(data)
+        assert document.media_type.startswith("text/html")
+    assert [x.doc_type for x in letters_of(world, case)] == ["receipt", "reply"]
+
+
+# --- Markup is text ------------------------------------------------------------------------------
+
+
+def test_markup_in_every_free_text_field_is_shown_as_text(world: World) -> None:
+    m = MARKUP
+    first = world.new_case(applicant_name=m, description=m, document_no_sought=m)
+    first = world.act(first, "request_supplement", {"items": [m, f"{m}二"]})
+    first = world.act(first, "receive_supplement", {})
+    first = world.act(first, "start_consultation", {**CONSULT, "party_name": m, "matters": m})
+    first = world.act(first, "receive_opinion", {"opinion": "consent"})
+    first = world.act(first, "extend", {"reason": m}, actor="supervisor")
+    first = world.act(first, "start_consultation", {**CONSULT_AGENCY, "party_name": m, "matters": m})
+    first = world.act(first, "receive_opinion", {"opinion": "consent"})
+    first = world.act(first, "set_delayed_date", {**ART35, "reason": m}, actor="supervisor")
+    first = world.act(first, "draft_reply", {"outcome": "partial", "reasons": m, "provided": m})
+    first = world.act(first, "approve_reply", {}, actor="reviewer")
+    first = world.act(first, "issue_reply", {})
+
+    publication = world.new_case(applicant_name=m)
+    publication = world.act(
+        publication, "draft_reply", {"outcome": "rejected.publication", "reasons": m, "where_to_obtain": m}
+    )
+    publication = world.act(publication, "approve_reply", {}, actor="reviewer")
+    publication = world.act(publication, "issue_reply", {})
+    public = world.new_case(description=m)
+    public = world.act(public, "draft_reply", {"outcome": "disclosed.public", "where_to_obtain": m})
+    public = world.act(public, "issue_reply", {})
+    not_held = world.new_case()
+    not_held = world.act(
+        not_held, "draft_reply", {"outcome": "unable.not_held", "reasons": m, "responsible_agency": m}
+    )
+    not_held = world.act(not_held, "approve_reply", {}, actor="reviewer")
+    not_held = world.act(not_held, "issue_reply", {})
+    fee = world.new_case(applicant_name=m)
+    fee = world.act(fee, "assess_fee", {**FEE_50_PAGES, "reduction_yuan": 10, "reduction_reason": m})
+    fee = world.act(fee, "withdraw", {"reason": m})
+
+    # Where the markup goes: (case, doc_type, occurrences).
+    expected = [
+        (first, "receipt", 3),  # addressee, applicant, what was asked
+        (first, "supplement_notice", 5),  # addressee, what was asked, document number, two items
+        (first, "consultation_third_party", 3),  # addressee (the party), what was asked, matters
+        (first, "extension_notice", 4),  # addressee, what was asked, document number, reason
+        (first, "consultation_agency", 3),
+        (first, "art35_notice", 4),
+        (first, "reply", 5),  # addressee, what was asked, document number, reasons, provided
+        (publication, "reply", 3),  # addressee, where to obtain, reasons
+        (public, "reply", 2),  # what was asked, where to obtain
+        (not_held, "reply", 2),  # responsible agency, reasons
+        (fee, "fee_notice", 2),  # addressee, the reduction's reason (in the standard)
+        (fee, "reply", 2),  # addressee, the withdrawal's reason
+    ]
+    for case in (first, publication, public, not_held, fee):
+        for letter in letters_of(world, case):
+            html = html_of(letter)
+            assert "<script" not in html.lower(), f"{letter.letter_no}: a <script> tag in the letter"
+            assert MARKUP_EVALUATED not in html, f"{letter.letter_no}: {{{{ 7*7 }}}} was evaluated"
+    for case, doc_type, occurrences in expected:
+        html = html_of(the_letter(world, case, doc_type))
+        assert html.count(MARKUP_ESCAPED) == occurrences, (doc_type, html.count(MARKUP_ESCAPED))
+    supplement = html_of(the_letter(world, first, "supplement_notice"))
+    assert f"<li>{MARKUP_ESCAPED}</li>" in supplement and f"<li>{MARKUP_ESCAPED}二</li>" in supplement
+
+
+# --- Preview -------------------------------------------------------------------------------------
+
+
+def test_preview_uses_no_number_and_stores_nothing(world: World) -> None:
+    case = world.new_case()
+    case = world.act(case, "draft_reply", WITHHELD)
+    assert case.id is not None
+    before = snapshot(world.session, case.id), counters(world), count(world, Letter), count(world, Document)
+    html = preview(world.session, case, "reply", today=ACTED_ON, overrides={"reasons": "修改后的理由"})
+    text = text_of(html)
+    assert "预览稿" in text and "修改后的理由" in text and WITHHELD["reasons"] not in text
+    assert "文号于签发时编排" in text and f"{PREFIX}〔" not in text
+    assert law.outcome("withheld.process_info").basis_label in text
+    check_remedies(text, "review_first")
+    marked = preview(world.session, case, "reply", today=ACTED_ON, overrides={"reasons": MARKUP})
+    assert MARKUP_ESCAPED in marked and "<script" not in marked and MARKUP_EVALUATED not in marked
+    unedited = text_of(preview(world.session, case, "reply", today=ACTED_ON))
+    assert WITHHELD["reasons"] in unedited
+
+    with pytest.raises(FactsError) as info:
+        preview(world.session, case, "reply", today=ACTED_ON, overrides={"outcome": "disclosed.public"})
+    assert [name for name, _ in info.value.errors] == ["outcome"] and "outcome" in info.value.message
+    after = snapshot(world.session, case.id), counters(world), count(world, Letter), count(world, Document)
+    assert after == before
+
+    case = world.act(case, "approve_reply", {}, actor="reviewer")
+    case = world.act(case, "issue_reply", {})
+    letter = the_letter(world, case, "reply")
+    issued = text_of(html_of(letter))
+    assert letter.letter_no == f"{PREFIX}〔2026〕第1号" and "预览稿" not in issued
+    assert WITHHELD["reasons"] in issued
+
+
+# --- Issued means immutable ----------------------------------------------------------------------
+
+
+def test_template_edit_leaves_issued_letters_byte_identical(world: World, tmp_path: Path) -> None:
+    old_case = world.new_case()
+    old = the_letter(world, old_case, "receipt")
+    old_bytes = issued_files(old)["html"]
+    edited = tmp_path / "replies"
+    shutil.copytree(render.templates_dir(), edited)
+    receipt = edited / "receipt.html"
+    source = receipt.read_text(encoding="utf-8")
+    marker = "<p>（本回执模板已修订）</p>\n{% endblock %}"
+    receipt.write_text(source.replace("{% endblock %}", marker), encoding="utf-8")
+    partial = edited / "_withheld.html"  # a part other templates include: their hash covers it
+    partial.write_text(partial.read_text(encoding="utf-8") + "<p>（已修订）</p>\n", encoding="utf-8")
+    digests = {
+        n: render.template_digest(n) for n in ("reply_withheld_state_secret.html", "reply_partial.html")
+    }
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(render, "templates_dir", lambda: edited)
+            render.environment.cache_clear()
+            new_case = world.new_case()
+            new = the_letter(world, new_case, "receipt")
+            files = issued_files(old)
+            assert files["html"] == old_bytes and hashlib.sha256(files["html"]).hexdigest() == old.html_sha256
+            assert "本回执模板已修订" not in files["html"].decode("utf-8")
+            assert "本回执模板已修订" in html_of(new)
+            assert new.template_sha256 == render.template_digest("receipt.html")
+            assert new.template_sha256 != old.template_sha256
+            assert (
+                render.template_digest("reply_withheld_state_secret.html")
+                != digests["reply_withheld_state_secret.html"]
+            )
+            assert render.template_digest("reply_partial.html") == digests["reply_partial.html"]
+    finally:
+        render.environment.cache_clear()
+    assert render.template_digest("receipt.html") == old.template_sha256
+    assert issued_files(old)["html"] == old_bytes
+
+
+# --- caseflow letters --case NO --out DIR ----------------------------------------------------------
+
+
+def _forget_caches() -> None:
+    get_settings.cache_clear()
+    caseflow.db._engine_for.cache_clear()
+    reset_default_calendar()
+
+
+def test_cli_writes_every_letter_as_issued(world: World, db_url: str, tmp_path: Path) -> None:
+    case = world.new_case()
+    case = world.act(case, "extend", EXTEND, actor="supervisor")
+    case = world.act(case, "draft_reply", PROVIDED)
+    case = world.act(case, "issue_reply", {})
+    letters = letters_of(world, case)
+    world.session.rollback()
+    out = tmp_path / "out"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CASEFLOW_DATABASE_URL", db_url)
+        _forget_caches()
+        try:
+            result = CliRunner().invoke(app, ["letters", "--case", case.tracking_no, "--out", str(out)])
+        finally:
+            caseflow.db._engine_for(db_url).dispose()
+            _forget_caches()
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "letters.json").read_text(encoding="utf-8"))
+    assert [e["letter_no"] for e in manifest] == [x.letter_no for x in letters]
+    assert [e["doc_type"] for e in manifest] == ["receipt", "extension_notice", "reply"]
+    written = {p.name for p in out.iterdir()}
+    assert written == {"letters.json", *(e["files"]["html"]["name"] for e in manifest)}
+    for entry, letter in zip(manifest, letters, strict=True):
+        assert (entry["outcome"], entry["issued_on"]) == (letter.outcome, letter.issued_on.isoformat())
+        assert (entry["template"], entry["template_sha256"]) == (letter.template, letter.template_sha256)
+        assert set(entry["files"]) == {"html"}  # no PDF rendered in these tests
+        data = (out / entry["files"]["html"]["name"]).read_bytes()
+        assert entry["files"]["html"]["sha256"] == letter.html_sha256 == hashlib.sha256(data).hexdigest()
+        assert data == issued_files(letter)["html"]
+
+
+def test_cli_letters_unknown_request(db_url: str, world: World, tmp_path: Path) -> None:
+    world.session.rollback()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CASEFLOW_DATABASE_URL", db_url)
+        _forget_caches()
+        try:
+            result = CliRunner().invoke(app, ["letters", "--case", "CITY-2026-99999", "--out", str(tmp_path)])
+        finally:
+            caseflow.db._engine_for(db_url).dispose()
+            _forget_caches()
+    assert result.exit_code != 0 and "CITY-2026-99999" in result.output
+    assert not (tmp_path / "letters.json").exists()
+
+
+# --- Snapshots of three representative letters ---------------------------------------------------
+
+QUERY_CODE = "QC7K2M9P"
+
+
+def _snapshot_letter(world: World, name: str) -> str:
+    case = world.new_case()
+    assert case.tracking_no == "CITY-2026-00001", "a fresh database"
+    world.session.expunge(case)
+    case.query_code = QUERY_CODE  # random per registration: fixed here, never stored
+    if name == "receipt":
+        return compose(
+            world.session, case, "receipt", issue_date=RECEIVED_ON, number=f"{PREFIX}收〔2026〕第1号"
+        )[1]
+    if name == "reply_withheld_third_party":
+        reply = {
+            "reasons": "所申请的预算表含有某建设工程有限公司的报价明细，属于商业秘密；经征求意见，"
+            "该公司不同意公开且理由合理，不公开不会对公共利益造成重大影响",
+            "where_to_obtain": "",
+            "responsible_agency": "",
+            "provided": "",
+        }
+        return compose(
+            world.session,
+            case,
+            "reply",
+            issue_date=D(2026, 11, 20),
+            number=f"{PREFIX}〔2026〕第12号",
+            outcome_code="withheld.third_party",
+            reply=reply,
+        )[1]
+    assert name == "fee_notice"
+    quote = fees.quote("per_page", 150)
+    notice = {
+        "method": "按量计收",
+        "standard": quote.description_zh(),
+        "amount": quote.amount_yuan,
+        "pay_by": zh(default_calendar().add_working_days(ACTED_ON, law.FEE_PAYMENT.days or 20)),
+        "how_to_pay": HOW_TO_PAY,
+    }
+    return compose(
+        world.session,
+        case,
+        "fee_notice",
+        issue_date=ACTED_ON,
+        number=f"{PREFIX}告〔2026〕第3号",
+        notice=notice,
+    )[1]
+
+
+def assert_matches_snapshot(name: str, html: str) -> None:
+    path = SNAPSHOTS / f"letter_{name}.html"
+    data = html.encode("utf-8")
+    if os.environ.get("CASEFLOW_UPDATE_SNAPSHOTS") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
+        return
+    if not path.exists():
+        pytest.fail(
+            f"snapshot {path} is missing: create it with "
+            "CASEFLOW_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/integration/test_letters.py -k snapshot, "
+            "then review the file and commit it",
+            pytrace=False,
+        )
+    expected = path.read_bytes()
+    if expected != data:
+        diff = "\n".join(
+            difflib.unified_diff(
+                expected.decode("utf-8").splitlines(),
+                html.splitlines(),
+                "snapshot",
+                "rendered",
+                lineterm="",
+            )
+        )
+        pytest.fail(
+            f"letter {name} differs from {path} (if the change is intended, re-create it with "
+            f"CASEFLOW_UPDATE_SNAPSHOTS=1 and review the diff):\n{diff}",
+            pytrace=False,
+        )
+
+
+@pytest.mark.parametrize("name", ["receipt", "reply_withheld_third_party", "fee_notice"])
+def test_snapshot(world: World, name: str) -> None:
+    html = _snapshot_letter(world, name)
+    text = text_of(html)
+    assert QUERY_CODE in text or name != "receipt"
+    assert "CITY-2026-00001" in text
+    assert_matches_snapshot(name, html)
