@@ -9,13 +9,18 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import clock_bench, engine_bench, letters_bench
+from bench import clock_bench, engine_bench, letters_bench, web_bench
 from bench.common import Figure
 
 
 def run(*, quick: bool, out: Path | None, console: Console) -> int:
     figures: list[Figure] = []
-    suites = [("clock", clock_bench.run), ("engine", engine_bench.run), ("letters", letters_bench.run)]
+    suites = [
+        ("clock", clock_bench.run),
+        ("engine", engine_bench.run),
+        ("letters", letters_bench.run),
+        ("web", web_bench.run),
+    ]
     for name, suite in suites:
         console.print(f"[dim]running {name}…[/]")
         figures.extend(suite(quick))

@@ -70,7 +70,7 @@ def render_pdf(html: str) -> bytes:
     # Every weight maps to the prepared face: a bold title must not fall back to a system font
     # (which would be subset whole, in seconds).
     faces = "".join(
-        f'@font-face {{ font-family: "CaseflowLetter{i}"; src: url("{path.as_uri()}"); '
+        f'@font-face {{ font-family: "CaseflowLetter{i}"; src: url("{path.resolve().as_uri()}"); '
         f"font-weight: {weight}; }}"
         for i, path in enumerate(fonts)
         for weight in ("normal", "bold")
