@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -103,7 +104,7 @@ def run(quick: bool) -> list[Figure]:
                         raise AssertionError(f"{method} {path}: {reply.status_code} {reply.text[:200]}")
                     return elapsed
 
-                probes = {
+                probes: dict[str, Callable[[int], float]] = {
                     "dashboard": lambda i: timed("GET", "/api/v1/dashboard", supervisor),
                     "overdue list": lambda i: timed(
                         "GET", "/api/v1/requests?overdue=true&size=50", supervisor
