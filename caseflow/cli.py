@@ -238,6 +238,28 @@ def init(
     console.print("已创建管理员 admin")
 
 
+def _pdf_or_html_only() -> None:
+    """PDF letters need WeasyPrint's system libraries and a CJK font; without them, say how to get
+    them and issue the demo's letters as HTML only (``CASEFLOW_LETTER_PDF=0`` for this run)."""
+    import os
+
+    from caseflow.replies.fonts import FontMissing, find_source
+    from caseflow.settings import get_settings
+
+    if not get_settings().letter_pdf:
+        return
+    try:
+        import weasyprint  # noqa: F401 - needs Pango from the system
+
+        find_source()
+    except (FontMissing, OSError, ImportError) as exc:
+        err.print(f"[yellow]warning:[/] PDF letters are off for this run: {exc}", highlight=False)
+        os.environ["CASEFLOW_LETTER_PDF"] = "0"
+        get_settings.cache_clear()
+        return
+    _prepare_letter_font()
+
+
 def _prepare_letter_font() -> None:
     from caseflow.replies.fonts import FontMissing, base_font
 
@@ -323,6 +345,7 @@ def demo(
 
     upgrade()
     ensure_signing_key()
+    _pdf_or_html_only()
     with session_scope() as session, Progress(console=err, transient=True) as progress:
         task = progress.add_task("创建演示数据", total=cases)
         try:
@@ -380,13 +403,25 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    with_demo: Annotated[
+        bool, typer.Option("--demo", help="First fill an empty database with the demo data.")
+    ] = False,
 ) -> None:
     """The web application and the JSON API (pages at /, API under /api/v1, OpenAPI at /docs)."""
     import uvicorn
+    from sqlmodel import func, select
 
-    from caseflow.db import upgrade
+    from caseflow.db import session_scope, upgrade
+    from caseflow.models import Agency
 
     upgrade()
+    if with_demo:
+        with session_scope() as session:
+            empty = session.exec(select(func.count()).select_from(Agency)).one() == 0
+        if empty:
+            demo(cases=60, seed=7, password=None)
+        else:
+            console.print("数据库已有数据，跳过演示数据")
     console.print(f"caseflow: http://{host}:{port}/  (API /api/v1, docs /docs)")
     uvicorn.run("api.main:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
 
