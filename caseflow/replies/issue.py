@@ -131,6 +131,7 @@ def issue(
         pdf_sha = docs.put(
             session, render_pdf(html), media_type="application/pdf", filename=f"{letter_no}.pdf"
         )
+    template_sha256 = template_digest(f"{template}.html")
     seq = case.event_count + 1
     session.add(
         Letter(
@@ -144,7 +145,7 @@ def issue(
             number=number,
             letter_no=letter_no,
             template=template,
-            template_sha256=template_digest(f"{template}.html"),
+            template_sha256=template_sha256,
             html_sha256=html_sha,
             pdf_sha256=pdf_sha,
             issued_on=issue_date,
@@ -164,7 +165,7 @@ def issue(
             "doc_type": doc.code,
             "letter_no": letter_no,
             "template": template,
-            "template_sha256": template_digest(f"{template}.html"),
+            "template_sha256": template_sha256,
             "html_sha256": html_sha,
             "pdf_sha256": pdf_sha,
         }

@@ -36,22 +36,29 @@ def environment() -> Environment:
     )
 
 
-def template_digest(name: str) -> str:
-    """SHA-256 over the template and every template it extends or includes (name and bytes)."""
+@cache
+def _template_family(name: str, directory: Path) -> tuple[str, ...]:
+    """The template and every template it extends or includes (parsed once per folder and name)."""
     env = environment()
-    seen: dict[str, bytes] = {}
+    seen: set[str] = set()
     pending = [name]
     while pending:
         current = pending.pop()
         if current in seen:
             continue
-        source = (templates_dir() / current).read_bytes()
-        seen[current] = source
-        ast = env.parse(source.decode("utf-8"))
+        seen.add(current)
+        ast = env.parse((directory / current).read_text(encoding="utf-8"))
         pending.extend(t for t in meta.find_referenced_templates(ast) if t)
+    return tuple(sorted(seen))
+
+
+def template_digest(name: str) -> str:
+    """SHA-256 over the template and every template it extends or includes (name and bytes), read
+    now: the digest of what renders the letter at this moment."""
+    directory = templates_dir()
     digest = hashlib.sha256()
-    for current in sorted(seen):
-        digest.update(current.encode("utf-8") + b"\0" + seen[current] + b"\0")
+    for current in _template_family(name, directory):
+        digest.update(current.encode("utf-8") + b"\0" + (directory / current).read_bytes() + b"\0")
     return digest.hexdigest()
 
 
