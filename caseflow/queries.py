@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from caseflow import law
@@ -235,19 +236,39 @@ def letters(session: Session, case_id: int) -> list[dict[str, Any]]:
 def dashboard(
     session: Session, actor: Actor, *, today: dt.date, calendar: WorkingCalendar | None = None
 ) -> dict[str, Any]:
-    """Counts for supervisors: overdue, due soon (3 working days), by state, handler and agency, and
-    open requests by working days left."""
+    """Counts for supervisors: overdue, due soon (3 working days), waiting, by state, handler and
+    agency, and open requests by working days left. Working days grow with the date, so each
+    bucket is a date range and the whole count is one pass of SQL."""
     cal = calendar or default_calendar()
     scope = visible_agencies(session, actor)
-    open_states = [s.value for s in OPEN_STATES]
-    soon = cal.add_working_days(today, 3)
+    is_open = col(Case.state).in_([s.value for s in OPEN_STATES])
+    due = col(Case.reply_due)
+    limits = {n: cal.add_working_days(today, n) for n in (3, 10, 20)}
 
-    def count(*conditions: ColumnElement[bool]) -> int:
-        return int(session.exec(select(func.count()).select_from(Case).where(scope, *conditions)).one())
+    def tally(*conditions: ColumnElement[bool]) -> Any:
+        return func.sum(case((and_(*conditions), 1), else_=0)) if conditions else func.count()
 
-    is_open = col(Case.state).in_(open_states)
+    open_due = (due.is_not(None),)
+    counts = session.execute(
+        sa_select(
+            tally(due < today),
+            tally(due >= today, due <= limits[3]),
+            tally(col(Case.state).in_([State.SUPPLEMENT_REQUIRED.value, State.FEE_PENDING.value])),
+            tally(col(Case.state) == State.CONSULTATION.value),
+            tally(col(Case.state) == State.LEGAL_REVIEW.value),
+            tally(),
+            tally(*open_due, due >= today, due <= limits[3]),
+            tally(*open_due, due > limits[3], due <= limits[10]),
+            tally(*open_due, due > limits[10], due <= limits[20]),
+            tally(*open_due, due > limits[20]),
+        ).where(scope, is_open)
+    ).one()
+    overdue, due_soon, waiting_applicant, waiting_third_party, awaiting_review, open_count, *buckets = (
+        int(n or 0) for n in counts
+    )
+    # Open requests only: the history by outcome is the statistics' business (reports).
     by_state = dict(
-        session.exec(select(Case.state, func.count()).where(scope).group_by(col(Case.state))).all()
+        session.exec(select(Case.state, func.count()).where(scope, is_open).group_by(col(Case.state))).all()
     )
     by_handler = {
         name or "—": n
@@ -268,39 +289,20 @@ def dashboard(
             .group_by(col(Agency.code))
         ).all()
     )
-    dues = session.exec(
-        select(col(Case.reply_due)).where(scope, is_open, col(Case.reply_due).is_not(None))
-    ).all()
-    buckets = {"overdue": 0, "0-3": 0, "4-10": 0, "11-20": 0, ">20": 0}
-    for due in dues:
-        assert due is not None
-        left = cal.working_days_between(today, due)
-        key = (
-            "overdue"
-            if today > due
-            else "0-3"
-            if left <= 3
-            else "4-10"
-            if left <= 10
-            else "11-20"
-            if left <= 20
-            else ">20"
-        )
-        buckets[key] += 1
     return {
         "as_of": today.isoformat(),
-        "overdue": count(is_open, col(Case.reply_due) < today),
-        "due_soon": count(is_open, col(Case.reply_due) >= today, col(Case.reply_due) <= soon),
-        "waiting_applicant": count(
-            col(Case.state).in_([State.SUPPLEMENT_REQUIRED.value, State.FEE_PENDING.value])
-        ),
-        "waiting_third_party": count(col(Case.state) == State.CONSULTATION.value),
-        "awaiting_review": count(col(Case.state) == State.LEGAL_REVIEW.value),
-        "open": count(is_open),
+        "overdue": overdue,
+        "due_soon": due_soon,
+        "waiting_applicant": waiting_applicant,
+        "waiting_third_party": waiting_third_party,
+        "awaiting_review": awaiting_review,
+        "open": open_count,
         "by_state": by_state,
         "by_handler": by_handler,
         "by_agency": by_agency,
-        "by_working_days_left": buckets,
+        "by_working_days_left": dict(
+            zip(("overdue", "0-3", "4-10", "11-20", ">20"), [overdue, *buckets], strict=True)
+        ),
     }
 
 
