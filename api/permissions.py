@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "request_letters": CASEWORK,
     "preview_letter": frozenset({"clerk", "reviewer", "supervisor"}),
     "get_letter": CASEWORK,
+    "request_evidence": CASEWORK,
+    "evidence_public_key": PUBLIC,
     "dashboard": frozenset({"supervisor", "auditor"}),
     "public_status": PUBLIC,
     # Pages
@@ -42,6 +44,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "page_dashboard": frozenset({"supervisor", "auditor"}),
     "page_search": frozenset({"auditor", "supervisor"}),
     "page_verify": frozenset({"auditor", "supervisor"}),
+    "page_verify_package": frozenset({"auditor", "supervisor"}),
+    "page_case_evidence": CASEWORK,
     "page_admin": frozenset({"admin"}),
     "page_admin_user": frozenset({"admin"}),
     "page_admin_agency": frozenset({"admin"}),

@@ -190,3 +190,40 @@ def get_letter(
     return Response(
         files[format], media_type=media, headers={"Content-Disposition": f'inline; filename="{filename}"'}
     )
+
+
+@router.get(
+    "/requests/{case_id}/evidence",
+    name="request_evidence",
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def request_evidence(case: CurrentCase, caller: Authorized, session: SessionDep) -> Response:
+    """The request's evidence package: a signed BagIt zip that verifies without caseflow
+    (``caseflow evidence verify FILE.zip``). The export itself is recorded as an evidence event."""
+    import tempfile
+    from pathlib import Path
+
+    from caseflow.evidence.export import Scope, export
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"{case.tracking_no}.zip"
+        export(session=session, actor=actor_of(caller), scope=Scope(tracking_no=case.tracking_no), out=out)
+        data = out.read_bytes()
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{case.tracking_no}-evidence.zip"'},
+    )
+
+
+@router.get(
+    "/evidence/public-key",
+    name="evidence_public_key",
+    response_class=Response,
+    responses={200: {"content": {"application/x-pem-file": {}}}},
+)
+def evidence_public_key(caller: Authorized) -> Response:
+    """The installation's Ed25519 public key (PEM) that signs evidence packages."""
+    from caseflow.evidence.keys import key_paths
+
+    return Response(key_paths()[1].read_bytes(), media_type="application/x-pem-file")

@@ -106,3 +106,28 @@ def page_public_status(
     return render(
         request, "public_status.html", tracking_no=tracking_no, found=found, asked=bool(tracking_no or code)
     )
+
+
+@router.post("/search/verify-package", name="page_verify_package")
+async def page_verify_package(request: Request, caller: Authorized) -> HTMLResponse:
+    """Verify an uploaded evidence package, as `caseflow evidence verify` does, offline."""
+    import tempfile
+    from pathlib import Path
+
+    from caseflow.evidence.verify import PackageProblem, verify_package
+
+    await check_csrf(request, caller)
+    form = await request.form()
+    upload = form.get("package")
+    if upload is None or isinstance(upload, str):
+        return render(
+            request, "verify.html", 422, checked=0, problem="请选择要校验的证据包（.zip）", summary=None
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "package.zip"
+        path.write_bytes(await upload.read())
+        try:
+            summary = verify_package(path)
+        except PackageProblem as exc:
+            return render(request, "verify.html", checked=0, problem=f"证据包校验未通过：{exc}", summary=None)
+    return render(request, "verify.html", checked=summary.cases, problem=None, summary=summary)

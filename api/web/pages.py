@@ -363,3 +363,21 @@ def page_letter(
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(letter.letter_no)}.{format}"
         },
     )
+
+
+@router.get("/cases/{case_id}/evidence", name="page_case_evidence")
+def page_case_evidence(case: CurrentCase, caller: Authorized, session: SessionDep) -> Response:
+    """Download the request's signed evidence package (the export is recorded as evidence)."""
+    import tempfile
+
+    from caseflow.evidence.export import Scope, export
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "evidence.zip"
+        export(session=session, actor=actor_of(caller), scope=Scope(tracking_no=case.tracking_no), out=out)
+        data = out.read_bytes()
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{case.tracking_no}-evidence.zip"'},
+    )

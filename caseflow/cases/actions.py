@@ -505,6 +505,12 @@ def view_identity(ctx: Ctx, facts: f.NoFacts) -> Effect:
     return Effect()
 
 
+@handler("export_evidence")
+def export_evidence(ctx: Ctx, facts: f.ExportFacts) -> Effect:
+    """Every export of evidence is itself evidence (who, when, what scope)."""
+    return Effect()
+
+
 def _require_all_handled() -> None:
     from caseflow.cases.engine import HANDLERS
     from caseflow.states.machine import ACTIONS

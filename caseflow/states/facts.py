@@ -192,3 +192,7 @@ class ReassignFacts(Facts):
 
 class NoteFacts(Facts):
     text: str = Field(min_length=1, max_length=8000)
+
+
+class ExportFacts(Facts):
+    scope: str = Field(min_length=1, max_length=300, description="What was exported (one case, an agency...)")

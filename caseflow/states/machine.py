@@ -122,11 +122,12 @@ ACTIONS: dict[str, Action] = {
         _a("reassign", "改派经办人", (SUPERVISOR,), f.ReassignFacts),
         _a("add_note", "补充说明（更正）", (CLERK, REVIEWER, SUPERVISOR), f.NoteFacts),
         _a("view_identity", "查看完整身份证件号码", (CLERK, REVIEWER, SUPERVISOR, AUDITOR), f.NoFacts),
+        _a("export_evidence", "导出证据包", (CLERK, REVIEWER, SUPERVISOR, AUDITOR, SYSTEM), f.ExportFacts),
     )
 }
 
 #: Actions that only record that something was seen (not work on the request): not offered as actions.
-RECORD_ONLY = frozenset({"view_identity"})
+RECORD_ONLY = frozenset({"view_identity", "export_evidence"})
 
 _OPEN = [s.value for s in OPEN_STATES]
 _ANY = [s.value for s in State]
@@ -189,6 +190,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "reassign", "source": _OPEN, "dest": "="},
     {"trigger": "add_note", "source": _ANY, "dest": "="},
     {"trigger": "view_identity", "source": _ANY, "dest": "="},
+    {"trigger": "export_evidence", "source": _ANY, "dest": "="},
 ]
 
 assert {t["trigger"] for t in TRANSITIONS} == set(ACTIONS), "every action has transitions, and only those"

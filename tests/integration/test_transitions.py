@@ -344,6 +344,7 @@ SCENARIOS: dict[str, list[Scenario]] = {
     "reassign": [Scenario(R, R, {"handler": "clerk2"}), Scenario(FP, FP, {"handler": "clerk2"})],
     "add_note": [Scenario(s.value, s.value, {"text": "更正：申请人电话为13900000000"}) for s in State],
     "view_identity": [Scenario(s.value, s.value, {}) for s in State],
+    "export_evidence": [Scenario(s.value, s.value, {"scope": "case"}) for s in State],
 }
 
 #: The actions an actor of one role sees allowed in a state (worked out by hand from TRANSITIONS).
@@ -415,6 +416,7 @@ ILLEGAL: dict[str, list[tuple[str, str]]] = {
     "reassign": [(AN, "supervisor")],
     "add_note": [],
     "view_identity": [],
+    "export_evidence": [],
 }
 
 
