@@ -101,7 +101,8 @@ class Case(SQLModel, table=True):
 
     __tablename__ = "request"
     __table_args__ = (
-        Index("ix_request_agency_state", "agency_id", "state"),
+        # Covers the scoped lists and the dashboard (agency, state, deadline, handler) without table reads.
+        Index("ix_request_scope", "agency_id", "state", "reply_due", "handler_id"),
         Index("ix_request_state_due", "state", "reply_due"),
     )
 
