@@ -27,7 +27,7 @@ from caseflow import clock, law, queries, service
 from caseflow.dates import now, today
 from caseflow.errors import CaseflowError, FactsError
 from caseflow.sessions import THROTTLE, csrf_token, issue_token, revoke, sign_in
-from caseflow.states.machine import ACTIONS, ROLE_NAMES, STATE_NAMES
+from caseflow.states.machine import ACTIONS, OPEN_STATES, ROLE_NAMES, STATE_NAMES
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -288,7 +288,7 @@ def _workspace(
         errors=errors or {},
         failed_action=failed_action,
         message=message,
-        left=deadline.working_days_left(today()),
+        left=deadline.working_days_left(today()) if case.state in {x.value for x in OPEN_STATES} else None,
     )
 
 
