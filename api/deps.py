@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from sqlmodel import Session
 
 from api.permissions import PERMISSIONS, PUBLIC
@@ -17,6 +17,9 @@ from caseflow.models import AuthToken, Case, User
 from caseflow.sessions import csrf_ok, user_for_token
 
 SESSION_COOKIE = "caseflow_session"
+#: Ids beyond this are no id of ours (and would overflow the database's integer): 404, never 500.
+MAX_ID = 2_147_483_647
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def get_session() -> Iterator[Session]:
@@ -78,6 +81,10 @@ def authorize(request: Request, session: SessionDep) -> Caller:
                 401, "sign in first (POST /api/v1/auth/token)", {"WWW-Authenticate": "Bearer"}
             )
         raise HTTPException(401, "sign in first")
+    unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+    if caller.via == "cookie" and unsafe and request.url.path.startswith("/api/") and caller.token:
+        if not csrf_ok(caller.token, request.headers.get("x-csrf-token")):
+            raise HTTPException(403, "calls made with a browser session need the X-CSRF-Token header")
     if not caller.roles & allowed:
         raise HTTPException(
             403, f"your roles ({', '.join(sorted(caller.roles))}) may not use this page or route"
@@ -109,7 +116,7 @@ async def check_csrf(request: Request, caller: Caller) -> None:
         )
 
 
-def current_case(case_id: int, caller: Authorized, session: SessionDep) -> Case:
+def current_case(case_id: Id, caller: Authorized, session: SessionDep) -> Case:
     """The request in the path, if the caller's agencies include it (else 404, never 403)."""
     return service.load_visible(session, actor_of(caller), case_id, lock=False)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from caseflow.errors import (
@@ -50,8 +51,11 @@ class Guard(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY:
-            return JSONResponse({"detail": f"the upload is larger than {MAX_BODY // (1024 * 1024)} MB"}, 413)
-        response = await call_next(request)
+            response: Response = JSONResponse(
+                {"detail": f"the upload is larger than {MAX_BODY // (1024 * 1024)} MB"}, 413
+            )
+        else:
+            response = await call_next(request)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         if request.url.path in ("/docs", "/redoc"):
@@ -63,6 +67,16 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
         "accept", "text/html"
     )
+
+
+def _field_message(error: Any) -> tuple[str, str]:
+    """(field, message) of a validation error; a whole-model check says "field: message"."""
+    where = ".".join(str(p) for p in error["loc"] if p != "body")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    name, _, rest = message.partition(": ")
+    if rest and name.isidentifier() and not where:
+        return name, rest
+    return where, message
 
 
 def _body(exc: CaseflowError) -> dict[str, Any]:
@@ -109,19 +123,22 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
-            for e in exc.errors()
-        ]
+        if any(e["loc"][:1] == ("path",) for e in exc.errors()):  # no such id (or not a number)
+            if _wants_html(request):
+                return pages.error_page(request, 404, "没有这个地址")
+            return JSONResponse({"detail": "not found"}, 404)
+        errors = [dict(zip(("field", "message"), _field_message(e), strict=True)) for e in exc.errors()]
+        if _wants_html(request):
+            return pages.error_page(request, 422, "；".join(f"{e['field']}：{e['message']}" for e in errors))
         return JSONResponse({"detail": "invalid request", "errors": errors}, 422)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 401 and _wants_html(request):
             return RedirectResponse(f"/login?next={request.url.path}", 303)
         if _wants_html(request):
             return pages.error_page(request, exc.status_code, str(exc.detail))
-        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=getattr(exc, "headers", None))
 
     return app
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Authorized, CurrentCase, SessionDep, actor_of, authorize
+from api.deps import Authorized, CurrentCase, Id, SessionDep, actor_of, authorize
 from caseflow import clock, queries, service
 from caseflow.dates import today
 from caseflow.errors import NotFound
@@ -172,7 +172,7 @@ def preview_letter(case: CurrentCase, body: PreviewBody, caller: Authorized, ses
 
 @router.get("/letters/{letter_id}", name="get_letter")
 def get_letter(
-    letter_id: int,
+    letter_id: Id,
     caller: Authorized,
     session: SessionDep,
     format: Annotated[str, Query(pattern="^(pdf|html)$")] = "pdf",

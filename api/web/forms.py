@@ -152,3 +152,38 @@ def zh_date(value: str | dt.date | None) -> str:
         return "—"
     d = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+#: Field errors as people in the office read them (validation messages are English for the API).
+ZH_MESSAGES: tuple[tuple[str, str], ...] = (
+    ("Field required", "必填"),
+    ("String should have at least", "不能为空"),
+    ("String should have at most", "内容过长"),
+    ("List should have at least", "至少填写一项"),
+    ("Input should be a valid datetime", "请填写有效的日期和时间"),
+    ("Input should have timezone info", "请填写有效的日期和时间"),
+    ("Input should be a valid date", "请填写有效的日期"),
+    ("Input should be a valid integer", "请填写整数"),
+    ("Input should be greater than or equal", "数值过小"),
+    ("Input should be less than or equal", "数值过大"),
+    ("Input should be", "请选择有效的选项"),
+    ("Extra inputs are not permitted", "不接受该字段"),
+    ("the application must give at least one contact", "至少填写一种联系方式（电话、电子邮箱或通信地址）"),
+    ("required for", "该提交方式须填写（条例第三十一条）"),
+    ("cannot be before the application arrived", "不能早于申请到达时间"),
+    ("is in the future", "不能晚于今天"),
+    ("is before", "早于应有的日期"),
+    ("must give its reasons", "须写明理由"),
+    ("must say where to obtain it", "须写明获取途径"),
+    ("must not contain NUL", "含有无效字符"),
+    ("is outside the dates caseflow handles", "超出可处理的日期范围"),
+    ("every item to supplement", "每一项补正事项都须写明"),
+)
+
+
+def zh_error(message: str) -> str:
+    """The Chinese wording of a field error (the original is kept after it when it adds detail)."""
+    for english, chinese in ZH_MESSAGES:
+        if english in message:
+            return chinese
+    return message

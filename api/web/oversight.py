@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import Authorized, SessionDep, actor_of, authorize, check_csrf
@@ -48,7 +49,7 @@ def page_search(
     outcome: str = "",
     received_from: str = "",
     received_to: str = "",
-    page: int = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     def day(value: str) -> dt.date | None:
         try:

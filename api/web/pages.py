@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -17,15 +17,16 @@ from api.deps import (
     Authorized,
     Caller,
     CurrentCase,
+    Id,
     SessionDep,
     actor_of,
     authorize,
     check_csrf,
 )
-from api.web.forms import facts_from_form, fields_for, zh_date
+from api.web.forms import facts_from_form, fields_for, zh_date, zh_error
 from caseflow import clock, law, queries, service
 from caseflow.dates import now, today
-from caseflow.errors import CaseflowError, FactsError
+from caseflow.errors import CaseflowError, FactsError, NotFound
 from caseflow.sessions import THROTTLE, csrf_token, issue_token, revoke, sign_in
 from caseflow.states.machine import ACTIONS, OPEN_STATES, ROLE_NAMES, STATE_NAMES
 
@@ -166,7 +167,8 @@ async def page_intake_submit(request: Request, caller: Authorized, session: Sess
             ".".join(str(p) for p in e["loc"]) or "form": e["msg"].removeprefix("Value error, ")
             for e in exc.errors()
         }
-        return render(request, "intake.html", 422, form=form, errors=_field_errors(errors), computed=None)
+        zh_errors = {k: zh_error(v) for k, v in _field_errors(errors).items()}
+        return render(request, "intake.html", 422, form=form, errors=zh_errors, computed=None)
     if form.get("intent") == "compute":
         deadline = clock.compute(clock.Timeline(parsed.receipt_date()))
         return render(
@@ -181,7 +183,14 @@ async def page_intake_submit(request: Request, caller: Authorized, session: Sess
             session=session, actor=actor_of(caller), agency_code=_home(session, caller), application=parsed
         )
     except FactsError as exc:
-        return render(request, "intake.html", 422, form=form, errors=dict(exc.errors), computed=None)
+        return render(
+            request,
+            "intake.html",
+            422,
+            form=form,
+            errors={k: zh_error(v) for k, v in exc.errors},
+            computed=None,
+        )
     return RedirectResponse(f"/cases/{case.id}", 303)
 
 
@@ -215,7 +224,7 @@ def page_cases(
     overdue: bool | None = None,
     q: str | None = None,
     mine: bool = True,
-    page: int = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     actor = actor_of(caller)
     flt = queries.CaseFilter(
@@ -320,7 +329,7 @@ async def page_case_action(
             session,
             fresh,
             caller,
-            errors=dict(exc.errors),
+            errors={k: zh_error(v) for k, v in exc.errors},
             failed_action=action,
             values=form,
             status=422,
@@ -343,17 +352,17 @@ async def page_case_action(
 
 @router.get("/cases/{case_id}/letters/{letter_id}", name="page_letter")
 def page_letter(
-    case: CurrentCase, letter_id: int, caller: Authorized, session: SessionDep, format: str = "html"
+    case: CurrentCase, letter_id: Id, caller: Authorized, session: SessionDep, format: str = "html"
 ) -> Response:
     from caseflow.models import Letter
     from caseflow.replies.issue import issued_files
 
     letter = session.get(Letter, letter_id)
     if letter is None or letter.case_id != case.id or format not in ("html", "pdf"):
-        raise CaseflowError("no such letter")
+        raise NotFound("没有这份文书")
     files = issued_files(letter)
     if format not in files:
-        raise CaseflowError("该文书未生成PDF")
+        raise NotFound("该文书签发时未生成PDF")
     media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
     disposition = "attachment" if format == "pdf" else "inline"
     return Response(

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
 from caseflow import clock, law
-from caseflow.calendar import WorkingCalendar, default_calendar
+from caseflow.calendar import CalendarError, WorkingCalendar, default_calendar
 from caseflow.dates import SHANGHAI, legal_date
 from caseflow.dates import now as current_moment
 from caseflow.db import begin_write, lock_case
@@ -172,7 +172,12 @@ def acting_role(actor: Actor, action: str) -> str:
 
 
 def token_for(case: Case) -> CaseToken:
-    return CaseToken(case.state, extended=case.extended, delivered=case.delivered_on is not None)
+    return CaseToken(
+        case.state,
+        extended=case.extended,
+        delivered=case.delivered_on is not None,
+        supplemented=any(e["type"] == "supplement_requested" for e in case.ledger),
+    )
 
 
 def apply_deadline(case: Case, calendar: WorkingCalendar) -> clock.Deadline:
@@ -253,7 +258,10 @@ def perform(
             )
         parsed = fill_dates(parsed, today)
         ctx = Ctx(session, actor, role, case, moment, today, cal)
-        effect = HANDLERS[action](ctx, parsed)
+        try:
+            effect = HANDLERS[action](ctx, parsed)
+        except CalendarError as exc:
+            raise RuleViolation(f"the working-day calendar cannot answer: {exc}") from None
         if effect.clock is not None:
             case.ledger = [*case.ledger, effect.clock]
         try:

@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlmodel import Session, col, select
 
 from caseflow import law
@@ -20,6 +20,7 @@ from caseflow.evidence import chain
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Agency, Applicant, Case, CaseDocument
 from caseflow.numbering import next_number
+from caseflow.states.facts import no_nul
 from caseflow.states.machine import CLERK, State
 
 QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -49,6 +50,11 @@ class Application(BaseModel):
     receipt_proof: str = Field(
         default="", max_length=500, description="Tracking number, confirmation record, ..."
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return no_nul(value)
 
     @model_validator(mode="after")
     def _art29_and_31(self) -> Application:

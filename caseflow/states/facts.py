@@ -14,9 +14,32 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from caseflow import law
 from caseflow.fees import FeeMethod
 
+#: Dates the working-day calendar can answer for (the Regulation's start to the table's end).
+EARLIEST = dt.date(2008, 5, 1)
+LATEST = dt.date(2045, 12, 31)
+
+
+def no_nul(value: object) -> object:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if isinstance(value, list):
+        for item in value:
+            no_nul(item)
+    return value
+
 
 class Facts(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane(cls, value: object) -> object:
+        if isinstance(value, dt.date) and not EARLIEST <= value <= LATEST:
+            raise ValueError(
+                f"{value.isoformat()} is outside the dates caseflow handles "
+                f"({EARLIEST.isoformat()} to {LATEST.isoformat()})"
+            )
+        return no_nul(value)
 
     def dates(self) -> list[tuple[str, dt.date]]:
         """The facts that are legal dates of things that happened (checked not to be in the future)."""
@@ -79,8 +102,8 @@ class ReceiveOpinionFacts(Facts):
 
 class AssessFeeFacts(Facts):
     method: FeeMethod
-    pages: int | None = Field(default=None, ge=1, description="Per page: the number of pages")
-    reduction_yuan: int = Field(default=0, ge=0)
+    pages: int | None = Field(default=None, ge=1, le=10_000_000, description="Per page: the number of pages")
+    reduction_yuan: int = Field(default=0, ge=0, le=1_000_000_000)
     reduction_reason: str = Field(default="", max_length=500)
     notice_date: dt.date | None = None
 
@@ -100,7 +123,7 @@ class RecordPaymentFacts(Facts):
 
 class ExtendFacts(Facts):
     reason: str = Field(min_length=1, max_length=4000)
-    days: int | None = Field(default=None, ge=1, description="Working days (default: the maximum)")
+    days: int | None = Field(default=None, ge=1, le=60, description="Working days (default: the maximum)")
     decided_on: dt.date | None = None
 
 
@@ -172,7 +195,7 @@ class RecordLitigationFacts(Facts):
 
 
 class ConcludeRemedyFacts(Facts):
-    record_id: int
+    record_id: int = Field(ge=1, le=2_147_483_647)
     result: Literal["maintained", "corrected", "other"]
     concluded_on: dt.date
 

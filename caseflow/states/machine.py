@@ -148,6 +148,7 @@ TRANSITIONS: list[dict[str, Any]] = [
         "trigger": "request_supplement",
         "source": State.RECEIVED.value,
         "dest": State.SUPPLEMENT_REQUIRED.value,
+        "unless": "was_supplemented",
     },
     {
         "trigger": "receive_supplement",
@@ -201,10 +202,17 @@ class CaseToken:
 
     state: str
 
-    def __init__(self, state: str, *, extended: bool = False, delivered: bool = False) -> None:
+    def __init__(
+        self, state: str, *, extended: bool = False, delivered: bool = False, supplemented: bool = False
+    ) -> None:
         self.state = state
         self.extended = extended
         self.delivered = delivered
+        self.supplemented = supplemented
+
+    def was_supplemented(self, **_: Any) -> bool:
+        """A supplement may be asked for once (Art. 30)."""
+        return self.supplemented
 
     def was_extended(self, **_: Any) -> bool:
         return self.extended
@@ -263,6 +271,7 @@ def fire(token: CaseToken, action: str, **condition_args: Any) -> bool:
             MACHINE.add_model(driver, initial=token.state)
         _tokens.driver = driver
     driver.state, driver.extended, driver.delivered = token.state, token.extended, token.delivered
+    driver.supplemented = token.supplemented
     moved = bool(MACHINE.events[action].trigger(driver, **condition_args))
     token.state = driver.state
     return moved
