@@ -159,6 +159,8 @@ def verify_events(tracking_no: str, events: Iterable[dict[str, Any]]) -> tuple[P
             body = json.loads(payload)
         except json.JSONDecodeError:
             return Problem(tracking_no, seq, "payload is not JSON"), count, prev
+        if not isinstance(body, dict):
+            return Problem(tracking_no, seq, "payload is not an event object"), count, prev
         if body.get("prev_hash") != prev or ev.get("prev_hash") != prev:
             return (
                 Problem(

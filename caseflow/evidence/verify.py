@@ -69,14 +69,19 @@ def _verify_bag(root: Path, trusted_key: bytes | None) -> Summary:
     tagmanifest = root / "tagmanifest-sha256.txt"
     if not tagmanifest.is_file():
         raise PackageProblem("tagmanifest-sha256.txt is missing")
-    listed_tags = {
-        line.split(maxsplit=1)[1].strip()
-        for line in tagmanifest.read_text("utf-8").splitlines()
-        if line.strip()
-    }
-    for item in sorted(p for p in root.iterdir() if p.is_file()):
+    listed_tags = _manifest(tagmanifest)
+    for item in sorted(root.iterdir()):
+        if item.name == "data" and item.is_dir():
+            continue
+        if item.is_dir():
+            inside = sorted(p.relative_to(root).as_posix() for p in item.rglob("*") if p.is_file())
+            raise PackageProblem(
+                f"file {inside[0] if inside else item.name + '/'} is not listed in the tag "
+                "manifest (added after export)"
+            )
         if item.name not in listed_tags and item.name not in ("tagmanifest-sha256.txt", SIGNATURE):
             raise PackageProblem(f"file {item.name} is not listed in the tag manifest (added after export)")
+    _check_payload(root)
     try:
         bag = bagit.Bag(str(root))
         bag.validate(processes=1)
@@ -89,7 +94,16 @@ def _verify_bag(root: Path, trusted_key: bytes | None) -> Summary:
     summary.signer, summary.trusted = _check_signature(root, tagmanifest.read_bytes(), trusted_key)
     summary.exporter = str(bag.info.get("Caseflow-Exporter", ""))
     heads = bag.info.get("Caseflow-Chain-Head", [])
-    recorded = {h.split()[0]: h.split()[1:] for h in ([heads] if isinstance(heads, str) else heads)}
+    recorded: dict[str, list[str]] = {}
+    for line in [heads] if isinstance(heads, str) else heads:
+        parts = str(line).split()
+        if len(parts) != 3:
+            raise PackageProblem(
+                f"bag-info.txt: a Caseflow-Chain-Head is not 'TRACKING COUNT HASH': {line!r}"
+            )
+        recorded[parts[0]] = parts[1:]
+    if not recorded:
+        raise PackageProblem("bag-info.txt records no chain head (Caseflow-Chain-Head)")
     case_files = sorted((root / "data").rglob("case.json"))
     if not case_files:
         raise PackageProblem("the package holds no case.json")
@@ -99,6 +113,38 @@ def _verify_bag(root: Path, trusted_key: bytes | None) -> Summary:
         missing = sorted(set(recorded) - set(summary.tracking_nos))
         raise PackageProblem(f"bag-info.txt names requests the package does not hold: {', '.join(missing)}")
     return summary
+
+
+def _manifest(path: Path) -> dict[str, str]:
+    """A BagIt manifest: relative path -> SHA-256."""
+    entries = {}
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        digest, _, name = line.partition(" ")
+        if not name.strip() or len(digest) != 64:
+            raise PackageProblem(f"{path.name} line {n} is not 'SHA256 path'")
+        entries[name.strip()] = digest.lower()
+    return entries
+
+
+def _check_payload(root: Path) -> None:
+    """Every payload file listed, present and matching its hash: named precisely, before BagIt's
+    own (coarser) checks."""
+    manifest_path = root / "manifest-sha256.txt"
+    if not manifest_path.is_file():
+        raise PackageProblem("manifest-sha256.txt is missing")
+    listed = _manifest(manifest_path)
+    present = {p.relative_to(root).as_posix() for p in (root / "data").rglob("*") if p.is_file()}
+    for name in sorted(present - set(listed)):
+        raise PackageProblem(f"file {name} is not listed in manifest-sha256.txt (added after export)")
+    for name in sorted(set(listed) - present):
+        raise PackageProblem(f"{name} is listed in manifest-sha256.txt but missing (removed after export)")
+    for name, digest in sorted(listed.items()):
+        if hashlib.sha256((root / name).read_bytes()).hexdigest() != digest:
+            raise PackageProblem(
+                f"BagIt manifests do not match: {name} sha256 validation failed (changed after export)"
+            )
 
 
 def _check_signature(root: Path, tagmanifest: bytes, trusted_key: bytes | None) -> tuple[str, bool]:
@@ -124,17 +170,26 @@ def _check_signature(root: Path, tagmanifest: bytes, trusted_key: bytes | None) 
 
 
 def _verify_case(folder: Path, recorded: dict[str, list[str]], summary: Summary) -> None:
+    where = folder.name if folder.name != "data" else "data"
     try:
         case = json.loads((folder / "case.json").read_text("utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise PackageProblem(f"{folder.name}/case.json cannot be read: {exc}") from None
-    tracking = case.get("tracking_no", "?")
+        raise PackageProblem(f"{where}/case.json cannot be read: {exc}") from None
+    if not isinstance(case, dict):
+        raise PackageProblem(f"{where}/case.json is not a JSON object")
+    tracking = str(case.get("tracking_no", "?"))
+    events_file = folder / "events.jsonl"
+    if not events_file.is_file():
+        raise PackageProblem(f"{tracking}: events.jsonl is missing")
     events = []
-    for n, line in enumerate((folder / "events.jsonl").read_text("utf-8").splitlines(), 1):
+    for n, line in enumerate(events_file.read_text("utf-8").splitlines(), 1):
         try:
-            events.append(json.loads(line))
+            event = json.loads(line)
         except json.JSONDecodeError:
             raise PackageProblem(f"{tracking}: events.jsonl line {n} is not JSON") from None
+        if not isinstance(event, dict):
+            raise PackageProblem(f"{tracking}: events.jsonl line {n} is not a JSON object")
+        events.append(event)
     problem, count, head = verify_events(tracking, events)
     if problem:
         raise PackageProblem(str(problem))
@@ -146,8 +201,21 @@ def _verify_case(folder: Path, recorded: dict[str, list[str]], summary: Summary)
     if (case.get("event_count"), case.get("last_hash")) != (count, head):
         raise PackageProblem(f"{tracking}: case.json records a different chain head than events.jsonl")
     for event in events:
-        body = json.loads(event["payload"])
+        try:
+            body = json.loads(event["payload"])
+        except (TypeError, json.JSONDecodeError):
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("documents", []), list):
+            raise PackageProblem(f"{tracking} event {event.get('seq')}: the payload is not an event object")
         for doc in body.get("documents", []):
+            if (
+                not isinstance(doc, dict)
+                or not isinstance(doc.get("sha256"), str)
+                or not isinstance(doc.get("kind"), str)
+            ):
+                raise PackageProblem(
+                    f"{tracking} event {event.get('seq')}: a cited document lacks its kind or hash"
+                )
             sha = doc["sha256"]
             kind = "letters" if doc["kind"].startswith("letter.") else "documents"
             target = folder / kind / sha
@@ -160,7 +228,7 @@ def _verify_case(folder: Path, recorded: dict[str, list[str]], summary: Summary)
                     f"{tracking} event {event['seq']}: {doc['kind']} {sha[:12]}… does not match its hash"
                 )
         moment = body.get("moment")
-        if moment:
+        if isinstance(moment, str):
             summary.first_moment = min(summary.first_moment or moment, moment)
             summary.last_moment = max(summary.last_moment or moment, moment)
     summary.cases += 1
