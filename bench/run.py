@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import clock_bench, engine_bench, letters_bench, web_bench
+from bench import clock_bench, engine_bench, evidence_bench, letters_bench, web_bench
 from bench.common import Figure
 
 

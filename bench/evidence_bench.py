@@ -1,0 +1,356 @@
+"""Evidence packages (issue 7): export and verify a whole agency of bulk requests in SQLite.
+
+Figures, at 10,000 requests (quick: 1,000):
+
+- export, cases/s, against the ``export_evidence`` transition alone on the same requests (every
+  exported request gets that evidence event first: the packaging's own cost is the difference);
+- verification, cases/s, against the independent ``bagit`` validator alone on the extracted bag;
+- verification, events/s, against raw ``hashlib`` SHA-256 of the same bytes (every file read back
+  from the zip and every event payload, hashed once): the physical limit. Goal: ratio >= 0.3;
+- peak memory of the export and of the verification at 10,000 requests against the same at 1,000
+  (quick: 1,000 against 100). Goal: a ratio close to 1 (memory independent of the number of cases).
+
+Each export and each verification runs in a fresh process (``multiprocessing`` spawn), timed there,
+so that one measurement's memory does not hide the next one's. Peak memory is the growth of the
+process's peak resident set (Linux ``VmHWM``, reset through ``/proc/self/clear_refs``; elsewhere
+``ru_maxrss``) over its resident set before the work: tracing every allocation with ``tracemalloc``
+slows the export about fourfold (10,000 requests: some five minutes instead of about one). Set
+``CASEFLOW_BENCH_TRACEMALLOC=1`` to measure ``tracemalloc`` peaks instead, in separate traced runs
+(the speeds then still come from the untraced runs; the full run takes much longer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from bench.common import Figure, best_of
+from caseflow.settings import get_settings
+
+ENV_KEYS = ("CASEFLOW_DATA_DIR", "CASEFLOW_LETTER_PDF", "CASEFLOW_DATABASE_URL")
+TRACE_FLAG = "CASEFLOW_BENCH_TRACEMALLOC"
+ANCHOR_TRANSITIONS = 300  # export_evidence transitions timed for the export's anchor
+WARM_UP = 20
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One export or verification, in its own process."""
+
+    seconds: float
+    cases: int
+    events: int
+    peak_bytes: int  # growth of the peak over the memory in use before the work
+
+
+# --- in the measuring process ------------------------------------------------------------------
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _rss_now() -> int:
+    kib = _status_kib("VmRSS")
+    if kib is not None:
+        return kib * 1024
+    return _max_rss()
+
+
+def _max_rss() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS, KiB on Linux
+
+
+def _reset_peak() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS (Linux >= 4.0)
+    except OSError:
+        pass
+
+
+def _peak_rss() -> int:
+    kib = _status_kib("VmHWM")
+    return kib * 1024 if kib is not None else _max_rss()
+
+
+def _measure(task: str, target: str, out: str, trace: bool) -> Measured:
+    """Export agency ``target`` to ``out`` or verify package ``target``; the environment (database,
+    data directory) is the parent's."""
+    import gc
+
+    from caseflow import service
+    from caseflow.db import make_engine
+    from caseflow.evidence.export import Scope, export
+    from caseflow.evidence.verify import verify_package
+    from caseflow.models import User
+
+    get_settings.cache_clear()
+    engine = make_engine(get_settings().database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            auditor = session.exec(select(User).where(col(User.username) == "auditor")).one()
+            actor = service.Actor.of(session, auditor)
+            session.commit()
+            gc.collect()
+            before = 0
+            if trace:
+                tracemalloc.start()
+            else:
+                before = _rss_now()
+                _reset_peak()
+            start = time.perf_counter()
+            if task == "export":
+                result = export(session=session, actor=actor, scope=Scope(agency=target), out=Path(out))
+                cases, events = int(result["cases"]), int(result["events"])
+            else:
+                summary = verify_package(Path(target))
+                cases, events = summary.cases, summary.events
+            seconds = time.perf_counter() - start
+            if trace:
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+            else:
+                peak = max(0, _peak_rss() - before)
+    finally:
+        engine.dispose()
+    return Measured(seconds, cases, events, peak)
+
+
+def _in_fresh_process(task: str, target: str, out: str = "", trace: bool = False) -> Measured:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        return pool.apply(_measure, (task, target, out, trace))
+
+
+# --- in the benchmark's process ----------------------------------------------------------------
+
+
+def _setup(url: str, sizes: dict[str, int]) -> None:
+    """A fresh database: a city with one agency per size under it, a clerk and an auditor, and
+    ``sizes[code]`` bulk requests (valid evidence chains) in each agency."""
+    from caseflow.accounts import create_agency
+    from caseflow.bulk import bulk_requests
+    from caseflow.db import make_engine, upgrade
+    from caseflow.evidence.keys import ensure_signing_key
+    from caseflow.models import User
+
+    upgrade(url)
+    ensure_signing_key()
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            city = create_agency(session, code="city", name="某市人民政府办公室", letter_prefix="某政办公开")
+            for code in sizes:
+                create_agency(session, code=code, name=f"某市{code}局", parent_code="city")
+            session.commit()
+            assert city.id is not None
+            for name, roles in (("clerk", "clerk"), ("auditor", "auditor")):
+                session.add(
+                    User(username=name, display_name=name, password_hash="-", roles=roles, agency_id=city.id)
+                )
+            session.commit()
+        for n, (code, count) in enumerate(sizes.items()):
+            bulk_requests(engine, count=count, seed=11 + n, today=dt.date.today(), agency_codes=[code])
+    finally:
+        engine.dispose()
+
+
+def _hashing_seconds(package: Path) -> tuple[float, int]:
+    """(seconds for raw SHA-256 of every file in the zip and of every event payload, bytes hashed)."""
+    blobs: list[bytes] = []
+    with zipfile.ZipFile(package) as archive:
+        for name in archive.namelist():
+            data = archive.read(name)
+            blobs.append(data)
+            if name.endswith("events.jsonl"):
+                blobs.extend(json.loads(line)["payload"].encode("utf-8") for line in data.splitlines())
+
+    def hash_all() -> None:
+        for blob in blobs:
+            hashlib.sha256(blob).digest()
+
+    return best_of(3, hash_all), sum(len(b) for b in blobs)
+
+
+def _bagit_seconds(package: Path, work: Path) -> float:
+    """The independent validator alone (``bagit``, every fixity), on the extracted bag."""
+    import bagit
+
+    target = work / "extracted"
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(target)
+    start = time.perf_counter()
+    bagit.Bag(str(target)).validate(processes=1)
+    return time.perf_counter() - start
+
+
+def _transition_rate(url: str, agency: str, count: int) -> float:
+    """``export_evidence`` transitions per second through the service, as the export makes them."""
+    from caseflow import service
+    from caseflow.dates import now
+    from caseflow.db import make_engine
+    from caseflow.models import Agency, Case, User
+
+    engine = make_engine(url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            actor = service.Actor.of(
+                session, session.exec(select(User).where(col(User.username) == "auditor")).one()
+            )
+            agency_id = session.exec(select(Agency.id).where(col(Agency.code) == agency)).one()
+            ids = [
+                i
+                for i in session.exec(
+                    select(Case.id)
+                    .where(col(Case.agency_id) == agency_id)
+                    .order_by(col(Case.id))
+                    .limit(count)
+                )
+                if i is not None
+            ]
+            session.commit()
+
+            def transitions(chosen: list[int]) -> None:
+                for case_id in chosen:
+                    service.perform(
+                        session=session,
+                        case_id=case_id,
+                        actor=actor,
+                        action="export_evidence",
+                        facts={"scope": f"agency {agency} and its subtree"},
+                        now=now(),
+                    )
+                    session.expunge_all()
+
+            transitions(ids[:WARM_UP])  # caches and the first statements' compilation
+            start = time.perf_counter()
+            transitions(ids[WARM_UP:])
+            return (len(ids) - WARM_UP) / (time.perf_counter() - start)
+    finally:
+        engine.dispose()
+
+
+def run(quick: bool) -> list[Figure]:
+    small, large = (100, 1_000) if quick else (1_000, 10_000)
+    trace = os.environ.get(TRACE_FLAG) == "1"
+    saved = {k: os.environ.get(k) for k in ENV_KEYS}
+    with tempfile.TemporaryDirectory(prefix="caseflow-evidence-bench-") as tmp:
+        work = Path(tmp)
+        url = f"sqlite:///{work}/evidence.db"
+        os.environ.update(
+            CASEFLOW_DATA_DIR=str(work / "data"), CASEFLOW_LETTER_PDF="0", CASEFLOW_DATABASE_URL=url
+        )
+        get_settings.cache_clear()
+        try:
+            _setup(url, {"small": small, "large": large})
+            exports = {
+                size: _in_fresh_process("export", code, str(work / f"{code}.zip"))
+                for code, size in (("small", small), ("large", large))
+            }
+            verifies = {
+                size: _in_fresh_process("verify", str(work / f"{code}.zip"))
+                for code, size in (("small", small), ("large", large))
+            }
+            if trace:  # memory from separate traced runs (the figures' speeds stay untraced)
+                export_peaks = {
+                    size: _in_fresh_process("export", code, str(work / f"{code}-traced.zip"), True).peak_bytes
+                    for code, size in (("small", small), ("large", large))
+                }
+                verify_peaks = {
+                    size: _in_fresh_process("verify", str(work / f"{code}.zip"), trace=True).peak_bytes
+                    for code, size in (("small", small), ("large", large))
+                }
+            else:
+                export_peaks = {size: m.peak_bytes for size, m in exports.items()}
+                verify_peaks = {size: m.peak_bytes for size, m in verifies.items()}
+            package = work / "large.zip"
+            zip_size = package.stat().st_size
+            hash_seconds, hashed = _hashing_seconds(package)
+            bagit_seconds = _bagit_seconds(package, work)
+            transitions = _transition_rate(url, "large", min(ANCHOR_TRANSITIONS, large) + WARM_UP)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            get_settings.cache_clear()
+    ex, ve = exports[large], verifies[large]
+    method = "tracemalloc peak" if trace else "growth of the peak resident set (VmHWM)"
+    mib = 1024 * 1024
+    return [
+        Figure(
+            f"evidence export: cases/s, one package of {ex.cases:,} requests (SQLite)",
+            ex.cases / ex.seconds,
+            "/s",
+            "the export_evidence transition alone, same requests",
+            transitions,
+            "ratio >= 0.5",
+            f"{ex.events:,} events, {ex.seconds:.1f} s, a {zip_size / mib:.1f} MiB zip",
+        ),
+        Figure(
+            f"evidence verify: cases/s, one package of {ve.cases:,} requests",
+            ve.cases / ve.seconds,
+            "/s",
+            "bagit validation alone (every fixity), extracted bag",
+            ve.cases / bagit_seconds,
+            "ratio >= 0.5",
+            f"{ve.seconds:.1f} s including unzipping; bagit {bagit_seconds:.1f} s without",
+        ),
+        Figure(
+            f"evidence verify: events/s, {ve.events:,} events in {ve.cases:,} requests",
+            ve.events / ve.seconds,
+            "/s",
+            "raw hashlib SHA-256 of the same bytes (files and payloads)",
+            ve.events / hash_seconds,
+            "ratio >= 0.3",
+            f"{hashed / mib:.1f} MiB hashed in {hash_seconds * 1000:.0f} ms",
+        ),
+        Figure(
+            f"evidence export: peak memory at {large:,} requests",
+            export_peaks[large] / mib,
+            "MiB",
+            f"the same at {small:,} requests",
+            export_peaks[small] / mib,
+            "ratio close to 1 (<= 1.5)",
+            method,
+        ),
+        Figure(
+            f"evidence verify: peak memory at {large:,} requests",
+            verify_peaks[large] / mib,
+            "MiB",
+            f"the same at {small:,} requests",
+            verify_peaks[small] / mib,
+            "ratio close to 1 (<= 1.5)",
+            method,
+        ),
+    ]
+
+
+def main() -> None:
+    for figure in run("--quick" in sys.argv):
+        print(json.dumps(figure.to_json(), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
