@@ -20,6 +20,7 @@ def run(*, quick: bool, out: Path | None, console: Console) -> int:
         ("engine", engine_bench.run),
         ("letters", letters_bench.run),
         ("web", web_bench.run),
+        ("evidence", evidence_bench.run),
     ]
     for name, suite in suites:
         console.print(f"[dim]running {name}…[/]")
