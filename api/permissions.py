@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "page_case": CASEWORK,
     "page_case_action": ACTING,
     "page_letter": CASEWORK,
+    "page_letter_preview": frozenset({"clerk", "reviewer", "supervisor"}),
     "page_review": frozenset({"reviewer"}),
     "page_dashboard": frozenset({"supervisor", "auditor"}),
     "page_search": frozenset({"auditor", "supervisor"}),

@@ -158,7 +158,17 @@ def page_intake(request: Request, caller: Authorized) -> HTMLResponse:
 @router.post("/intake", name="page_intake_submit")
 async def page_intake_submit(request: Request, caller: Authorized, session: SessionDep) -> Response:
     await check_csrf(request, caller)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    raw = await request.form()
+    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    uploads = []
+    for field, kind in (("application_scan", "application"), ("envelope", "envelope")):
+        item = raw.get(field)
+        if item is not None and not isinstance(item, str) and item.filename:
+            data = await item.read()
+            if data:
+                uploads.append(
+                    service.Upload(kind, data, item.content_type or "application/octet-stream", item.filename)
+                )
     app = _application(form)
     try:
         parsed = service.Application.model_validate(app)
@@ -180,7 +190,11 @@ async def page_intake_submit(request: Request, caller: Authorized, session: Sess
         )
     try:
         case = service.register(
-            session=session, actor=actor_of(caller), agency_code=_home(session, caller), application=parsed
+            session=session,
+            actor=actor_of(caller),
+            agency_code=_home(session, caller),
+            application=parsed,
+            uploads=tuple(uploads),
         )
     except FactsError as exc:
         return render(
@@ -390,3 +404,11 @@ def page_case_evidence(case: CurrentCase, caller: Authorized, session: SessionDe
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{case.tracking_no}-evidence.zip"'},
     )
+
+
+@router.get("/cases/{case_id}/preview", name="page_letter_preview")
+def page_letter_preview(case: CurrentCase, caller: Authorized, session: SessionDep) -> Response:
+    """The drafted reply as it would be issued (unnumbered, marked 预览稿); nothing is stored."""
+    from caseflow.replies.issue import preview
+
+    return HTMLResponse(preview(session, case, "reply", today=today()))

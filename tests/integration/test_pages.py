@@ -295,6 +295,57 @@ def test_intake_registers_and_shows_the_case(web: Web) -> None:
     assert case.tracking_no in client.get("/cases").text
 
 
+def test_intake_uploads_are_archived_with_the_registration(web: Web) -> None:
+    """The application scan and the envelope are stored by SHA-256 and cited by the register event."""
+    import hashlib
+    import json
+
+    from sqlmodel import Session, col, select
+
+    from caseflow.evidence.store import DocumentStore
+    from caseflow.models import EvidenceEvent
+
+    client = browser(web, "clerk")
+    csrf = web.csrf(client, "/intake")
+    arrived = (dt.datetime.now(SHANGHAI) - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    scan = "申请书扫描件".encode() * 50
+    envelope = b"%PDF-1.4 envelope photo"
+    response = client.post(
+        "/intake",
+        data={**intake_form(arrived_at=arrived), "intent": "save", "csrf_token": csrf},
+        files={
+            "application_scan": ("申请书.pdf", scan, "application/pdf"),
+            "envelope": ("envelope.jpg", envelope, "image/jpeg"),
+        },
+    )
+    assert response.status_code == 303
+    case_id = int(response.headers["location"].rsplit("/", 1)[1])
+    with Session(web.engine) as s:
+        first = s.exec(
+            select(EvidenceEvent).where(col(EvidenceEvent.case_id) == case_id, col(EvidenceEvent.seq) == 1)
+        ).one()
+    cited = {d["kind"]: d["sha256"] for d in json.loads(first.payload)["documents"]}
+    assert cited["application"] == hashlib.sha256(scan).hexdigest()
+    assert cited["envelope"] == hashlib.sha256(envelope).hexdigest()
+    assert DocumentStore().read(cited["application"]) == scan
+
+
+def test_draft_reply_preview_page(web: Web) -> None:
+    world = web.world
+    case = world.act(
+        world.new_case(), "draft_reply", {"outcome": "withheld.process_info", "reasons": "内部讨论记录"}
+    )
+    client = browser(web, "clerk")
+    workspace = client.get(f"/cases/{case.id}").text
+    assert f"/cases/{case.id}/preview" in workspace
+    letters_before = len(web.letters(case.id or 0))
+    page = client.get(f"/cases/{case.id}/preview")
+    assert page.status_code == 200 and "预览稿" in page.text and "内部讨论记录" in page.text
+    assert "文号于签发时编排" in page.text
+    assert len(web.letters(case.id or 0)) == letters_before
+    assert browser(web, "auditor").get(f"/cases/{case.id}/preview").status_code == 403
+
+
 # --- CSRF ---------------------------------------------------------------------------------------
 
 
