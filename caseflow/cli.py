@@ -487,6 +487,32 @@ def evidence_verify(
 
 
 @app.command()
+def sweep(
+    at: Annotated[
+        str | None, typer.Option("--now", help="Run as of this moment (ISO 8601; default: now).")
+    ] = None,
+) -> None:
+    """Run the time-driven work once as of that moment and print what it did (running it twice does
+    nothing more). Today: the lapse sweep (supplement and fee periods, consultation windows)."""
+    from caseflow.dates import SHANGHAI, now
+    from caseflow.db import get_engine
+    from caseflow.scheduled import sweep_lapses
+
+    try:
+        moment = dt.datetime.fromisoformat(at) if at else now()
+    except ValueError:
+        raise _fail(f"--now: {at!r} is not an ISO 8601 moment") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    report = sweep_lapses(get_engine(), moment)
+    for line in report.done:
+        console.print(f"done    {line}", highlight=False)
+    for line in report.failed:
+        console.print(f"skipped {line}", highlight=False)
+    console.print(f"sweep as of {moment.isoformat()}: {len(report.done)} done, {len(report.failed)} skipped")
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,

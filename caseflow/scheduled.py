@@ -1,0 +1,84 @@
+"""Time-driven work: the lapse sweep (issue 6, first part).
+
+A supplement period or a fee-payment period that has ended closes the request (deemed abandoned,
+``other.no_supplement`` / ``other.fee_unpaid``); a consultation window that has ended without an
+opinion resumes the clock. Each is a transition by the system actor through the same service as
+any other, in its own transaction, so one bad request never stops the sweep, and a request that
+has been handled is no longer selected: running the sweep twice does nothing more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from caseflow import service
+from caseflow.dates import SHANGHAI, legal_date
+from caseflow.errors import CaseflowError
+from caseflow.models import Case, Consultation, FeeAssessment
+from caseflow.states.machine import State
+
+log = logging.getLogger("caseflow.sweep")
+
+
+@dataclass
+class SweepReport:
+    done: list[str] = field(default_factory=list)  # "TRACKING action"
+    failed: list[str] = field(default_factory=list)  # "TRACKING action: reason"
+
+
+def _due(session: Session, today: dt.date) -> list[tuple[int, str]]:
+    """(request id, lapse action) for every period that ended before ``today``."""
+    found: list[tuple[int, str]] = []
+    for case_id in session.exec(
+        select(Case.id).where(
+            col(Case.state) == State.SUPPLEMENT_REQUIRED.value, col(Case.supplement_due) < today
+        )
+    ):
+        found.append((int(case_id or 0), "lapse_supplement"))
+    for case_id in session.exec(
+        select(Case.id)
+        .join(FeeAssessment, col(FeeAssessment.case_id) == col(Case.id))
+        .where(
+            col(Case.state) == State.FEE_PENDING.value,
+            col(FeeAssessment.status) == "pending",
+            col(FeeAssessment.pay_by) < today,
+        )
+    ):
+        found.append((int(case_id or 0), "lapse_fee"))
+    for case_id in session.exec(
+        select(Case.id)
+        .join(Consultation, col(Consultation.case_id) == col(Case.id))
+        .where(
+            col(Case.state) == State.CONSULTATION.value,
+            col(Consultation.opinion_date).is_(None),
+            col(Consultation.window_end) < today,
+        )
+    ):
+        found.append((int(case_id or 0), "lapse_consultation"))
+    return sorted(set(found))
+
+
+def sweep_lapses(engine: Engine, now: dt.datetime) -> SweepReport:
+    """Apply every lapse that is due as of ``now`` (an aware moment)."""
+    moment = now.astimezone(SHANGHAI)
+    report = SweepReport()
+    with Session(engine) as session:
+        due = _due(session, legal_date(moment))
+    for case_id, action in due:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                case = service.perform(
+                    session=session, case_id=case_id, actor=service.SYSTEM_ACTOR, action=action, now=moment
+                )
+                report.done.append(f"{case.tracking_no} {action}")
+            except CaseflowError as exc:  # logged, skipped, retried on the next run
+                tracking = session.get(Case, case_id)
+                name = tracking.tracking_no if tracking else str(case_id)
+                log.warning("sweep: %s %s refused: %s", name, action, exc.message)
+                report.failed.append(f"{name} {action}: {exc.message}")
+    return report
