@@ -34,3 +34,28 @@ def best_of(repeat: int, func: Callable[[], object]) -> float:
         func()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def set_env(**values: str) -> dict[str, str | None]:
+    """Set caseflow settings for an in-process benchmark; returns what to restore."""
+    import os
+
+    from caseflow.settings import get_settings
+
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    get_settings.cache_clear()
+    return saved
+
+
+def restore_env(saved: dict[str, str | None]) -> None:
+    import os
+
+    from caseflow.settings import get_settings
+
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()

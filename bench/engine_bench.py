@@ -13,13 +13,12 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
-from bench.common import Figure
+from bench.common import Figure, restore_env, set_env
 from caseflow import service
 from caseflow.accounts import create_agency, hash_password
 from caseflow.dates import SHANGHAI
 from caseflow.db import make_engine, upgrade
 from caseflow.models import EvidenceEvent, User
-from caseflow.settings import get_settings
 
 #: One request's path through the service layer: six transitions after registration.
 PATH: tuple[tuple[str, str, dict[str, object]], ...] = (
@@ -148,27 +147,36 @@ def _measure(url: str, label: str, cases: int) -> Figure:
     )
 
 
+def _measure_postgres(admin_url: str, cases: int) -> Figure:
+    """The same measurement in a throwaway PostgreSQL database."""
+    name = f"cf_bench_{os.getpid()}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        return _measure(
+            make_url(admin_url).set(database=name).render_as_string(hide_password=False), "PostgreSQL", cases
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def run(quick: bool) -> list[Figure]:
     cases = 40 if quick else 200
     figures = []
     # Letters are issued as HTML here; PDF rendering has its own figures (bench/letters_bench.py).
-    os.environ["CASEFLOW_LETTER_PDF"] = "0"
-    get_settings.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["CASEFLOW_DATA_DIR"] = str(Path(tmp) / "data")
-        figures.append(_measure(f"sqlite:///{tmp}/bench.db", "SQLite file", cases))
-    pg = os.environ.get("CASEFLOW_BENCH_POSTGRES_URL", os.environ.get("CASEFLOW_TEST_POSTGRES_URL", ""))
-    if pg:
-        name = f"cf_bench_{os.getpid()}"
-        admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        saved = set_env(CASEFLOW_LETTER_PDF="0", CASEFLOW_DATA_DIR=str(Path(tmp) / "data"))
         try:
-            url = make_url(pg).set(database=name).render_as_string(hide_password=False)
-            figures.append(_measure(url, "PostgreSQL", cases))
+            figures.append(_measure(f"sqlite:///{tmp}/bench.db", "SQLite file", cases))
+            pg = os.environ.get(
+                "CASEFLOW_BENCH_POSTGRES_URL", os.environ.get("CASEFLOW_TEST_POSTGRES_URL", "")
+            )
+            if pg:
+                figures.append(_measure_postgres(pg, cases))
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            restore_env(saved)
     return figures

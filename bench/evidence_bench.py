@@ -37,10 +37,9 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from bench.common import Figure, best_of
+from bench.common import Figure, best_of, restore_env, set_env
 from caseflow.settings import get_settings
 
-ENV_KEYS = ("CASEFLOW_DATA_DIR", "CASEFLOW_LETTER_PDF", "CASEFLOW_DATABASE_URL")
 TRACE_FLAG = "CASEFLOW_BENCH_TRACEMALLOC"
 ANCHOR_TRANSITIONS = 300  # export_evidence transitions timed for the export's anchor
 WARM_UP = 20
@@ -253,14 +252,12 @@ def _transition_rate(url: str, agency: str, count: int) -> float:
 def run(quick: bool) -> list[Figure]:
     small, large = (100, 1_000) if quick else (1_000, 10_000)
     trace = os.environ.get(TRACE_FLAG) == "1"
-    saved = {k: os.environ.get(k) for k in ENV_KEYS}
     with tempfile.TemporaryDirectory(prefix="caseflow-evidence-bench-") as tmp:
         work = Path(tmp)
         url = f"sqlite:///{work}/evidence.db"
-        os.environ.update(
+        saved = set_env(
             CASEFLOW_DATA_DIR=str(work / "data"), CASEFLOW_LETTER_PDF="0", CASEFLOW_DATABASE_URL=url
         )
-        get_settings.cache_clear()
         try:
             _setup(url, {"small": small, "large": large})
             exports = {
@@ -289,12 +286,7 @@ def run(quick: bool) -> list[Figure]:
             bagit_seconds = _bagit_seconds(package, work)
             transitions = _transition_rate(url, "large", min(ANCHOR_TRANSITIONS, large) + WARM_UP)
         finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            get_settings.cache_clear()
+            restore_env(saved)
     ex, ve = exports[large], verifies[large]
     method = "tracemalloc peak" if trace else "growth of the peak resident set (VmHWM)"
     mib = 1024 * 1024

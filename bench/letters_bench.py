@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import tempfile
 import time
 from pathlib import Path
 
 from sqlmodel import Session
 
-from bench.common import Figure, best_of
+from bench.common import Figure, best_of, restore_env, set_env
 from caseflow import service
 from caseflow.accounts import create_agency
 from caseflow.dates import SHANGHAI
@@ -20,7 +19,6 @@ from caseflow.db import make_engine, upgrade
 from caseflow.models import User
 from caseflow.replies.issue import compose
 from caseflow.replies.render import render_pdf
-from caseflow.settings import get_settings
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 LONG_REASONS = (
@@ -52,10 +50,7 @@ def run(quick: bool) -> list[Figure]:
 
     loops = 20 if quick else 100
     with tempfile.TemporaryDirectory() as tmp:
-        saved = {k: os.environ.get(k) for k in ("CASEFLOW_DATA_DIR", "CASEFLOW_LETTER_PDF")}
-        os.environ["CASEFLOW_DATA_DIR"] = str(Path(tmp) / "data")
-        os.environ["CASEFLOW_LETTER_PDF"] = "1"
-        get_settings.cache_clear()
+        saved = set_env(CASEFLOW_DATA_DIR=str(Path(tmp) / "data"), CASEFLOW_LETTER_PDF="1")
         try:
             url = f"sqlite:///{tmp}/letters.db"
             upgrade(url)
@@ -126,12 +121,7 @@ def run(quick: bool) -> list[Figure]:
                 issue_seconds = time.perf_counter() - start
             engine.dispose()
         finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            get_settings.cache_clear()
+            restore_env(saved)
     return [
         Figure(
             "HTML letters per second (a reply, context and template)",

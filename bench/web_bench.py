@@ -17,12 +17,11 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, col, select
 
-from bench.common import Figure
+from bench.common import Figure, restore_env, set_env
 from caseflow.bulk import bulk_requests
 from caseflow.db import make_engine, upgrade
 from caseflow.demo_data import build_demo
 from caseflow.models import Agency, Case
-from caseflow.settings import get_settings
 
 
 def _free_port() -> int:
@@ -47,9 +46,7 @@ def run(quick: bool) -> list[Figure]:
             "CASEFLOW_LETTER_PDF": "0",
         }
         url = env["CASEFLOW_DATABASE_URL"]
-        saved = {k: os.environ.get(k) for k in ("CASEFLOW_DATA_DIR", "CASEFLOW_LETTER_PDF")}
-        os.environ.update(CASEFLOW_DATA_DIR=env["CASEFLOW_DATA_DIR"], CASEFLOW_LETTER_PDF="0")
-        get_settings.cache_clear()
+        saved = set_env(CASEFLOW_DATA_DIR=env["CASEFLOW_DATA_DIR"], CASEFLOW_LETTER_PDF="0")
         upgrade(url)
         engine = make_engine(url)
         with Session(engine) as session:
@@ -139,9 +136,4 @@ def run(quick: bool) -> list[Figure]:
         finally:
             server.terminate()
             server.wait(timeout=30)
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            get_settings.cache_clear()
+            restore_env(saved)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 
 from api.deps import Authorized, CurrentCase, Id, SessionDep, actor_of, authorize
 from caseflow import clock, queries, service
@@ -200,19 +201,18 @@ def get_letter(
 def request_evidence(case: CurrentCase, caller: Authorized, session: SessionDep) -> Response:
     """The request's evidence package: a signed BagIt zip that verifies without caseflow
     (``caseflow evidence verify FILE.zip``). The export itself is recorded as an evidence event."""
-    import tempfile
-    from pathlib import Path
+    return evidence_download(session, actor_of(caller), case.tracking_no)
 
-    from caseflow.evidence.export import Scope, export
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / f"{case.tracking_no}.zip"
-        export(session=session, actor=actor_of(caller), scope=Scope(tracking_no=case.tracking_no), out=out)
-        data = out.read_bytes()
+def evidence_download(session: Session, actor: service.Actor, tracking_no: str) -> Response:
+    """One request's evidence package as a zip download (for the API and the case page)."""
+    from caseflow.evidence.export import export_case_zip
+
+    data = export_case_zip(session, actor, tracking_no)
     return Response(
         data,
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{case.tracking_no}-evidence.zip"'},
+        headers={"Content-Disposition": f'attachment; filename="{tracking_no}-evidence.zip"'},
     )
 
 

@@ -335,31 +335,20 @@ async def page_case_action(
             facts=facts,
             expected_version=int(version) if version and version.isdigit() else None,
         )
-    except FactsError as exc:
+    except CaseflowError as exc:  # re-render the workspace as it now is, with the form as entered
         session.expire_all()
         fresh = service.load_visible(session, actor_of(caller), case.id, lock=False)
+        facts_error = isinstance(exc, FactsError)
         return _workspace(
             request,
             session,
             fresh,
             caller,
-            errors={k: zh_error(v) for k, v in exc.errors},
+            errors={k: zh_error(v) for k, v in exc.errors} if isinstance(exc, FactsError) else None,
             failed_action=action,
             values=form,
-            status=422,
-        )
-    except CaseflowError as exc:
-        session.expire_all()
-        fresh = service.load_visible(session, actor_of(caller), case.id, lock=False)
-        return _workspace(
-            request,
-            session,
-            fresh,
-            caller,
-            failed_action=action,
-            values=form,
-            status=409,
-            message=exc.message,
+            status=422 if facts_error else 409,
+            message=None if facts_error else exc.message,
         )
     return RedirectResponse(f"/cases/{case.id}", 303)
 
@@ -391,19 +380,9 @@ def page_letter(
 @router.get("/cases/{case_id}/evidence", name="page_case_evidence")
 def page_case_evidence(case: CurrentCase, caller: Authorized, session: SessionDep) -> Response:
     """Download the request's signed evidence package (the export is recorded as evidence)."""
-    import tempfile
+    from api.routes.requests import evidence_download
 
-    from caseflow.evidence.export import Scope, export
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "evidence.zip"
-        export(session=session, actor=actor_of(caller), scope=Scope(tracking_no=case.tracking_no), out=out)
-        data = out.read_bytes()
-    return Response(
-        data,
-        media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{case.tracking_no}-evidence.zip"'},
-    )
+    return evidence_download(session, actor_of(caller), case.tracking_no)
 
 
 @router.get("/cases/{case_id}/preview", name="page_letter_preview")

@@ -172,6 +172,14 @@ def export(
     }
 
 
+def export_case_zip(session: Session, actor: service.Actor, tracking_no: str) -> bytes:
+    """One request's package as bytes (for a download)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "evidence.zip"
+        export(session=session, actor=actor, scope=Scope(tracking_no=tracking_no), out=out)
+        return out.read_bytes()
+
+
 def fingerprint(raw_public_key: bytes) -> str:
     """How a signing key is named to people: the first 16 hex digits of SHA-256 of its raw bytes."""
     return hashlib.sha256(raw_public_key).hexdigest()[:16]
