@@ -75,6 +75,8 @@ class User(SQLModel, table=True):
     roles: str = Field(max_length=200)
     agency_id: int = Field(foreign_key="agency.id", index=True)
     active: bool = True
+    #: Where reminders are mailed when SMTP is configured (empty: in-app only).
+    email: str = Field(default="", max_length=200)
     created_at: dt.datetime = _moment()
 
     @property
@@ -104,6 +106,8 @@ class Case(SQLModel, table=True):
         # Covers the scoped lists and the dashboard (agency, state, deadline, handler) without table reads.
         Index("ix_request_scope", "agency_id", "state", "reply_due", "handler_id"),
         Index("ix_request_state_due", "state", "reply_due"),
+        # The reminder sweep: requests whose 7-day supplement-notice limit is near.
+        Index("ix_request_state_notice", "state", "supplement_notice_due"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -292,3 +296,49 @@ class AuthToken(SQLModel, table=True):
     created_at: dt.datetime = _moment()
     expires_at: dt.datetime = Field(sa_column=Column(AwareDateTime(), nullable=False))
     revoked_at: dt.datetime | None = Field(default=None, sa_column=Column(AwareDateTime(), nullable=True))
+
+
+class Notification(SQLModel, table=True):
+    """An in-app reminder or digest for one user; mailed too when SMTP is configured.
+
+    ``dedupe_key`` is unique: a reminder is created once per case, reason and deadline however often
+    the job runs. Mail is sent at most once: ``mail_claimed_at`` is committed before sending and
+    ``mailed_at`` after, so a crash in between leaves a claimed, unsent mail (reported, not resent).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=160, unique=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    case_id: int | None = Field(default=None, foreign_key="request.id", index=True)
+    reason: str = Field(max_length=30)
+    title: str = Field(max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: dt.datetime = _moment()
+    read_at: dt.datetime | None = Field(default=None, sa_column=Column(AwareDateTime(), nullable=True))
+    mail_claimed_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(AwareDateTime(), nullable=True)
+    )
+    mailed_at: dt.datetime | None = Field(default=None, sa_column=Column(AwareDateTime(), nullable=True))
+    mail_error: str = Field(default="", max_length=500)
+
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job: when, by which instance, what it did and which requests failed."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (Index("ix_job_run_job_started", "job", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=40)
+    instance: str = Field(max_length=120)
+    #: The moment the run acts as of (``caseflow sweep --now``), usually its start.
+    as_of: dt.datetime = Field(sa_column=Column(AwareDateTime(), nullable=False))
+    started_at: dt.datetime = _moment()
+    finished_at: dt.datetime | None = Field(default=None, sa_column=Column(AwareDateTime(), nullable=True))
+    status: str = Field(default="running", max_length=20)  # running | ok | errors | crashed
+    done: int = 0
+    failed: int = 0
+    #: [{"tracking_no": ..., "action": ..., "error": ...}] for each request the run skipped.
+    failures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
