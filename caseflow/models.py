@@ -309,8 +309,10 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(max_length=160, unique=True)
     user_id: int = Field(foreign_key="app_user.id")
-    case_id: int | None = Field(default=None, foreign_key="request.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="request.id")
     reason: str = Field(max_length=30)
+    #: The deadline (or, for a digest, the day) the notification is about.
+    due_on: dt.date | None = None
     title: str = Field(max_length=200)
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: dt.datetime = _moment()
@@ -321,7 +323,10 @@ class Notification(SQLModel, table=True):
     mailed_at: dt.datetime | None = Field(default=None, sa_column=Column(AwareDateTime(), nullable=True))
     mail_error: str = Field(default="", max_length=500)
 
-    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notification_user_unread", "user_id", "read_at"),
+        Index("ix_notification_case_reason", "case_id", "reason", "due_on"),
+    )
 
 
 class JobRun(SQLModel, table=True):

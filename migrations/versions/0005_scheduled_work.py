@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=True),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=True),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -61,7 +62,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("dedupe_key"),
     )
     with op.batch_alter_table("notification", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_notification_case_id"), ["case_id"], unique=False)
+        batch_op.create_index("ix_notification_case_reason", ["case_id", "reason", "due_on"], unique=False)
         batch_op.create_index("ix_notification_user_unread", ["user_id", "read_at"], unique=False)
 
     with op.batch_alter_table("app_user", schema=None) as batch_op:
@@ -87,7 +88,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index("ix_notification_user_unread")
-        batch_op.drop_index(batch_op.f("ix_notification_case_id"))
+        batch_op.drop_index("ix_notification_case_reason")
 
     op.drop_table("notification")
     with op.batch_alter_table("job_run", schema=None) as batch_op:
