@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -387,14 +388,37 @@ def notice_dirs() -> list[Path]:
 
 
 _default: WorkingCalendar | None = None
+_default_stamp: tuple[tuple[str, int, int], ...] = ()
+_checked_at = 0.0
+#: How often a process looks whether another process loaded a notice (one ``stat`` per file).
+RECHECK_SECONDS = 5.0
+
+
+def _installed_stamp() -> tuple[tuple[str, int, int], ...]:
+    """Names, modification times and sizes of the installation's notices."""
+    directory = notice_dirs()[-1]
+    try:
+        return tuple(
+            sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in directory.glob("*.json"))
+        )
+    except FileNotFoundError:
+        return ()
 
 
 def default_calendar() -> WorkingCalendar:
-    """The process's calendar: the library plus every notice shipped or loaded."""
-    global _default
-    if _default is None:
+    """The process's calendar: the library plus every notice shipped or loaded.
+
+    Several instances share one installation: a notice loaded by one of them (or by ``caseflow
+    calendar load``) is seen by the others within ``RECHECK_SECONDS``.
+    """
+    global _default, _default_stamp, _checked_at
+    if _default is not None and time.monotonic() - _checked_at < RECHECK_SECONDS:
+        return _default
+    stamp = _installed_stamp()
+    _checked_at = time.monotonic()
+    if _default is None or stamp != _default_stamp:
         notices = [n for directory in notice_dirs() for n in notices_in(directory)]
-        _default = WorkingCalendar(notices)
+        _default, _default_stamp = WorkingCalendar(notices), stamp
     return _default
 
 

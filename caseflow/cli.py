@@ -186,6 +186,23 @@ def calendar_load(path: Annotated[Path, typer.Argument(help="A notice as JSON (s
         f"{len(info.working_weekends)}个调休上班日 -> {notice.source}",
         highlight=False,
     )
+    from caseflow.dates import now
+    from caseflow.db import get_engine
+    from caseflow.scheduled import JOBS
+    from caseflow.scheduled.runs import run_job
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        run, result = run_job(get_engine(), JOBS["calendar"], now())
+    except SQLAlchemyError as exc:  # no database yet: the scheduler's calendar job will do it
+        console.print(f"暂定期限未重算（数据库不可用：{exc.__class__.__name__}）", highlight=False)
+        return
+    for line in result.done:
+        console.print(f"重算期限 {line}", highlight=False)
+    for failure in run.failures:
+        console.print(f"未能重算 {failure['tracking_no']}: {failure['error']}", highlight=False)
+    console.print(f"暂定期限重算：{run.done}件已重算，{run.failed}件未能重算", highlight=False)
 
 
 @app.command()
@@ -492,11 +509,11 @@ def sweep(
         str | None, typer.Option("--now", help="Run as of this moment (ISO 8601; default: now).")
     ] = None,
 ) -> None:
-    """Run the time-driven work once as of that moment and print what it did (running it twice does
-    nothing more). Today: the lapse sweep (supplement and fee periods, consultation windows)."""
+    """Run every scheduled job once as of that moment and print what it did (running it twice does
+    nothing more): calendar updates, lapses, reminders, the daily digest, mail."""
     from caseflow.dates import SHANGHAI, now
     from caseflow.db import get_engine
-    from caseflow.scheduled import sweep_lapses
+    from caseflow.scheduled import run_all
 
     try:
         moment = dt.datetime.fromisoformat(at) if at else now()
@@ -504,12 +521,40 @@ def sweep(
         raise _fail(f"--now: {at!r} is not an ISO 8601 moment") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=SHANGHAI)
-    report = sweep_lapses(get_engine(), moment)
-    for line in report.done:
-        console.print(f"done    {line}", highlight=False)
-    for line in report.failed:
-        console.print(f"skipped {line}", highlight=False)
-    console.print(f"sweep as of {moment.isoformat()}: {len(report.done)} done, {len(report.failed)} skipped")
+    failed = False
+    for run, result in run_all(get_engine(), moment):
+        for line in result.done:
+            console.print(f"done    {run.job:<9} {line}", highlight=False)
+        for failure in run.failures:
+            console.print(
+                f"skipped {run.job:<9} {failure['tracking_no']} {failure['action']}: {failure['error']}",
+                highlight=False,
+            )
+        failed = failed or run.status == "failed"
+        console.print(f"{run.job}: {run.status}, {run.done} done, {run.failed} skipped", highlight=False)
+    console.print(f"sweep as of {moment.isoformat()}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker() -> None:
+    """Run the scheduled jobs on time, without the web application (one instance leads)."""
+    import signal
+    import threading
+
+    from caseflow.db import get_engine, upgrade
+    from caseflow.scheduled.scheduler import Scheduler
+
+    upgrade()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler = Scheduler(get_engine())
+    scheduler.start()
+    console.print(f"caseflow worker {scheduler.instance}: scheduled jobs running (Ctrl-C to stop)")
+    stop.wait()
+    scheduler.shutdown()
 
 
 @app.command()
@@ -549,6 +594,12 @@ def bench(
     from bench.run import run
 
     raise typer.Exit(run(quick=quick, out=out, console=console))
+
+
+from caseflow.cli_ops import backup, restore  # noqa: E402
+
+app.command()(backup)
+app.command()(restore)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -108,6 +108,8 @@ class Case(SQLModel, table=True):
         Index("ix_request_state_due", "state", "reply_due"),
         # The reminder sweep: requests whose 7-day supplement-notice limit is near.
         Index("ix_request_state_notice", "state", "supplement_notice_due"),
+        # Calendar updates: the (few) requests whose deadline runs on an estimated calendar.
+        Index("ix_request_provisional", "provisional", "state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

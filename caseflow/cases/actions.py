@@ -12,11 +12,11 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from caseflow import fees, law
-from caseflow.cases.engine import Ctx, Effect, LetterRequest, handler
+from caseflow.cases.engine import Ctx, Effect, LetterRequest, handler, not_before
 from caseflow.dates import zh
 from caseflow.errors import FactsError, RuleViolation
 from caseflow.fees import FeeMethod
-from caseflow.models import Agency, Applicant, Case, Consultation, FeeAssessment, RemedyRecord, User
+from caseflow.models import Applicant, Case, Consultation, FeeAssessment
 from caseflow.replies.issue import REPLY_FIELDS
 from caseflow.settings import get_settings
 from caseflow.states import facts as f
@@ -27,11 +27,6 @@ HOW_TO_PAY = "凭本通知书通过政府非税收入缴款渠道缴纳，缴费
 
 def _clock(kind: str, date: dt.date, **extra: object) -> dict[str, object]:
     return {"type": kind, "date": date.isoformat(), **{k: v for k, v in extra.items() if v is not None}}
-
-
-def _not_before(name: str, value: dt.date, floor: dt.date, what: str) -> None:
-    if value < floor:
-        raise FactsError([(name, f"{value.isoformat()} is before {what} ({floor.isoformat()})")])
 
 
 # --- Supplement (Art. 30) -------------------------------------------------------------------
@@ -144,7 +139,7 @@ def start_consultation(ctx: Ctx, facts: f.StartConsultationFacts) -> Effect:
 def receive_opinion(ctx: Ctx, facts: f.ReceiveOpinionFacts) -> Effect:
     assert facts.opinion_date is not None
     row = _open_consultation(ctx)
-    _not_before("opinion_date", facts.opinion_date, row.letter_date, "the consultation letter")
+    not_before("opinion_date", facts.opinion_date, row.letter_date, "the consultation letter")
     row.opinion_date, row.opinion, row.opinion_text = facts.opinion_date, facts.opinion, facts.opinion_text
     ctx.session.add(row)
     return Effect(
@@ -264,7 +259,7 @@ def _pending_fee(ctx: Ctx) -> FeeAssessment:
 def record_payment(ctx: Ctx, facts: f.RecordPaymentFacts) -> Effect:
     assert facts.paid_on is not None
     row = _pending_fee(ctx)
-    _not_before("paid_on", facts.paid_on, row.notice_date, "the fee notice")
+    not_before("paid_on", facts.paid_on, row.notice_date, "the fee notice")
     if facts.paid_on > row.pay_by:
         raise RuleViolation(
             f"the fee was due by {row.pay_by.isoformat()}; a later payment does not revive "
@@ -363,7 +358,7 @@ def return_reply(ctx: Ctx, facts: f.ReturnReplyFacts) -> Effect:
 def issue_reply(ctx: Ctx, facts: f.IssueReplyFacts) -> Effect:
     draft = ctx.case.draft
     assert draft is not None and facts.issued_on is not None
-    _not_before("issued_on", facts.issued_on, ctx.case.receipt_date, "the receipt date")
+    not_before("issued_on", facts.issued_on, ctx.case.receipt_date, "the receipt date")
     outcome = law.outcome(draft["outcome"])
     ctx.case.outcome = outcome.code
     ctx.case.answered_on = facts.issued_on
@@ -379,7 +374,7 @@ def issue_reply(ctx: Ctx, facts: f.IssueReplyFacts) -> Effect:
 @handler("record_delivery")
 def record_delivery(ctx: Ctx, facts: f.RecordDeliveryFacts) -> Effect:
     assert facts.delivered_on is not None and ctx.case.answered_on is not None
-    _not_before("delivered_on", facts.delivered_on, ctx.case.answered_on, "the reply's issue date")
+    not_before("delivered_on", facts.delivered_on, ctx.case.answered_on, "the reply's issue date")
     ctx.case.delivered_on = facts.delivered_on
     return Effect()
 
@@ -392,7 +387,7 @@ def _conclude(ctx: Ctx, outcome_code: str) -> None:
 @handler("withdraw")
 def withdraw(ctx: Ctx, facts: f.WithdrawFacts) -> Effect:
     assert facts.withdrawn_on is not None
-    _not_before("withdrawn_on", facts.withdrawn_on, ctx.case.receipt_date, "the receipt date")
+    not_before("withdrawn_on", facts.withdrawn_on, ctx.case.receipt_date, "the receipt date")
     _conclude(ctx, "other.other")
     ctx.case.closed_on = facts.withdrawn_on
     return Effect(
@@ -413,102 +408,7 @@ def archive(ctx: Ctx, facts: f.NoFacts) -> Effect:
     return Effect()
 
 
-# --- After the answer: review and litigation ------------------------------------------------
-
-
-def _remedy(
-    ctx: Ctx, kind: str, facts: f.RecordReviewFacts | f.RecordLitigationFacts, body: str, path: str = ""
-) -> Effect:
-    assert ctx.case.id is not None
-    decided = ctx.case.answered_on or ctx.case.closed_on
-    if decided is None or ctx.case.outcome == "other.other":
-        raise RuleViolation(
-            "this request ended without a decision of the agency (it was withdrawn); "
-            "there is nothing to challenge by review or litigation"
-        )
-    _not_before("filed_on", facts.filed_on, decided, "the decision")
-    row = RemedyRecord(
-        case_id=ctx.case.id,
-        kind=kind,
-        path=path,
-        filed_on=facts.filed_on,
-        body=body,
-        reference_no=facts.reference_no,
-    )
-    ctx.session.add(row)
-    ctx.session.flush()
-    return Effect(facts={"record_id": row.id})
-
-
-@handler("record_review")
-def record_review(ctx: Ctx, facts: f.RecordReviewFacts) -> Effect:
-    effect = _remedy(ctx, "review", facts, facts.body)
-    effect.basis = (law.REVIEW_BASIS.label,)
-    return effect
-
-
-@handler("record_litigation")
-def record_litigation(ctx: Ctx, facts: f.RecordLitigationFacts) -> Effect:
-    effect = _remedy(ctx, "litigation", facts, facts.court, facts.path)
-    effect.basis = (law.LITIGATION_BASIS.label,)
-    return effect
-
-
-@handler("conclude_remedy")
-def conclude_remedy(ctx: Ctx, facts: f.ConcludeRemedyFacts) -> Effect:
-    row = ctx.session.get(RemedyRecord, facts.record_id)
-    if row is None or row.case_id != ctx.case.id:
-        raise FactsError([("record_id", f"no review or litigation record {facts.record_id} on this request")])
-    if row.result is not None:
-        raise RuleViolation(f"record {row.id} was already concluded ({row.result})")
-    _not_before("concluded_on", facts.concluded_on, row.filed_on, "its filing")
-    row.result, row.concluded_on = facts.result, facts.concluded_on
-    ctx.session.add(row)
-    return Effect(facts={"kind": row.kind})
-
-
-# --- Handling ------------------------------------------------------------------------------
-
-
-@handler("mark_complex")
-def mark_complex(ctx: Ctx, facts: f.MarkComplexFacts) -> Effect:
-    ctx.case.complex = True
-    return Effect()
-
-
-@handler("record_joint_opinion")
-def record_joint_opinion(ctx: Ctx, facts: f.JointOpinionFacts) -> Effect:
-    return Effect()
-
-
-@handler("reassign")
-def reassign(ctx: Ctx, facts: f.ReassignFacts) -> Effect:
-    user = ctx.session.exec(select(User).where(col(User.username) == facts.handler)).one_or_none()
-    if user is None or not user.active:
-        raise FactsError([("handler", f"no active user {facts.handler!r}")])
-    if "clerk" not in user.role_set or user.agency_id != ctx.case.agency_id:
-        agency = ctx.session.get(Agency, ctx.case.agency_id)
-        raise FactsError([("handler", f"{facts.handler} is not a clerk of {agency.name if agency else '?'}")])
-    previous = ctx.session.get(User, ctx.case.handler_id) if ctx.case.handler_id else None
-    ctx.case.handler_id = user.id
-    return Effect(facts={"previous_handler": previous.username if previous else None})
-
-
-@handler("add_note")
-def add_note(ctx: Ctx, facts: f.NoteFacts) -> Effect:
-    return Effect()
-
-
-@handler("view_identity")
-def view_identity(ctx: Ctx, facts: f.NoFacts) -> Effect:
-    """Seeing an identity number in full is itself recorded (who, when)."""
-    return Effect()
-
-
-@handler("export_evidence")
-def export_evidence(ctx: Ctx, facts: f.ExportFacts) -> Effect:
-    """Every export of evidence is itself evidence (who, when, what scope)."""
-    return Effect()
+from caseflow.cases import handling as _handling  # noqa: E402, F401 - registers the other handlers
 
 
 def _require_all_handled() -> None:

@@ -142,6 +142,12 @@ def _field_error(model: type[BaseModel], error: Any) -> tuple[str, str]:
     return where, message
 
 
+def not_before(name: str, value: dt.date, floor: dt.date, what: str) -> None:
+    """Refuse a date of something that cannot precede ``floor`` (naming the field)."""
+    if value < floor:
+        raise FactsError([(name, f"{value.isoformat()} is before {what} ({floor.isoformat()})")])
+
+
 def fill_dates(facts: f.Facts, today: dt.date) -> f.Facts:
     """Omitted dates are today; no date of something that happened may be in the future."""
     updates = {name: today for name, value in facts if value is None and name in f.PAST_DATES}

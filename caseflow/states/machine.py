@@ -123,11 +123,12 @@ ACTIONS: dict[str, Action] = {
         _a("add_note", "补充说明（更正）", (CLERK, REVIEWER, SUPERVISOR), f.NoteFacts),
         _a("view_identity", "查看完整身份证件号码", (CLERK, REVIEWER, SUPERVISOR, AUDITOR), f.NoFacts),
         _a("export_evidence", "导出证据包", (CLERK, REVIEWER, SUPERVISOR, AUDITOR, SYSTEM), f.ExportFacts),
+        _a("recalculate_deadline", "按国务院放假安排重新计算期限", (SYSTEM,), f.NoFacts),
     )
 }
 
 #: Actions that only record that something was seen (not work on the request): not offered as actions.
-RECORD_ONLY = frozenset({"view_identity", "export_evidence"})
+RECORD_ONLY = frozenset({"view_identity", "export_evidence", "recalculate_deadline"})
 
 _OPEN = [s.value for s in OPEN_STATES]
 _ANY = [s.value for s in State]
@@ -192,6 +193,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "add_note", "source": _ANY, "dest": "="},
     {"trigger": "view_identity", "source": _ANY, "dest": "="},
     {"trigger": "export_evidence", "source": _ANY, "dest": "="},
+    {"trigger": "recalculate_deadline", "source": _OPEN, "dest": "="},
 ]
 
 assert {t["trigger"] for t in TRANSITIONS} == set(ACTIONS), "every action has transitions, and only those"

@@ -420,13 +420,17 @@ ILLEGAL: dict[str, list[tuple[str, str]]] = {
 }
 
 
+#: Needs a notice that changes a provisional deadline: covered in test_scheduled_calendar.py.
+ELSEWHERE = {"recalculate_deadline"}
+
+
 def test_tables_cover_every_action() -> None:
-    assert set(SCENARIOS) == set(ACTIONS) == set(ILLEGAL)
+    assert set(SCENARIOS) == set(ACTIONS) - ELSEWHERE == set(ILLEGAL)
     assert {state for _, state in ALLOWED} <= {s.value for s in State}
     assert {(actor, state) for pairs in ILLEGAL.values() for state, actor in pairs} <= set(ALLOWED)
 
 
-@pytest.mark.parametrize("name", list(ACTIONS))
+@pytest.mark.parametrize("name", [n for n in ACTIONS if n not in ELSEWHERE])
 def test_action_roles_destinations_and_illegal_states(world: World, name: str) -> None:
     action = ACTIONS[name]
     roles = [r for r in ALL_ROLES if r in action.roles]

@@ -1,4 +1,4 @@
-"""Time-driven work: the lapse sweep (issue 6, first part).
+"""The lapse sweep.
 
 A supplement period or a fee-payment period that has ended closes the request (deemed abandoned,
 ``other.no_supplement`` / ``other.fee_unpaid``); a consultation window that has ended without an
@@ -11,24 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from caseflow import service
 from caseflow.dates import SHANGHAI, legal_date
-from caseflow.errors import CaseflowError
 from caseflow.models import Case, Consultation, FeeAssessment
+from caseflow.scheduled.runs import JobResult, skipped
 from caseflow.states.machine import State
 
-log = logging.getLogger("caseflow.sweep")
-
-
-@dataclass
-class SweepReport:
-    done: list[str] = field(default_factory=list)  # "TRACKING action"
-    failed: list[str] = field(default_factory=list)  # "TRACKING action: reason"
+log = logging.getLogger("caseflow.scheduled")
 
 
 def _due(session: Session, today: dt.date) -> list[tuple[int, str]]:
@@ -63,10 +56,10 @@ def _due(session: Session, today: dt.date) -> list[tuple[int, str]]:
     return sorted(set(found))
 
 
-def sweep_lapses(engine: Engine, now: dt.datetime) -> SweepReport:
+def sweep_lapses(engine: Engine, now: dt.datetime) -> JobResult:
     """Apply every lapse that is due as of ``now`` (an aware moment)."""
     moment = now.astimezone(SHANGHAI)
-    report = SweepReport()
+    report = JobResult()
     with Session(engine) as session:
         due = _due(session, legal_date(moment))
     for case_id, action in due:
@@ -76,9 +69,6 @@ def sweep_lapses(engine: Engine, now: dt.datetime) -> SweepReport:
                     session=session, case_id=case_id, actor=service.SYSTEM_ACTOR, action=action, now=moment
                 )
                 report.done.append(f"{case.tracking_no} {action}")
-            except CaseflowError as exc:  # logged, skipped, retried on the next run
-                tracking = session.get(Case, case_id)
-                name = tracking.tracking_no if tracking else str(case_id)
-                log.warning("sweep: %s %s refused: %s", name, action, exc.message)
-                report.failed.append(f"{name} {action}: {exc.message}")
+            except Exception as exc:  # any request's fault: logged, skipped, retried on the next run
+                report.failed.append(skipped(session, case_id, action, exc))
     return report

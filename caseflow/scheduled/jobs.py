@@ -1,0 +1,25 @@
+"""The scheduled jobs, in the order ``caseflow sweep`` runs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from caseflow.scheduled.calendar_update import recompute_provisional
+from caseflow.scheduled.lapses import sweep_lapses
+from caseflow.scheduled.mail import send_mail
+from caseflow.scheduled.reminders import digest, remind
+from caseflow.scheduled.runs import Job
+
+_MINUTES = dt.timedelta(minutes=1)
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        # A loaded notice first, so that lapses and reminders see the new deadlines.
+        Job("calendar", "按新放假安排重算暂定期限", recompute_provisional, every=5 * _MINUTES),
+        Job("lapses", "补正、缴费、征求意见期限届满", sweep_lapses, every=10 * _MINUTES),
+        Job("reminders", "期限提醒与逾期督办", remind, every=10 * _MINUTES),
+        Job("digest", "每日督办汇总", digest, daily_at=dt.time(8, 30)),
+        Job("mail", "发送提醒邮件", send_mail, every=2 * _MINUTES),
+    )
+}
