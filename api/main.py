@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.routing import Match
 
 from caseflow.errors import (
     CaseflowError,
@@ -79,6 +82,17 @@ def _field_message(error: Any) -> tuple[str, str]:
     return where, message
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (a 405's ``Allow``; Starlette names only the
+    methods of the first route matching the path)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 def _body(exc: CaseflowError) -> dict[str, Any]:
     body: dict[str, Any] = {"detail": exc.message}
     if isinstance(exc, IllegalTransition):
@@ -90,7 +104,21 @@ def _body(exc: CaseflowError) -> dict[str, Any]:
     return body
 
 
-def create_app() -> FastAPI:
+@asynccontextmanager
+async def _with_scheduler(app: FastAPI) -> AsyncIterator[None]:
+    """Run the scheduled jobs beside the application (one instance of several leads)."""
+    from caseflow.db import get_engine
+    from caseflow.scheduled.scheduler import Scheduler
+
+    scheduler = Scheduler(get_engine())
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown()
+
+
+def create_app(*, run_scheduler: bool = False) -> FastAPI:
     settings = get_settings()
     if settings.env == "production" and settings.secret_key == "dev-only-secret-change-me":
         raise RuntimeError("CASEFLOW_SECRET_KEY must be set in production (it signs CSRF tokens)")
@@ -98,6 +126,7 @@ def create_app() -> FastAPI:
         title="caseflow",
         version="0.1.0",
         description="依申请公开办理系统 — requests for government information as state machines.",
+        lifespan=_with_scheduler if run_scheduler else None,
     )
     app.add_middleware(Guard)
 
@@ -109,6 +138,11 @@ def create_app() -> FastAPI:
     app.include_router(pages.router)
     app.include_router(oversight.router)
     app.include_router(admin.router)
+    from api.routes import notifications as notifications_api
+    from api.web import notifications as notifications_pages
+
+    app.include_router(notifications_api.router)
+    app.include_router(notifications_pages.router)
 
     @app.exception_handler(CaseflowError)
     async def caseflow_error(request: Request, exc: CaseflowError) -> Response:
@@ -136,11 +170,21 @@ def create_app() -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 401 and _wants_html(request):
             return RedirectResponse(f"/login?next={request.url.path}", 303)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         if _wants_html(request):
-            return pages.error_page(request, exc.status_code, str(exc.detail))
-        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=getattr(exc, "headers", None))
+            response = pages.error_page(request, exc.status_code, str(exc.detail))
+            response.headers.update(headers)
+            return response
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=headers or None)
 
     return app
 
 
 app = create_app()
+
+
+def served_app() -> FastAPI:
+    """The application as ``caseflow serve`` runs it: with the scheduler unless turned off."""
+    return create_app(run_scheduler=get_settings().scheduler)

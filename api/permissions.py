@@ -29,6 +29,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "evidence_public_key": PUBLIC,
     "dashboard": frozenset({"supervisor", "auditor"}),
     "public_status": PUBLIC,
+    "list_notifications": ANY_USER,
+    "read_notification": ANY_USER,
+    "read_all_notifications": ANY_USER,
+    "job_status": frozenset({"supervisor", "auditor", "admin"}),
     # Pages
     "page_login": PUBLIC,
     "page_login_submit": PUBLIC,
@@ -52,4 +56,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "page_admin_agency": frozenset({"admin"}),
     "page_admin_calendar": frozenset({"admin"}),
     "page_public_status": PUBLIC,
+    "page_notifications": ANY_USER,
+    "page_notifications_read": ANY_USER,
 }

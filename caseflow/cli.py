@@ -186,12 +186,12 @@ def calendar_load(path: Annotated[Path, typer.Argument(help="A notice as JSON (s
         f"{len(info.working_weekends)}个调休上班日 -> {notice.source}",
         highlight=False,
     )
+    from sqlalchemy.exc import SQLAlchemyError
+
     from caseflow.dates import now
     from caseflow.db import get_engine
     from caseflow.scheduled import JOBS
     from caseflow.scheduled.runs import run_job
-
-    from sqlalchemy.exc import SQLAlchemyError
 
     try:
         run, result = run_job(get_engine(), JOBS["calendar"], now())
@@ -566,7 +566,8 @@ def serve(
         bool, typer.Option("--demo", help="First fill an empty database with the demo data.")
     ] = False,
 ) -> None:
-    """The web application and the JSON API (pages at /, API under /api/v1, OpenAPI at /docs)."""
+    """The web application and the JSON API (pages at /, API under /api/v1, OpenAPI at /docs), with
+    the scheduled jobs unless CASEFLOW_SCHEDULER=false (then run `caseflow worker` somewhere)."""
     import uvicorn
     from sqlmodel import func, select
 
@@ -582,7 +583,15 @@ def serve(
         else:
             console.print("数据库已有数据，跳过演示数据")
     console.print(f"caseflow: http://{host}:{port}/  (API /api/v1, docs /docs)")
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info")
+    uvicorn.run(
+        "api.main:served_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
 
 
 @app.command()

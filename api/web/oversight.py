@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Authorized, SessionDep, actor_of, authorize, check_csrf
 from api.web.pages import render
-from caseflow import queries
+from caseflow import notifications, queries
 from caseflow.dates import today
 from caseflow.states.machine import OPEN_STATES, State
 
@@ -35,7 +35,8 @@ def page_dashboard(request: Request, caller: Authorized, session: SessionDep) ->
     data = queries.dashboard(session, actor, today=today())
     _, overdue = queries.list_cases(session, actor, queries.CaseFilter(overdue=True), today=today(), size=100)
     _, soon = queries.list_cases(session, actor, queries.CaseFilter(due_within=3), today=today(), size=100)
-    return render(request, "dashboard.html", data=data, overdue=overdue, soon=soon)
+    jobs = notifications.job_status(session, actor)
+    return render(request, "dashboard.html", data=data, overdue=overdue, soon=soon, jobs=jobs)
 
 
 @router.get("/search", name="page_search")

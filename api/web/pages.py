@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from api.deps import (
     SESSION_COOKIE,
@@ -24,8 +25,9 @@ from api.deps import (
     check_csrf,
 )
 from api.web.forms import facts_from_form, fields_for, zh_date, zh_error
-from caseflow import clock, law, queries, service
+from caseflow import clock, law, notifications, queries, service
 from caseflow.dates import now, today
+from caseflow.db import get_engine
 from caseflow.errors import CaseflowError, FactsError, NotFound
 from caseflow.sessions import THROTTLE, csrf_token, issue_token, revoke, sign_in
 from caseflow.states.machine import ACTIONS, OPEN_STATES, ROLE_NAMES, STATE_NAMES
@@ -44,6 +46,7 @@ HOME = {
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     caller: Caller | None = getattr(request.state, "caller", None)
+    context.setdefault("unread", _unread(caller))
     context.update(
         request=request,
         caller=caller,
@@ -55,6 +58,14 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
         law=law,
     )
     return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _unread(caller: Caller | None) -> int:
+    """The signed-in user's unread notifications, for the header."""
+    if caller is None or caller.user is None or caller.user.id is None:
+        return 0
+    with Session(get_engine()) as session:
+        return notifications.unread_count(session, caller.user.id)
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:

@@ -27,7 +27,7 @@ from sqlmodel import Session, col
 from caseflow.calendar import default_calendar
 from caseflow.cases.engine import Actor
 from caseflow.dates import SHANGHAI, legal_date, zh
-from caseflow.models import Agency, Case, JobRun, Notification, User
+from caseflow.models import Agency, Case, Notification, User
 from caseflow.scheduled.runs import Failure, JobResult, skipped
 from caseflow.settings import get_settings
 from caseflow.states.machine import OPEN_STATES, STATE_NAMES, SUPERVISOR, State
@@ -183,7 +183,8 @@ def insert_notifications(session: Session, rows: Sequence[dict[str, Any]], momen
         stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
     else:  # pragma: no cover - caseflow runs on SQLite and PostgreSQL
         stmt = insert(table)
-    return int(session.execute(stmt, values).rowcount or 0)  # type: ignore[attr-defined]
+    # RETURNING lists the rows actually inserted (rowcount is not reliable for many rows).
+    return len(session.execute(stmt.returning(table.c.id), values).all())
 
 
 def remind(engine: Engine, now: dt.datetime) -> JobResult:
@@ -217,21 +218,20 @@ def remind(engine: Engine, now: dt.datetime) -> JobResult:
 
 def digest(engine: Engine, now: dt.datetime) -> JobResult:
     """Each active supervisor's daily digest: overdue, due soon, awaiting review, skipped by jobs."""
+    from caseflow.notifications import job_status
     from caseflow.queries import CaseFilter, dashboard, list_cases
-    from caseflow.scheduled.runs import latest_runs
 
     moment = now.astimezone(SHANGHAI)
     today = legal_date(moment)
     result = JobResult()
     with Session(engine) as session:
         users = [u for u in session.scalars(select(User).where(col(User.active))) if SUPERVISOR in u.role_set]
-        runs: list[JobRun] = latest_runs(session)
         for user in users:
             actor = Actor.of(session, user)
             figures = dashboard(session, actor, today=today)
             _, overdue = list_cases(session, actor, CaseFilter(overdue=True), today=today, size=10)
             skipped_here = [
-                f["tracking_no"] for run in runs for f in run.failures if _sees(actor, f, session)
+                r["tracking_no"] for job in job_status(session, actor) for r in job["skipped_requests"]
             ]
             lines = [
                 f"截至{zh(today)}：在办{figures['open']}件，已逾期{figures['overdue']}件，"
@@ -260,11 +260,6 @@ def digest(engine: Engine, now: dt.datetime) -> JobResult:
                 session.rollback()
                 result.failed.append(_user_failure(user, exc))
     return result
-
-
-def _sees(actor: Actor, failure: dict[str, Any], session: Session) -> bool:
-    agency = session.get(Agency, failure["agency_id"]) if failure.get("agency_id") else None
-    return agency is not None and actor.sees(agency.path)
 
 
 def _user_failure(user: User, exc: Exception) -> Failure:

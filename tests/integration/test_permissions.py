@@ -184,7 +184,9 @@ def intake_form() -> dict[str, str]:
 def call(route: RouteInfo, caller: Caller, subject: Subject, n: int) -> tuple[int, str, dict[str, str]]:
     """Call ``route`` as ``caller`` with a plausible path and body; (status, body, headers)."""
     action, facts = ACTION[caller.role]
-    path = route.path.format(case_id=subject.case_id, letter_id=subject.letter_id, action=action)
+    path = route.path.format(
+        case_id=subject.case_id, letter_id=subject.letter_id, action=action, notification_id=1
+    )
     credentials = {"username": caller.username or "clerk", "password": PASSWORD}
     kwargs: dict[str, Any] = {}
     form: dict[str, Any] | None = None

@@ -1,0 +1,103 @@
+"""A user's notifications (reminders, escalations, digests made by ``caseflow.scheduled``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from caseflow.cases.engine import Actor
+from caseflow.errors import NotFound
+from caseflow.models import Agency, JobRun, Notification
+from caseflow.scheduled.jobs import JOBS
+from caseflow.scheduled.reminders import REASONS
+from caseflow.scheduled.runs import latest_runs
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Notification)
+            .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
+        ).one()
+    )
+
+
+def as_json(row: Notification) -> dict[str, Any]:
+    if row.mailed_at is not None:
+        mail = "sent"
+    elif row.mail_claimed_at is not None:
+        mail = "uncertain"  # claimed, and its process ended before it was marked sent
+    else:
+        mail = "failed" if row.mail_error else "none"
+    return {
+        "id": row.id,
+        "reason": row.reason,
+        "reason_name": REASONS.get(row.reason, row.reason),
+        "case_id": row.case_id,
+        "due_on": row.due_on.isoformat() if row.due_on else None,
+        "title": row.title,
+        "body": row.body,
+        "created_at": row.created_at.isoformat(),
+        "read_at": row.read_at.isoformat() if row.read_at else None,
+        "mail": mail,
+        "mail_error": row.mail_error,
+    }
+
+
+def list_for(
+    session: Session, user_id: int, *, unread_only: bool = False, limit: int = 100
+) -> list[Notification]:
+    stmt = select(Notification).where(col(Notification.user_id) == user_id)
+    if unread_only:
+        stmt = stmt.where(col(Notification.read_at).is_(None))
+    return list(session.exec(stmt.order_by(col(Notification.id).desc()).limit(limit)))
+
+
+def mark_read(session: Session, user_id: int, moment: dt.datetime, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications (or all of them) read; another user's is not found."""
+    stmt = update(Notification).where(
+        col(Notification.user_id) == user_id, col(Notification.read_at).is_(None)
+    )
+    if notification_id is not None:
+        row = session.get(Notification, notification_id)
+        if row is None or row.user_id != user_id:
+            raise NotFound(f"no notification {notification_id}")
+        stmt = stmt.where(col(Notification.id) == notification_id)
+    count = int(session.execute(stmt.values(read_at=moment)).rowcount or 0)  # type: ignore[attr-defined]
+    session.commit()
+    return count
+
+
+def job_status(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The latest run of each job, with the requests it skipped that ``actor`` may see."""
+    paths = dict(session.execute(select(col(Agency.id), col(Agency.path))).all())
+    runs: dict[str, JobRun] = {run.job: run for run in latest_runs(session)}
+    status = []
+    for name, job in JOBS.items():
+        run = runs.get(name)
+        skipped = [
+            f
+            for f in (run.failures if run else [])
+            if f.get("agency_id") in paths and actor.sees(paths[f["agency_id"]])
+        ]
+        status.append(
+            {
+                "job": name,
+                "title": job.title,
+                "status": run.status if run else "never",
+                "as_of": run.as_of.isoformat() if run else None,
+                "finished_at": run.finished_at.isoformat() if run and run.finished_at else None,
+                "instance": run.instance if run else None,
+                "done": run.done if run else 0,
+                "skipped": len(skipped),
+                "skipped_requests": [
+                    {"tracking_no": f["tracking_no"], "action": f["action"], "error": f["error"]}
+                    for f in skipped
+                ],
+            }
+        )
+    return status
