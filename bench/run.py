@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import clock_bench, engine_bench, evidence_bench, letters_bench, web_bench
+from bench import clock_bench, engine_bench, evidence_bench, letters_bench, sweep_bench, web_bench
 from bench.common import Figure
 
 
@@ -21,6 +21,7 @@ def run(*, quick: bool, out: Path | None, console: Console) -> int:
         ("letters", letters_bench.run),
         ("web", web_bench.run),
         ("evidence", evidence_bench.run),
+        ("sweep", sweep_bench.run),
     ]
     for name, suite in suites:
         console.print(f"[dim]running {name}…[/]")

@@ -120,3 +120,13 @@ def upgrade(url: str | None = None) -> None:
 def ping(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+def query_plan(session: Session, statement: Any) -> list[str]:
+    """The database's plan for ``statement`` (SQLite ``EXPLAIN QUERY PLAN``, PostgreSQL ``EXPLAIN``),
+    with its parameters bound, one line per step."""
+    bind = session.get_bind()
+    compiled = statement.compile(dialect=bind.dialect, compile_kwargs={"literal_binds": True})
+    prefix = "EXPLAIN QUERY PLAN " if bind.dialect.name == "sqlite" else "EXPLAIN "
+    rows = session.execute(text(prefix + str(compiled))).all()
+    return [str(row[-1]) for row in rows]

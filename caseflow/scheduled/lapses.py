@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, Select, select
+from sqlmodel import Session, col
 
 from caseflow import service
 from caseflow.dates import SHANGHAI, legal_date
@@ -24,36 +25,38 @@ from caseflow.states.machine import State
 log = logging.getLogger("caseflow.scheduled")
 
 
-def _due(session: Session, today: dt.date) -> list[tuple[int, str]]:
-    """(request id, lapse action) for every period that ended before ``today``."""
-    found: list[tuple[int, str]] = []
-    for case_id in session.exec(
-        select(Case.id).where(
+def lapse_queries(today: dt.date) -> dict[str, Select[Any]]:
+    """Per lapse action, the requests whose period ended before ``today`` (index ranges on
+    ``request`` by state and date, or by state joined to the few pending fees and consultations)."""
+    return {
+        "lapse_supplement": select(col(Case.id)).where(
             col(Case.state) == State.SUPPLEMENT_REQUIRED.value, col(Case.supplement_due) < today
-        )
-    ):
-        found.append((int(case_id or 0), "lapse_supplement"))
-    for case_id in session.exec(
-        select(Case.id)
+        ),
+        "lapse_fee": select(col(Case.id))
         .join(FeeAssessment, col(FeeAssessment.case_id) == col(Case.id))
         .where(
             col(Case.state) == State.FEE_PENDING.value,
             col(FeeAssessment.status) == "pending",
             col(FeeAssessment.pay_by) < today,
-        )
-    ):
-        found.append((int(case_id or 0), "lapse_fee"))
-    for case_id in session.exec(
-        select(Case.id)
+        ),
+        "lapse_consultation": select(col(Case.id))
         .join(Consultation, col(Consultation.case_id) == col(Case.id))
         .where(
             col(Case.state) == State.CONSULTATION.value,
             col(Consultation.opinion_date).is_(None),
             col(Consultation.window_end) < today,
-        )
-    ):
-        found.append((int(case_id or 0), "lapse_consultation"))
-    return sorted(set(found))
+        ),
+    }
+
+
+def _due(session: Session, today: dt.date) -> list[tuple[int, str]]:
+    """(request id, lapse action) for every period that ended before ``today``."""
+    found = {
+        (int(case_id), action)
+        for action, query in lapse_queries(today).items()
+        for case_id in session.execute(query).scalars()
+    }
+    return sorted(found)
 
 
 def sweep_lapses(engine: Engine, now: dt.datetime) -> JobResult:

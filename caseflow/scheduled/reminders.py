@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, insert, select
+from sqlalchemy import Engine, Select, and_, exists, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -59,8 +59,13 @@ class Due:
     due_on: dt.date
 
 
-def _candidates(session: Session, reason: str, today: dt.date) -> list[Due]:
-    """Requests owed a ``reason`` reminder today and not yet reminded for that deadline."""
+def candidate_query(reason: str, today: dt.date) -> Select[Any]:
+    """The requests owed a ``reason`` reminder today and not yet reminded for that deadline.
+
+    Each is a range on an index of ``request`` ((state, reply_due) or (state,
+    supplement_notice_due)) with an anti-join on ``ix_notification_case_reason``: never a scan of
+    the open requests (``bench/sweep_bench.py`` prints the plans; a test checks them).
+    """
     cal = default_calendar()
     if reason == "supplement_notice_due_soon":
         deadline = col(Case.supplement_notice_due)
@@ -82,28 +87,29 @@ def _candidates(session: Session, reason: str, today: dt.date) -> list[Due]:
         col(Notification.reason) == reason,
         col(Notification.due_on) == deadline,
     )
-    rows = session.execute(
-        select(
-            col(Case.id),
-            col(Case.tracking_no),
-            col(Case.agency_id),
-            col(Case.handler_id),
-            col(Case.description),
-            col(Case.state),
-            deadline,
-            col(Case.ledger) if reason == "supplement_notice_due_soon" else col(Case.id),
-        )
-        .where(window, ~reminded)
-        .order_by(col(Case.id))
-    ).all()
+    return select(
+        col(Case.id),
+        col(Case.tracking_no),
+        col(Case.agency_id),
+        col(Case.handler_id),
+        col(Case.description),
+        col(Case.state),
+        deadline,
+        col(Case.ledger) if reason == "supplement_notice_due_soon" else col(Case.id),
+    ).where(window, ~reminded)
+
+
+def _candidates(session: Session, reason: str, today: dt.date) -> list[Due]:
     found = []
-    for case_id, tracking, agency_id, handler_id, description, state, due_on, ledger in rows:
+    for case_id, tracking, agency_id, handler_id, description, state, due_on, ledger in session.execute(
+        candidate_query(reason, today)
+    ):
         if reason == "supplement_notice_due_soon" and any(
             e.get("type") == "supplement_requested" for e in ledger
         ):
             continue  # a supplement may be asked for once; it has been
         found.append(Due(case_id, tracking, agency_id, handler_id, description, state, due_on))
-    return found
+    return sorted(found, key=lambda d: d.case_id)
 
 
 class Recipients:

@@ -353,3 +353,28 @@ def test_caseflow_sweep_twice_changes_nothing_the_second_time(
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(JobRun)).one() == 2 * len(JOBS)
         assert verify_all(s)[1] is None
+
+
+# --- The sweep's queries use indexes -------------------------------------------------------------
+
+
+def test_the_sweep_queries_search_indexes_never_scan_requests(world: World, engine: Engine) -> None:
+    from caseflow.db import query_plan
+    from caseflow.scheduled.lapses import lapse_queries
+    from caseflow.scheduled.reminders import REASONS, candidate_query
+
+    for _ in range(3):
+        world.new_case()
+    world.session.rollback()
+    today = (T0 + 30 * DAY).date()
+    queries = {**lapse_queries(today)}
+    queries.update({r: candidate_query(r, today) for r in REASONS if r != "daily_digest"})
+    with Session(engine) as s:
+        if engine.dialect.name == "postgresql":
+            s.execute(text("SET enable_seqscan = off"))  # tiny tables: ask whether an index can serve
+        for name, query in queries.items():
+            plan = "\n".join(query_plan(s, query))
+            if engine.dialect.name == "sqlite":
+                assert "SEARCH request USING" in plan and "SCAN request" not in plan, f"{name}:\n{plan}"
+            else:
+                assert "Seq Scan on request" not in plan, f"{name}:\n{plan}"
