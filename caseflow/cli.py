@@ -349,36 +349,71 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+#: Up to this many demo requests are carried through the services one by one; beyond it, all but
+#: ``SERVICE_PART`` of them are bulk history (valid chains, the engine's own hashing, no letters).
+BULK_ABOVE = 2_000
+SERVICE_PART = 300
+
+
 @app.command()
 def demo(
-    cases: Annotated[int, typer.Option(help="How many requests.", min=1)] = 60,
+    cases: Annotated[int, typer.Option(help="How many requests.", min=1, max=10_000_000)] = 60,
     seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same data).")] = 7,
     password: Annotated[str | None, typer.Option(help="Password of the demo users.")] = None,
 ) -> None:
-    """A demo agency tree, one user per role and N requests in every state and outcome."""
-    from rich.progress import Progress
+    """A demo agency tree, one user per role and N requests in every state and outcome (above 2,000,
+    all but 300 are bulk-inserted history: a million requests take minutes)."""
+    from collections import Counter
 
-    from caseflow.db import session_scope, upgrade
+    from rich.progress import Progress
+    from sqlmodel import col, func, select
+
+    from caseflow.bulk import bulk_requests
+    from caseflow.dates import today
+    from caseflow.db import get_engine, session_scope, upgrade
     from caseflow.demo_data import DEFAULT_PASSWORD, ROLE_USERS, build_demo
     from caseflow.errors import CaseflowError
     from caseflow.evidence.keys import ensure_signing_key
+    from caseflow.models import Agency, Case
     from caseflow.states.machine import STATE_NAMES, State
 
     upgrade()
     ensure_signing_key()
     _pdf_or_html_only()
-    with session_scope() as session, Progress(console=err, transient=True) as progress:
-        task = progress.add_task("创建演示数据", total=cases)
+    through_services = cases if cases <= BULK_ABOVE else SERVICE_PART
+    with session_scope() as session, Progress(console=err) as progress:
+        task = progress.add_task("创建演示数据（逐件办理）", total=through_services)
         try:
             result = build_demo(
                 session,
-                cases=cases,
+                cases=through_services,
                 seed=seed,
                 password=password or DEFAULT_PASSWORD,
                 progress=lambda n: progress.update(task, completed=n),
             )
         except CaseflowError as exc:
             raise _fail(exc.message) from None
+        codes = list(session.exec(select(Agency.code)))
+        if cases > through_services:
+            bulk = progress.add_task("批量生成历史申请", total=cases - through_services)
+            bulk_requests(
+                get_engine(),
+                count=cases - through_services,
+                seed=seed,
+                today=today(),
+                agency_codes=codes,
+                batch=5000,
+                progress=lambda n: progress.update(bulk, completed=n),
+            )
+    with session_scope() as session:  # a fresh read: the bulk rows were written beside the session
+        by_state = dict(session.exec(select(Case.state, func.count()).group_by(col(Case.state))).all())
+        by_outcome = {
+            o: n
+            for o, n in session.exec(select(Case.outcome, func.count()).group_by(col(Case.outcome)))
+            if o is not None
+        }
+    result.cases = sum(by_state.values())
+    result.by_state, result.by_outcome = Counter(by_state), Counter(by_outcome)
     table = Table(title=f"演示数据：{result.cases}件依申请公开")
     table.add_column("状态")
     table.add_column("件数", justify="right")
@@ -609,6 +644,10 @@ from caseflow.cli_ops import backup, restore  # noqa: E402
 
 app.command()(backup)
 app.command()(restore)
+
+from caseflow.cli_report import report_app  # noqa: E402
+
+app.add_typer(report_app, name="report")
 
 
 if __name__ == "__main__":  # pragma: no cover

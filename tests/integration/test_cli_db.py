@@ -353,3 +353,17 @@ def test_demo_twice_is_refused(demo_db: tuple[str, Path]) -> None:
     out = flat(result.output)
     assert "already holds agencies" in out and "empty database" in out
     assert len(_column_values(url, "id")) == DEMO_CASES  # nothing added
+
+
+def test_demo_at_scale_bulk_inserts_history_with_valid_chains(tmp_path: Path) -> None:
+    """Above 2,000 requests the demo carries 300 through the services and bulk-inserts the rest."""
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    result = run_cli(url, tmp_path / "data", "demo", "--cases", "2600", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    assert "演示数据：2600件依申请公开" in flat(result.output)
+    states = _column_values(url, "state")
+    assert len(states) == 2600 and {s.value for s in State} <= set(states)
+    agencies = _column_values(url, "agency_id")
+    assert len(set(agencies)) > 1  # spread over the agency tree
+    checked = run_cli(url, tmp_path / "data", "verify")
+    assert checked.exit_code == 0 and "2600件申请" in flat(checked.output)
