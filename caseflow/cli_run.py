@@ -259,16 +259,22 @@ def serve(
     with_demo: Annotated[
         bool, typer.Option("--demo", help="First fill an empty database with the demo data.")
     ] = False,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Leave the scheduled jobs to `caseflow worker`.")
+    ] = False,
 ) -> None:
     """The web application and the JSON API (pages at /, API under /api/v1, OpenAPI at /docs).
 
-    It runs the scheduled jobs too, unless CASEFLOW_SCHEDULER=false (then run `caseflow worker`).
+    It runs the scheduled jobs too, unless --no-scheduler or CASEFLOW_SCHEDULER=false.
     """
+    import os
+
     import uvicorn
     from sqlmodel import func, select
 
     from caseflow.db import session_scope, upgrade
     from caseflow.models import Agency
+    from caseflow.settings import get_settings
 
     upgrade()
     if with_demo:
@@ -278,6 +284,9 @@ def serve(
             demo(cases=60, seed=7, password=None)
         else:
             console.print("数据库已有数据，跳过演示数据")
+    if no_scheduler:  # read by every worker process's settings (and this one's, afresh)
+        os.environ["CASEFLOW_SCHEDULER"] = "false"
+        get_settings.cache_clear()
     console.print(f"caseflow: http://{host}:{port}/  (API /api/v1, docs /docs)")
     uvicorn.run(
         "api.main:served_app",
