@@ -3,11 +3,13 @@ request being worked on (scoped: another agency's request is 404), CSRF for brow
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request
+from pydantic import BaseModel, BeforeValidator
 from sqlmodel import Session
 
 from api.permissions import PERMISSIONS, PUBLIC
@@ -20,6 +22,55 @@ SESSION_COOKIE = "caseflow_session"
 #: Ids beyond this are no id of ours (and would overflow the database's integer): 404, never 500.
 MAX_ID = 2_147_483_647
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _iso_date(value: object) -> object:
+    """A date given as text must be YYYY-MM-DD (pydantic alone also takes "0" as 1970-01-01)."""
+    if isinstance(value, str):
+        if len(value) != 10 or value[4] != "-" or value[7] != "-":
+            raise ValueError("a date is written YYYY-MM-DD")
+        return dt.date.fromisoformat(value)
+    return value
+
+
+#: A date parameter: YYYY-MM-DD only (no Unix timestamps, no other ISO forms).
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the JSON API (``api.main`` builds them): what went wrong, and for some
+    kinds more: the fields at fault (422), the state and the actions allowed in it (409 illegal now),
+    the version expected and found (409 stale)."""
+
+    detail: str
+    errors: list[FieldProblem] | None = None
+    state: str | None = None
+    allowed: list[str] | None = None
+    action: str | None = None
+    expected_version: int | None = None
+    version: int | None = None
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+#: The error answers every API route may give, documented in the OpenAPI description (the 422 replaces
+#: FastAPI's default, whose shape is not the one ``api.main`` answers with).
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("The body cannot be read (not UTF-8, or not the declared form or JSON)"),
+    401: _error("Not signed in, or the bearer token is invalid, expired or revoked"),
+    403: _error("The caller's roles may not use this route or take this action"),
+    404: _error("No such request, letter or action for this caller"),
+    409: _error("Illegal in the request's state, stale version, or against a rule"),
+    413: _error("The body is larger than the upload limit"),
+    422: _error("Invalid input: each error names its field"),
+}
 
 
 def get_session() -> Iterator[Session]:

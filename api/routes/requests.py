@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import Authorized, CurrentCase, Id, SessionDep, actor_of, authorize
+from api.deps import API_ERRORS, Authorized, CurrentCase, Id, IsoDate, SessionDep, actor_of, authorize
 from caseflow import clock, queries, service
 from caseflow.dates import today
 from caseflow.errors import NotFound
@@ -17,7 +16,9 @@ from caseflow.models import Letter
 from caseflow.replies.issue import issued_files, preview
 from caseflow.states.machine import ACTIONS
 
-router = APIRouter(prefix="/api/v1", tags=["requests"], dependencies=[Depends(authorize)])
+router = APIRouter(
+    prefix="/api/v1", tags=["requests"], dependencies=[Depends(authorize)], responses=API_ERRORS
+)
 
 
 class ActionBody(BaseModel):
@@ -64,8 +65,8 @@ def list_requests(
     agency: Annotated[str | None, Query(max_length=40)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     outcome: Annotated[str | None, Query(max_length=40)] = None,
-    received_from: dt.date | None = None,
-    received_to: dt.date | None = None,
+    received_from: IsoDate | None = None,
+    received_to: IsoDate | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page:
@@ -158,7 +159,12 @@ class PreviewBody(BaseModel):
     provided: str | None = Field(default=None, max_length=8000)
 
 
-@router.post("/requests/{case_id}/letters/preview", name="preview_letter")
+@router.post(
+    "/requests/{case_id}/letters/preview",
+    name="preview_letter",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "The reply as it would be issued"}},
+)
 def preview_letter(case: CurrentCase, body: PreviewBody, caller: Authorized, session: SessionDep) -> Response:
     """The drafted reply as HTML, unnumbered, with edits to its free-text parts; nothing is stored."""
     html = preview(
@@ -171,7 +177,12 @@ def preview_letter(case: CurrentCase, body: PreviewBody, caller: Authorized, ses
     return Response(html, media_type="text/html; charset=utf-8")
 
 
-@router.get("/letters/{letter_id}", name="get_letter")
+@router.get(
+    "/letters/{letter_id}",
+    name="get_letter",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}, "text/html": {}}, "description": "The letter"}},
+)
 def get_letter(
     letter_id: Id,
     caller: Authorized,

@@ -687,7 +687,7 @@ def bad_inputs(name: str, method: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _path(path: str, case_id: object, letter_id: object, action: str = "add_note") -> str:
-    return path.format(case_id=case_id, letter_id=letter_id, action=action)
+    return path.format(case_id=case_id, letter_id=letter_id, action=action, notification_id=1)
 
 
 def _check(response: Any, where: str, problems: list[str]) -> None:
