@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from caseflow.errors import (
     CaseflowError,
@@ -82,14 +83,14 @@ def _field_message(error: Any) -> tuple[str, str]:
     return where, message
 
 
-def _allowed_methods(request: Request) -> str:
+def _allowed_methods(request: Request, starlette_says: str | None) -> str:
     """Every method some route serves at this path (a 405's ``Allow``; Starlette names only the
-    methods of the first route matching the path)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+    methods of the first route matching the path). Included routers are walked through FastAPI's
+    route contexts, whose paths carry the routers' prefixes."""
+    methods = {m.strip() for m in (starlette_says or "").split(",") if m.strip()}
+    for context in iter_route_contexts(request.app.router.routes):
+        if context.path and compile_path(context.path)[0].fullmatch(request.url.path):
+            methods |= getattr(context.original_route, "methods", None) or set()
     return ", ".join(sorted(methods))
 
 
@@ -138,6 +139,11 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(oversight.router)
     app.include_router(admin.router)
+    from api.routes import reports as reports_api
+    from api.web import reports as reports_pages
+
+    app.include_router(reports_api.router)
+    app.include_router(reports_pages.router)
     from api.routes import notifications as notifications_api
     from api.web import notifications as notifications_pages
 
@@ -172,7 +178,7 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
             return RedirectResponse(f"/login?next={request.url.path}", 303)
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
-            headers["Allow"] = _allowed_methods(request)
+            headers["Allow"] = _allowed_methods(request, headers.get("Allow"))
         if _wants_html(request):
             response = pages.error_page(request, exc.status_code, str(exc.detail))
             response.headers.update(headers)

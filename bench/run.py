@@ -12,7 +12,15 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench import clock_bench, engine_bench, evidence_bench, letters_bench, sweep_bench, web_bench
+from bench import (
+    clock_bench,
+    engine_bench,
+    evidence_bench,
+    letters_bench,
+    report_bench,
+    sweep_bench,
+    web_bench,
+)
 from bench.common import Figure
 
 
@@ -37,6 +45,7 @@ def run(*, quick: bool, out: Path | None, console: Console) -> int:
         ("web", web_bench.run),
         ("evidence", evidence_bench.run),
         ("sweep", sweep_bench.run),
+        ("report", report_bench.run),
     ]
     timings: dict[str, float] = {}
     for name, suite in suites:

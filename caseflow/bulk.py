@@ -167,9 +167,10 @@ def bulk_requests(
                     "provisional": deadline.provisional,
                     "extension_days": deadline.extended_days,
                     "supplement_due": None,
-                    "answered_on": answered,
-                    "delivered_on": answered,
-                    "closed_on": None,
+                    "answered_on": answered if state == "answered" else None,
+                    "delivered_on": answered if state == "answered" else None,
+                    # withdrawn or deemed abandoned: concluded on that day without a reply
+                    "closed_on": answered if state in ("withdrawn", "closed") else None,
                     "event_count": count_events,
                     "last_hash": head,
                     "created_at": moment,
@@ -213,6 +214,6 @@ def _fate(
         outcome = rng.choices(list(OUTCOME_WEIGHTS), weights=list(OUTCOME_WEIGHTS.values()))[0]
         answered = min(due, today)
         if outcome.startswith("other."):
-            return ("withdrawn" if outcome == "other.other" else "closed"), outcome, None
+            return ("withdrawn" if outcome == "other.other" else "closed"), outcome, answered
         return "answered", outcome, answered
     return ("extended" if deadline.extended_days else "received"), None, None

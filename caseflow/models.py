@@ -110,6 +110,8 @@ class Case(SQLModel, table=True):
         Index("ix_request_state_notice", "state", "supplement_notice_due"),
         # Calendar updates: the (few) requests whose deadline runs on an estimated calendar.
         Index("ix_request_provisional", "provisional", "state"),
+        # The report lock's change check: the latest change to any request (caseflow.reports.lock).
+        Index("ix_request_updated_at", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -349,3 +351,31 @@ class JobRun(SQLModel, table=True):
     failed: int = 0
     #: [{"tracking_no": ..., "action": ..., "error": ...}] for each request the run skipped.
     failures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ReportLock(SQLModel, table=True):
+    """A finalized annual report (period lock): its figures as finalized, their hash, who and when.
+
+    Append-only (database triggers refuse UPDATE and DELETE): finalizing again after a correction
+    adds the next ``version``, with its reason and the hash of the version it replaces.
+    """
+
+    __tablename__ = "report_lock"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "year", "subtree", "version", name="uq_report_lock_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id")
+    year: int
+    #: The report covered the agency's whole subtree (True) or its own requests only.
+    subtree: bool = True
+    version: int = 1
+    #: {"table3": ..., "table4": ...} exactly as finalized; ``sha256`` is over its canonical JSON.
+    figures: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    sha256: str = Field(max_length=64)
+    previous_sha256: str = Field(default="", max_length=64)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    finalized_by: str = Field(max_length=80)
+    finalized_role: str = Field(max_length=20)
+    finalized_at: dt.datetime = _moment()

@@ -10,18 +10,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 
-from api.deps import Authorized, SessionDep, actor_of, authorize
+from api.deps import API_ERRORS, Authorized, ErrorBody, SessionDep, actor_of, authorize
 from caseflow import queries
 from caseflow.dates import today
 from caseflow.sessions import THROTTLE, issue_token, revoke, sign_in
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)])
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)], responses=API_ERRORS)
 
 
 @router.post("/auth/token", name="auth_token", tags=["auth"])
 async def auth_token(
-    username: Annotated[str, Form(max_length=80)],
-    password: Annotated[str, Form(max_length=200)],
+    username: Annotated[str, Form(min_length=1, max_length=80)],
+    password: Annotated[str, Form(min_length=1, max_length=200)],
     session: SessionDep,
 ) -> dict[str, str]:
     """Exchange a user name and password for an opaque bearer token (stored hashed, revocable)."""
@@ -42,7 +42,12 @@ def revoke_token(caller: Authorized, session: SessionDep) -> None:
 @router.get("/dashboard", name="dashboard", tags=["supervision"])
 def dashboard(caller: Authorized, session: SessionDep) -> dict[str, Any]:
     """Overdue, due soon, waiting, by state, handler and agency, open requests by working days left."""
-    return queries.dashboard(session, actor_of(caller), today=today())
+    from caseflow.reports.lock import changed_locks
+
+    actor = actor_of(caller)
+    # finalized annual reports whose figures have changed since (the period lock)
+    board = queries.dashboard(session, actor, today=today())
+    return {**board, "changed_reports": changed_locks(session, actor)}
 
 
 class RateLimit:
@@ -71,7 +76,12 @@ class RateLimit:
 PUBLIC_LIMIT = RateLimit(limit=20, window=60.0)
 
 
-@router.get("/public/status", name="public_status", tags=["public"])
+@router.get(
+    "/public/status",
+    name="public_status",
+    tags=["public"],
+    responses={429: {"model": ErrorBody, "description": "Too many status queries from this address"}},
+)
 def public_status(
     request: Request,
     session: SessionDep,

@@ -12,6 +12,7 @@ from api.deps import Authorized, SessionDep, actor_of, authorize, check_csrf
 from api.web.pages import render
 from caseflow import notifications, queries
 from caseflow.dates import today
+from caseflow.reports import lock as report_lock
 from caseflow.states.machine import OPEN_STATES, State
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
@@ -36,7 +37,10 @@ def page_dashboard(request: Request, caller: Authorized, session: SessionDep) ->
     _, overdue = queries.list_cases(session, actor, queries.CaseFilter(overdue=True), today=today(), size=100)
     _, soon = queries.list_cases(session, actor, queries.CaseFilter(due_within=3), today=today(), size=100)
     jobs = notifications.job_status(session, actor)
-    return render(request, "dashboard.html", data=data, overdue=overdue, soon=soon, jobs=jobs)
+    changed = report_lock.changed_locks(session, actor)
+    return render(
+        request, "dashboard.html", data=data, overdue=overdue, soon=soon, jobs=jobs, changed_reports=changed
+    )
 
 
 @router.get("/search", name="page_search")

@@ -1,0 +1,80 @@
+"""``caseflow report``: the annual-report tables from the command line (INTERFACES.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from caseflow.reports.service import ReportFormat
+
+report_app = typer.Typer(
+    help="Statistics: the annual-report tables 三 and 四 (国办公开办函〔2021〕30号).", no_args_is_help=True
+)
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@report_app.command(
+    "annual",
+    epilog="The check 一 + 二 = 三(七) + 四 is made per column; when the year was finalized, every figure "
+    "changed since is listed. Exit 0; 1 when the check fails in some column (the report is written all the "
+    "same); 2 for bad input (unknown agency, year out of range, unknown format).",
+)
+def annual(
+    year: Annotated[int, typer.Option("--year", help="The report's year, e.g. 2025.")],
+    agency: Annotated[str, typer.Option("--agency", help="An agency code: it and its subtree.")],
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", case_sensitive=False, help="json, html or xlsx.")
+    ] = ReportFormat.JSON,
+    out: Annotated[Path | None, typer.Option("--out", help="Write here (default: standard output).")] = None,
+    own_only: Annotated[
+        bool, typer.Option("--own-only", help="Only the agency's own requests, not its subtree.")
+    ] = False,
+    finalized: Annotated[
+        bool, typer.Option("--finalized", help="The figures as finalized (period lock), not as they are now.")
+    ] = False,
+) -> None:
+    """The annual-report tables 三 and 四 for the agency and its subtree, with their checks."""
+    from caseflow.dates import today
+    from caseflow.db import session_scope
+    from caseflow.errors import CaseflowError
+    from caseflow.reports import service
+    from caseflow.service import SYSTEM_ACTOR as actor
+
+    if fmt is ReportFormat.XLSX and out is None and sys.stdout.isatty():
+        raise _fail("xlsx is a binary file: give --out FILE.xlsx (or redirect standard output)")
+    try:
+        with session_scope() as session:
+            result = service.annual(
+                session,
+                actor,
+                year=year,
+                agency_code=agency,
+                today=today(),
+                subtree=not own_only,
+                as_finalized=finalized,
+            )
+            data = result.render(fmt)
+    except CaseflowError as exc:
+        raise _fail(exc.message) from None
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            raise _fail(f"cannot write {out}: {exc.strerror}") from None
+        err.print(f"{result.filename(fmt)} -> {out}", highlight=False)
+    failed = [c for c in result.report.checks if c["kind"] == "balance"]
+    if failed:
+        err.print("[yellow]核对未通过：[/]" + "；".join(c["message"] for c in failed), highlight=False)
+        raise typer.Exit(1)
