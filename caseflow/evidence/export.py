@@ -8,11 +8,15 @@ Layout (one request: its files at the top of ``data/``; several: one folder each
     data/[cases/TRACKING/]case.json     the request's facts
     data/[cases/TRACKING/]events.jsonl  the evidence chain, one event per line, as stored
     data/[cases/TRACKING/]documents/SHA256   application, proofs of receipt and delivery
-    data/[cases/TRACKING/]letters/SHA256.html|.pdf   every letter as issued
+    data/[cases/TRACKING/]letters/SHA256     every letter as issued (HTML and PDF)
 
-Requests are written to disk one at a time (memory stays flat however many are exported); the bag's
-manifests are computed by the ``bagit`` package and the zip is streamed from disk. Every exported
-request first gets an ``export_evidence`` event (who, when, scope), so the package holds it too.
+The export streams: requests are read in batches (keyset pagination, in tracking-number order) and
+written to the zip one at a time, members stored uncompressed, the zip's central directory, the
+payload manifest and the chain heads of ``bag-info.txt`` spooled to temporary files; nothing of a
+request stays in memory once it is written, so memory does not grow with the number of requests.
+The zip holds the payload first, request by request, in the order of the manifest and of the chain
+heads, then the tag files: ``verify`` reads such a package in one pass. Every exported request
+first gets an ``export_evidence`` event (who, when, scope), so the package holds it too.
 """
 
 from __future__ import annotations
@@ -20,26 +24,37 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-import bagit
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import ColumnElement, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from caseflow import queries, service
-from caseflow.dates import now
+from caseflow.dates import SHANGHAI, now
+from caseflow.errors import NotFound
+from caseflow.evidence.chain import EVENT_TABLE
 from caseflow.evidence.keys import key_paths, load_private_key
 from caseflow.evidence.store import DocumentStore
-from caseflow.models import Agency, Case, CaseDocument, Letter
+from caseflow.evidence.zipstream import ZipWriter
+from caseflow.models import Agency, Case, CaseDocument
 
 SIGNATURE = "tagmanifest-sha256.txt.sig"
 PUBLIC_KEY = "signing-key.pub.pem"
+MANIFEST = "manifest-sha256.txt"
+TAGMANIFEST = "tagmanifest-sha256.txt"
+BAG_INFO = "bag-info.txt"
+BAGIT_TXT = b"BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n"
+CHAIN_HEAD = "Caseflow-Chain-Head"
 FORMAT = "caseflow-evidence/1"
+BATCH = 200  # requests per query
 
 
 @dataclass(frozen=True)
@@ -60,51 +75,142 @@ class Scope:
         return f"agency {self.agency} and its subtree{span}"
 
 
-def _case_ids(session: Session, actor: service.Actor, scope: Scope) -> list[int]:
-    stmt = select(Case.id).where(queries.visible_agencies(session, actor)).order_by(col(Case.id))
+def _conditions(session: Session, actor: service.Actor, scope: Scope) -> list[ColumnElement[bool]]:
+    where = [queries.visible_agencies(session, actor)]
     if scope.tracking_no:
-        stmt = stmt.where(col(Case.tracking_no) == scope.tracking_no)
-    else:
-        agency = session.exec(select(Agency).where(col(Agency.code) == scope.agency)).first()
-        if agency is None or not actor.sees(agency.path):
-            from caseflow.errors import NotFound
-
-            raise NotFound(f"no agency {scope.agency!r}")
-        stmt = stmt.where(
-            col(Case.agency_id).in_(select(Agency.id).where(col(Agency.path).startswith(agency.path)))
-        )
-        if scope.received_from:
-            stmt = stmt.where(col(Case.receipt_date) >= scope.received_from)
-        if scope.received_to:
-            stmt = stmt.where(col(Case.receipt_date) <= scope.received_to)
-    return [i for i in session.exec(stmt) if i is not None]
+        return [*where, col(Case.tracking_no) == scope.tracking_no]
+    agency = session.exec(select(Agency).where(col(Agency.code) == scope.agency)).first()
+    if agency is None or not actor.sees(agency.path):
+        raise NotFound(f"no agency {scope.agency!r}")
+    subtree = select(Agency.id).where(col(Agency.path).startswith(agency.path))
+    where.append(col(Case.agency_id).in_(subtree))
+    if scope.received_from:
+        where.append(col(Case.receipt_date) >= scope.received_from)
+    if scope.received_to:
+        where.append(col(Case.receipt_date) <= scope.received_to)
+    return where
 
 
-def _write_case(session: Session, case: Case, folder: Path, store: DocumentStore) -> dict[str, Any]:
+def _case_ids(session: Session, where: list[ColumnElement[bool]], last_id: int) -> Iterator[int]:
+    """The ids of the requests in scope, by tracking number in code-point order (the order of the
+    package's folders), ``BATCH`` at a time; requests created after ``last_id`` are left out."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    column: ColumnElement[str] = Case.__table__.c.tracking_no  # type: ignore[attr-defined]
+    tracking = column.collate("C") if pg else column  # byte order of UTF-8, as Python compares strings
+    after: str | None = None
+    while True:
+        stmt = select(Case.id, Case.tracking_no).where(*where, col(Case.id) <= last_id)
+        if after is not None:
+            stmt = stmt.where(tracking > after)
+        rows = session.exec(stmt.order_by(tracking).limit(BATCH)).all()
+        if not rows:
+            return
+        for case_id, _ in rows:
+            assert case_id is not None
+            yield case_id
+        after = rows[-1][1]
+
+
+class _Bag:
+    """The package being written: the zip, the spooled manifest and chain heads, the counts."""
+
+    def __init__(self, writer: ZipWriter, spool: Path) -> None:
+        self.zip = writer
+        self.manifest: IO[bytes] = tempfile.TemporaryFile(dir=spool)  # noqa: SIM115
+        self.heads: IO[bytes] = tempfile.TemporaryFile(dir=spool)  # noqa: SIM115
+        self.cases = self.events = self.files = self.bytes = 0
+
+    def add(self, name: str, data: bytes) -> None:
+        self._listed(name, self.zip.add(name, data), len(data))
+
+    def add_document(self, name: str, sha256: str, store: DocumentStore) -> None:
+        size, chunks = store.open_verified(sha256)  # raises if the stored file was changed
+        self.zip.add_stream(name, chunks, size)
+        self._listed(name, sha256, size)
+
+    def _listed(self, name: str, digest: str, size: int) -> None:
+        self.manifest.write(f"{digest}  {name}\n".encode())
+        self.files += 1
+        self.bytes += size
+
+    def close(self) -> None:
+        self.manifest.close()
+        self.heads.close()
+
+
+def _write_case(session: Session, case: Case, folder: str, bag: _Bag, store: DocumentStore) -> None:
     assert case.id is not None
-    folder.mkdir(parents=True, exist_ok=True)
     detail = queries.case_detail(session, case, today=now().date(), full_identity=True)
     detail["last_hash"] = case.last_hash
     detail["event_count"] = case.event_count
-    (folder / "case.json").write_text(
-        json.dumps(detail, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    with (folder / "events.jsonl").open("w", encoding="utf-8") as out:
-        for event in queries.events(session, case.id):
-            out.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
-    letters = {x.html_sha256 for x in session.exec(select(Letter).where(col(Letter.case_id) == case.id))}
-    letters |= {
-        x.pdf_sha256
-        for x in session.exec(select(Letter).where(col(Letter.case_id) == case.id))
-        if x.pdf_sha256
-    }
-    for link in session.exec(select(CaseDocument).where(col(CaseDocument.case_id) == case.id)):
-        sub = "letters" if link.sha256 in letters else "documents"
-        target = folder / sub / link.sha256
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(store.read(link.sha256))
-    return {"tracking_no": case.tracking_no, "head": case.last_hash, "events": case.event_count}
+    facts = json.dumps(detail, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    bag.add(f"{folder}case.json", facts.encode())
+    rows = session.execute(
+        sa_select(
+            EVENT_TABLE.c.seq, EVENT_TABLE.c.moment, EVENT_TABLE.c.actor, EVENT_TABLE.c.role,
+            EVENT_TABLE.c.action, EVENT_TABLE.c.from_state, EVENT_TABLE.c.to_state,
+            EVENT_TABLE.c.payload, EVENT_TABLE.c.prev_hash, EVENT_TABLE.c.hash,
+        )
+        .where(EVENT_TABLE.c.case_id == case.id)
+        .order_by(EVENT_TABLE.c.seq)
+    ).mappings()  # fmt: skip
+    lines = []
+    for row in rows:  # the moment in the payload's zone: the same text as in the payload
+        event = {**row, "moment": row["moment"].astimezone(SHANGHAI).isoformat()}
+        lines.append(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
+    bag.add(f"{folder}events.jsonl", "".join(lines).encode())
+    bag.events += len(lines)
+    links = session.exec(
+        select(CaseDocument.kind, CaseDocument.sha256)
+        .where(col(CaseDocument.case_id) == case.id)
+        .order_by(col(CaseDocument.id))
+    ).all()
+    written = set()
+    for kind, sha in links:  # where verification looks for them: letters by their kind
+        name = f"{folder}{'letters' if kind.startswith('letter.') else 'documents'}/{sha}"
+        if name not in written:
+            written.add(name)
+            bag.add_document(name, sha, store)
+    bag.heads.write(f"{CHAIN_HEAD}: {case.tracking_no} {case.event_count} {case.last_hash}\n".encode())
+    bag.cases += 1
+
+
+def _spooled(spool: IO[bytes], digest: hashlib._Hash) -> Iterator[bytes]:
+    spool.seek(0)
+    while chunk := spool.read(1 << 20):
+        digest.update(chunk)
+        yield chunk
+
+
+def _tag_line(key: str, value: object) -> bytes:
+    text = str(value).replace("\r", "").replace("\n", "")  # as bagit writes tag files
+    return f"{key}: {text}\n".encode()
+
+
+def _finish(bag: _Bag, info: dict[str, str], key: Ed25519PrivateKey, public: bytes) -> None:
+    """The tag files after the payload: bagit.txt, bag-info.txt (the chain heads copied from their
+    spool in their sorted place), the manifest, the public key, the tag manifest, its signature."""
+    tags: list[tuple[str, str]] = [("bagit.txt", hashlib.sha256(BAGIT_TXT).hexdigest())]
+    bag.zip.add("bagit.txt", BAGIT_TXT)
+    before = b"".join(_tag_line(k, v) for k, v in sorted(info.items()) if k < CHAIN_HEAD)
+    after = b"".join(_tag_line(k, v) for k, v in sorted(info.items()) if k > CHAIN_HEAD)
+    info_digest = hashlib.sha256(before)
+
+    def info_chunks() -> Iterator[bytes]:
+        yield before
+        yield from _spooled(bag.heads, info_digest)
+        info_digest.update(after)
+        yield after
+
+    bag.zip.add_stream(BAG_INFO, info_chunks(), len(before) + bag.heads.tell() + len(after))
+    tags.append((BAG_INFO, info_digest.hexdigest()))
+    manifest_digest = hashlib.sha256()
+    bag.zip.add_stream(MANIFEST, _spooled(bag.manifest, manifest_digest), bag.manifest.tell())
+    tags.append((MANIFEST, manifest_digest.hexdigest()))
+    tags.append((PUBLIC_KEY, bag.zip.add(PUBLIC_KEY, public)))
+    tagmanifest = "".join(f"{d} {name}\n" for name, d in tags).encode()
+    bag.zip.add(TAGMANIFEST, tagmanifest)
+    bag.zip.add(SIGNATURE, key.sign(tagmanifest))
 
 
 def export(
@@ -116,60 +222,55 @@ def export(
     progress: Callable[[int, int], None] | None = None,
     store: DocumentStore | None = None,
 ) -> dict[str, Any]:
-    """Write the signed, zipped bag to ``out``; returns its summary (cases, events, heads)."""
-    ids = _case_ids(session, actor, scope)
-    if not ids:
-        from caseflow.errors import NotFound
-
+    """Write the signed, zipped bag to ``out``; returns its summary (cases, events, signer)."""
+    where = _conditions(session, actor, scope)
+    total, last_id = session.exec(select(func.count(), func.max(Case.id)).where(*where)).one()
+    if not total or last_id is None:
         raise NotFound(f"nothing to export for {scope.describe()}")
     docs = store or DocumentStore()
     key = load_private_key()
+    public = key_paths()[1].read_bytes()
     moment = now()
-    heads: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="caseflow-export-") as tmp:
-        root = Path(tmp) / "bag"  # bagit.make_bag moves what is written here into data/
-        for n, case_id in enumerate(ids, 1):
-            case = service.perform(
-                session=session,
-                case_id=case_id,
-                actor=actor,
-                action="export_evidence",
-                facts={"scope": scope.describe()},
-                now=moment,
-            )
-            folder = root if scope.tracking_no else root / "cases" / case.tracking_no
-            heads.append(_write_case(session, case, folder, docs))
-            session.expunge_all()  # flat memory: nothing of the exported requests stays loaded
-            if progress:
-                progress(n, len(ids))
-        info = {
-            "Source-Organization": scope.agency or "caseflow",
-            "Bag-Software-Agent": "caseflow",
-            "External-Description": f"{FORMAT}; {scope.describe()}",
-            "Bagging-Date": moment.date().isoformat(),
-            "Caseflow-Exporter": actor.username,
-            "Caseflow-Export-Moment": moment.isoformat(),
-            "Caseflow-Cases": str(len(heads)),
-            "Caseflow-Events": str(sum(h["events"] for h in heads)),
-            "Caseflow-Chain-Head": [f"{h['tracking_no']} {h['events']} {h['head']}" for h in heads],
-        }
-        public = key_paths()[1].read_bytes()
-        bag = bagit.make_bag(str(root), bag_info=info, checksums=["sha256"])
-        (root / PUBLIC_KEY).write_bytes(public)
-        bag.save(manifests=True)  # the tag manifest now lists the public key as well
-        tagmanifest = (root / "tagmanifest-sha256.txt").read_bytes()
-        (root / SIGNATURE).write_bytes(key.sign(tagmanifest))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(_files(root)):
-                archive.write(path, path.relative_to(root).as_posix())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(f".{out.name}.{os.getpid()}.part")
+    try:
+        with tempfile.TemporaryDirectory(prefix="caseflow-export-") as spool:
+            with ZipWriter(part, moment) as writer:
+                bag = _Bag(writer, Path(spool))
+                try:
+                    for n, case_id in enumerate(_case_ids(session, where, last_id), 1):
+                        case = service.perform(
+                            session=session,
+                            case_id=case_id,
+                            actor=actor,
+                            action="export_evidence",
+                            facts={"scope": scope.describe()},
+                            now=moment,
+                        )
+                        folder = "data/" if scope.tracking_no else f"data/cases/{case.tracking_no}/"
+                        _write_case(session, case, folder, bag, docs)
+                        session.expunge_all()  # flat memory: nothing of the exported requests stays loaded
+                        if progress:
+                            progress(n, total)
+                    info = {
+                        "Source-Organization": scope.agency or "caseflow",
+                        "Bag-Software-Agent": "caseflow",
+                        "External-Description": f"{FORMAT}; {scope.describe()}",
+                        "Bagging-Date": moment.date().isoformat(),
+                        "Caseflow-Exporter": actor.username,
+                        "Caseflow-Export-Moment": moment.isoformat(),
+                        "Caseflow-Cases": str(bag.cases),
+                        "Caseflow-Events": str(bag.events),
+                        "Payload-Oxum": f"{bag.bytes}.{bag.files}",
+                    }
+                    _finish(bag, info, key, public)
+                finally:
+                    bag.close()
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return {
-        "cases": len(heads),
-        "events": sum(h["events"] for h in heads),
-        "signer": fingerprint(raw),
-        "out": str(out),
-    }
+    return {"cases": bag.cases, "events": bag.events, "signer": fingerprint(raw), "out": str(out)}
 
 
 def export_case_zip(session: Session, actor: service.Actor, tracking_no: str) -> bytes:
@@ -183,7 +284,3 @@ def export_case_zip(session: Session, actor: service.Actor, tracking_no: str) ->
 def fingerprint(raw_public_key: bytes) -> str:
     """How a signing key is named to people: the first 16 hex digits of SHA-256 of its raw bytes."""
     return hashlib.sha256(raw_public_key).hexdigest()[:16]
-
-
-def _files(root: Path) -> Iterator[Path]:
-    return (p for p in root.rglob("*") if p.is_file())

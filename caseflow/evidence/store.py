@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlmodel import Session
@@ -51,3 +52,20 @@ class DocumentStore:
         if hashlib.sha256(data).hexdigest() != sha256:
             raise ValueError(f"document {sha256} on disk does not match its hash")
         return data
+
+    def open_verified(self, sha256: str, chunk: int = 1 << 20) -> tuple[int, Iterator[bytes]]:
+        """(size, the bytes in chunks) of a stored file, read once: the generator raises ``ValueError``
+        after the last chunk if the file does not match its hash."""
+        path = self.path_for(sha256)
+        size = path.stat().st_size
+
+        def chunks() -> Iterator[bytes]:
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                while block := handle.read(chunk):
+                    digest.update(block)
+                    yield block
+            if digest.hexdigest() != sha256:
+                raise ValueError(f"document {sha256} on disk does not match its hash")
+
+        return size, chunks()

@@ -1,34 +1,48 @@
 """Offline verification of an evidence package: needs only the zip (and optionally a trusted key).
 
 Checks, first problem wins: the zip holds a bag; no file outside the manifests; the payload and tag
-manifests (``bagit``); the Ed25519 signature over the tag manifest (with the package's key, or the
-trusted one); every event's hash and link and the chain head recorded in ``bag-info.txt`` and in
-``case.json``; every document and letter an event cites present with that hash.
+manifests and the Payload-Oxum; the Ed25519 signature over the tag manifest (with the package's
+key, or the trusted one); every event's hash and link and the chain head recorded in
+``bag-info.txt`` and in ``case.json``; every document and letter an event cites present with that
+hash (``casecheck``). The zip is read in place, never extracted, and every byte is hashed once.
+
+A package laid out as ``export`` writes it (the payload request by request, folders in ascending
+order, in the order of the manifest and of the chain heads) is checked in one pass, in memory that
+does not depend on its number of requests: the manifest and ``bag-info.txt`` are read alongside the
+payload. Any other layout, and any problem, sends the package to the indexed check, which holds an
+index of its files and names the first problem in the order above (the one-pass check never names
+a problem of the payload or of a chain itself, so both report the same).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
-import tempfile
-import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import bagit
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from caseflow.evidence.chain import verify_events
-from caseflow.evidence.export import PUBLIC_KEY, SIGNATURE, fingerprint
+from caseflow.evidence import bagfiles
+from caseflow.evidence.casecheck import CaseResult, PackageProblem, check_case
+from caseflow.evidence.export import (
+    BAG_INFO,
+    CHAIN_HEAD,
+    MANIFEST,
+    PUBLIC_KEY,
+    SIGNATURE,
+    TAGMANIFEST,
+    fingerprint,
+)
+from caseflow.evidence.zipstream import Entry, ZipProblem, ZipReader
 
-logging.getLogger("bagit").setLevel(logging.CRITICAL)  # its findings reach people as PackageProblem
+__all__ = ["PackageProblem", "Summary", "verify_package"]
 
 
-class PackageProblem(Exception):
-    """The first thing wrong with a package, said precisely."""
+class _Irregular(Exception):
+    """Not for the one-pass check: another layout, or a problem the indexed check will name."""
 
 
 @dataclass
@@ -40,118 +54,84 @@ class Summary:
     signer: str = ""
     exporter: str = ""
     trusted: bool = False
-    tracking_nos: list[str] = field(default_factory=list)
+    _names: bytearray = field(default_factory=bytearray, repr=False)  # compact: an escaped name a line
 
+    @property
+    def tracking_nos(self) -> list[str]:
+        """The requests verified, in the order of the package."""
+        return [line.decode("unicode_escape") for line in self._names.split(b"\n")[:-1]]
 
-def _safe_extract(archive: zipfile.ZipFile, target: Path) -> None:
-    for info in archive.infolist():
-        name = PurePosixPath(info.filename)
-        if name.is_absolute() or ".." in name.parts:
-            raise PackageProblem(f"unsafe path in the zip: {info.filename}")
-    archive.extractall(target)
+    def add(self, case: CaseResult) -> None:
+        self.cases += 1
+        self.events += case.count
+        self._names += case.tracking.encode("unicode_escape") + b"\n"
+        if case.first is not None and (self.first_moment is None or case.first < self.first_moment):
+            self.first_moment = case.first
+        if case.last is not None and (self.last_moment is None or case.last > self.last_moment):
+            self.last_moment = case.last
 
 
 def verify_package(path: Path, trusted_key: bytes | None = None) -> Summary:
     """Verify ``path``; raises ``PackageProblem`` naming the first problem, else returns a summary."""
     try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
+        archive = ZipReader(path)
+    except (OSError, ZipProblem) as exc:
         raise PackageProblem(f"{path}: not a readable zip file ({exc})") from None
-    with archive, tempfile.TemporaryDirectory(prefix="caseflow-verify-") as tmp:
-        root = Path(tmp)
-        _safe_extract(archive, root)
-        return _verify_bag(root, trusted_key)
-
-
-def _verify_bag(root: Path, trusted_key: bytes | None) -> Summary:
-    if not (root / "bagit.txt").is_file():
-        raise PackageProblem("not a BagIt bag: bagit.txt is missing")
-    tagmanifest = root / "tagmanifest-sha256.txt"
-    if not tagmanifest.is_file():
-        raise PackageProblem("tagmanifest-sha256.txt is missing")
-    listed_tags = _manifest(tagmanifest)
-    for item in sorted(root.iterdir()):
-        if item.name == "data" and item.is_dir():
-            continue
-        if item.is_dir():
-            inside = sorted(p.relative_to(root).as_posix() for p in item.rglob("*") if p.is_file())
-            raise PackageProblem(
-                f"file {inside[0] if inside else item.name + '/'} is not listed in the tag "
-                "manifest (added after export)"
-            )
-        if item.name not in listed_tags and item.name not in ("tagmanifest-sha256.txt", SIGNATURE):
-            raise PackageProblem(f"file {item.name} is not listed in the tag manifest (added after export)")
-    _check_payload(root)
     try:
-        bag = bagit.Bag(str(root))
-        bag.validate(processes=1)
-    except bagit.BagValidationError as exc:
-        details = "; ".join(str(d) for d in exc.details[:3]) if exc.details else str(exc)
-        raise PackageProblem(f"BagIt manifests do not match: {details}") from None
-    except bagit.BagError as exc:
-        raise PackageProblem(f"not a valid bag: {exc}") from None
-    summary = Summary()
-    summary.signer, summary.trusted = _check_signature(root, tagmanifest.read_bytes(), trusted_key)
-    summary.exporter = str(bag.info.get("Caseflow-Exporter", ""))
-    heads = bag.info.get("Caseflow-Chain-Head", [])
-    recorded: dict[str, list[str]] = {}
-    for line in [heads] if isinstance(heads, str) else heads:
-        parts = str(line).split()
-        if len(parts) != 3:
-            raise PackageProblem(
-                f"bag-info.txt: a Caseflow-Chain-Head is not 'TRACKING COUNT HASH': {line!r}"
-            )
-        recorded[parts[0]] = parts[1:]
-    if not recorded:
-        raise PackageProblem("bag-info.txt records no chain head (Caseflow-Chain-Head)")
-    case_files = sorted((root / "data").rglob("case.json"))
-    if not case_files:
-        raise PackageProblem("the package holds no case.json")
-    for case_file in case_files:
-        _verify_case(case_file.parent, recorded, summary)
-    if set(recorded) != set(summary.tracking_nos):
-        missing = sorted(set(recorded) - set(summary.tracking_nos))
-        raise PackageProblem(f"bag-info.txt names requests the package does not hold: {', '.join(missing)}")
-    return summary
+        with archive:
+            root, tags = _structure(archive)
+            try:
+                return _one_pass(archive, root, tags, trusted_key)
+            except _Irregular:
+                pass  # (out of the handler: the one-pass check's open members are closed)
+            return _indexed(archive, root, tags, trusted_key)
+    except ZipProblem as exc:
+        raise PackageProblem(f"{path}: not a readable zip file ({exc})") from None
 
 
-def _manifest(path: Path) -> dict[str, str]:
-    """A BagIt manifest: relative path -> SHA-256."""
-    entries = {}
-    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        digest, _, name = line.partition(" ")
-        if not name.strip() or len(digest) != 64:
-            raise PackageProblem(f"{path.name} line {n} is not 'SHA256 path'")
-        entries[name.strip()] = digest.lower()
-    return entries
+# --- both checks ---------------------------------------------------------------------------------
 
 
-def _check_payload(root: Path) -> None:
-    """Every payload file listed, present and matching its hash: named precisely, before BagIt's
-    own (coarser) checks."""
-    manifest_path = root / "manifest-sha256.txt"
-    if not manifest_path.is_file():
-        raise PackageProblem("manifest-sha256.txt is missing")
-    listed = _manifest(manifest_path)
-    present = {p.relative_to(root).as_posix() for p in (root / "data").rglob("*") if p.is_file()}
-    for name in sorted(present - set(listed)):
-        raise PackageProblem(f"file {name} is not listed in manifest-sha256.txt (added after export)")
-    for name in sorted(set(listed) - present):
-        raise PackageProblem(f"{name} is listed in manifest-sha256.txt but missing (removed after export)")
-    for name, digest in sorted(listed.items()):
-        if hashlib.sha256((root / name).read_bytes()).hexdigest() != digest:
-            raise PackageProblem(
-                f"BagIt manifests do not match: {name} sha256 validation failed (changed after export)"
-            )
+def _structure(archive: ZipReader) -> tuple[dict[str, Entry], dict[str, str]]:
+    """The files at the top of the bag and the tag manifest, after the checks of the bag's shape:
+    safe paths, bagit.txt, the tag manifest, no file outside ``data/`` that it does not list."""
+    root: dict[str, Entry] = {}
+    outside: dict[bool, str] = {}  # the first file (False) and folder (True) outside data/, by name
+    for entry in archive.entries():
+        name = entry[0]
+        if name.startswith("/") or (".." in name and ".." in PurePosixPath(name).parts):
+            raise PackageProblem(f"unsafe path in the zip: {name}")
+        top, sep, rest = name.partition("/")
+        if not sep:
+            if name in root:
+                raise PackageProblem(f"the zip holds {name} twice")
+            root[name] = entry
+        elif top != "data":
+            folder = not rest or name.endswith("/")
+            outside[folder] = min(outside.get(folder, name), name)
+    if "bagit.txt" not in root:
+        raise PackageProblem("not a BagIt bag: bagit.txt is missing")
+    if TAGMANIFEST not in root:
+        raise PackageProblem(f"{TAGMANIFEST} is missing")
+    tags = bagfiles.manifest(archive.read(root[TAGMANIFEST]).split(b"\n"), TAGMANIFEST)
+    unlisted = [n for n in root if n not in tags and n not in (TAGMANIFEST, SIGNATURE)]
+    if outside:
+        unlisted.append(outside.get(False) or outside[True])
+    if unlisted:
+        raise PackageProblem(f"file {min(unlisted)} is not listed in the tag manifest (added after export)")
+    if MANIFEST not in root:
+        raise PackageProblem(f"{MANIFEST} is missing")
+    return root, tags
 
 
-def _check_signature(root: Path, tagmanifest: bytes, trusted_key: bytes | None) -> tuple[str, bool]:
-    signature = root / SIGNATURE
-    if not signature.is_file():
+def _check_signature(
+    archive: ZipReader, root: dict[str, Entry], trusted_key: bytes | None
+) -> tuple[str, bool]:
+    if SIGNATURE not in root:
         raise PackageProblem(f"the signature {SIGNATURE} is missing")
-    pem = trusted_key or (root / PUBLIC_KEY).read_bytes()
+    if trusted_key is None and PUBLIC_KEY not in root:
+        raise PackageProblem(f"the public key {PUBLIC_KEY} is missing")
+    pem = trusted_key or archive.read(root[PUBLIC_KEY])
     try:
         key = serialization.load_pem_public_key(pem)
     except ValueError:
@@ -159,78 +139,204 @@ def _check_signature(root: Path, tagmanifest: bytes, trusted_key: bytes | None) 
     if not isinstance(key, Ed25519PublicKey):
         raise PackageProblem("the public key is not an Ed25519 key")
     try:
-        key.verify(signature.read_bytes(), tagmanifest)
+        key.verify(archive.read(root[SIGNATURE]), archive.read(root[TAGMANIFEST]))
     except InvalidSignature:
         who = "the trusted key" if trusted_key else "the package's public key"
-        raise PackageProblem(
-            f"the signature over tagmanifest-sha256.txt does not verify with {who}"
-        ) from None
+        raise PackageProblem(f"the signature over {TAGMANIFEST} does not verify with {who}") from None
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return fingerprint(raw), trusted_key is not None
 
 
-def _verify_case(folder: Path, recorded: dict[str, list[str]], summary: Summary) -> None:
-    where = folder.name if folder.name != "data" else "data"
+def _place(name: str) -> tuple[str, str | None]:
+    """(the request folder a payload file belongs to, its role there: ``case.json``,
+    ``events.jsonl``, ``documents/SHA``, ``letters/SHA``, or None for any other file)."""
+    folder, _, leaf = name.rpartition("/")
+    if leaf == "case.json" or leaf == "events.jsonl":
+        return folder, leaf
+    parent, _, sub = folder.rpartition("/")
+    if parent and (sub == "documents" or sub == "letters"):
+        return parent, f"{sub}/{leaf}"
+    return folder, None
+
+
+# --- the one-pass check --------------------------------------------------------------------------
+
+
+class _BagInfo:
+    """bag-info.txt read alongside the payload, one line a tag (a folded line sends the package to
+    the indexed check): its chain heads one at a time, Caseflow-Exporter and Payload-Oxum kept."""
+
+    def __init__(self, lines: Iterator[bytes]) -> None:
+        self._lines = lines
+        self.exporter: list[str] = []
+        self.oxum: list[str] = []
+
+    def next_head(self) -> str | None:
+        for line in self._lines:
+            name, colon, value = line.partition(b":")
+            if not colon or name[:1].isspace():
+                if not line.strip():
+                    continue
+                raise _Irregular  # a folded line, or not a tag
+            key, text = name.strip(), value.decode().strip()
+            if key == b"Caseflow-Chain-Head":
+                return text
+            if key == b"Caseflow-Exporter":
+                self.exporter.append(text)
+            elif key == b"Payload-Oxum":
+                self.oxum.append(text)
+        return None
+
+
+@dataclass(slots=True)
+class _Folder:
+    name: str
+    case_json: bytes | None = None
+    events: bytes | None = None
+    held: dict[str, str] = field(default_factory=dict)
+
+
+def _one_pass(
+    archive: ZipReader, root: dict[str, Entry], tags: dict[str, str], trusted_key: bytes | None
+) -> Summary:
+    if BAG_INFO not in root:
+        raise _Irregular
+    manifest_digest, info_digest = hashlib.sha256(), hashlib.sha256()
+    manifest = bagfiles.lines(archive.stream(root[MANIFEST]), manifest_digest)
+    info = _BagInfo(bagfiles.lines(archive.stream(root[BAG_INFO]), info_digest))
+    summary = Summary()
+    files = size = n = 0
+    folder: _Folder | None = None
+    sha256 = hashlib.sha256
     try:
-        case = json.loads((folder / "case.json").read_text("utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PackageProblem(f"{where}/case.json cannot be read: {exc}") from None
-    if not isinstance(case, dict):
-        raise PackageProblem(f"{where}/case.json is not a JSON object")
-    tracking = str(case.get("tracking_no", "?"))
-    events_file = folder / "events.jsonl"
-    if not events_file.is_file():
-        raise PackageProblem(f"{tracking}: events.jsonl is missing")
-    events = []
-    for n, line in enumerate(events_file.read_text("utf-8").splitlines(), 1):
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            raise PackageProblem(f"{tracking}: events.jsonl line {n} is not JSON") from None
-        if not isinstance(event, dict):
-            raise PackageProblem(f"{tracking}: events.jsonl line {n} is not a JSON object")
-        events.append(event)
-    problem, count, head = verify_events(tracking, events)
-    if problem:
-        raise PackageProblem(str(problem))
-    if tracking in recorded and recorded[tracking] != [str(count), head]:
-        raise PackageProblem(
-            f"{tracking}: the chain ({count} events, head {head[:12]}…) differs from the head "
-            "recorded in bag-info.txt (events were removed or added)"
-        )
-    if (case.get("event_count"), case.get("last_hash")) != (count, head):
-        raise PackageProblem(f"{tracking}: case.json records a different chain head than events.jsonl")
-    for event in events:
-        try:
-            body = json.loads(event["payload"])
-        except (TypeError, json.JSONDecodeError):
-            body = None
-        if not isinstance(body, dict) or not isinstance(body.get("documents", []), list):
-            raise PackageProblem(f"{tracking} event {event.get('seq')}: the payload is not an event object")
-        for doc in body.get("documents", []):
-            if (
-                not isinstance(doc, dict)
-                or not isinstance(doc.get("sha256"), str)
-                or not isinstance(doc.get("kind"), str)
-            ):
-                raise PackageProblem(
-                    f"{tracking} event {event.get('seq')}: a cited document lacks its kind or hash"
-                )
-            sha = doc["sha256"]
-            kind = "letters" if doc["kind"].startswith("letter.") else "documents"
-            target = folder / kind / sha
-            if not target.is_file():
-                raise PackageProblem(
-                    f"{tracking} event {event['seq']}: cited {doc['kind']} {sha[:12]}… is missing"
-                )
-            if hashlib.sha256(target.read_bytes()).hexdigest() != sha:
-                raise PackageProblem(
-                    f"{tracking} event {event['seq']}: {doc['kind']} {sha[:12]}… does not match its hash"
-                )
-        moment = body.get("moment")
-        if isinstance(moment, str):
-            summary.first_moment = min(summary.first_moment or moment, moment)
-            summary.last_moment = max(summary.last_moment or moment, moment)
-    summary.cases += 1
-    summary.events += count
-    summary.tracking_nos.append(tracking)
+        for entry in archive.entries():
+            name = entry[0]
+            if not name.startswith("data/") or name.endswith("/"):
+                continue
+            line = next(manifest, None)
+            n += 1
+            if line is None:
+                raise _Irregular  # a file the manifest does not list
+            place, role = _place(name)
+            if folder is None or place != folder.name:
+                if folder is not None:
+                    if place < folder.name:
+                        raise _Irregular  # folders out of order: one may come back later
+                    _close(folder, info, summary)
+                folder = _Folder(place)
+            if role == "case.json" or role == "events.jsonl":
+                data = archive.read(entry)
+                digest = sha256(data).hexdigest()
+                if role == "case.json" and folder.case_json is None:
+                    folder.case_json = data
+                elif role == "events.jsonl" and folder.events is None:
+                    folder.events = data
+                else:
+                    raise _Irregular
+            else:
+                digest = bagfiles.digest_of(archive.chunks(entry))
+                if role is not None:
+                    if role in folder.held:
+                        raise _Irregular
+                    folder.held[role] = digest
+            raw = entry[1]
+            if line != b"%s  %s" % (digest.encode(), raw) or not raw.isascii():  # as export writes it
+                listed = bagfiles.manifest_line(line, MANIFEST, n)
+                while listed is None:  # a blank line
+                    line, n = next(manifest, None), n + 1
+                    if line is None:
+                        raise _Irregular
+                    listed = bagfiles.manifest_line(line, MANIFEST, n)
+                if listed != (name, digest):
+                    raise _Irregular
+            files += 1
+            size += entry[5]
+        if folder is not None:
+            _close(folder, info, summary)
+        if any(bagfiles.manifest_line(line, MANIFEST, n) for n, line in enumerate(manifest, n + 1)):
+            raise _Irregular  # files listed but missing
+        if info.next_head() is not None or not summary.cases:
+            raise _Irregular  # requests recorded but missing, or none at all
+    except (PackageProblem, UnicodeDecodeError):
+        raise _Irregular from None
+    known = {MANIFEST: manifest_digest.hexdigest(), BAG_INFO: info_digest.hexdigest()}
+    bagfiles.check_bag(archive, root, tags, known, info.oxum, (files, size))
+    summary.signer, summary.trusted = _check_signature(archive, root, trusted_key)
+    summary.exporter = bagfiles.one_of(info.exporter)
+    return summary
+
+
+def _close(folder: _Folder, info: _BagInfo, summary: Summary) -> None:
+    if folder.case_json is None:
+        return  # not a request's folder: its files are in the manifest, that is all
+    case = check_case(folder.name, folder.case_json, folder.events, folder.held, None)
+    head = info.next_head()
+    if head is None or head.split() != [case.tracking, str(case.count), case.head]:
+        raise _Irregular
+    summary.add(case)
+
+
+# --- the indexed check ---------------------------------------------------------------------------
+
+
+def _indexed(
+    archive: ZipReader, root: dict[str, Entry], tags: dict[str, str], trusted_key: bytes | None
+) -> Summary:
+    entries: dict[str, Entry] = {}
+    for entry in archive.entries():
+        name = entry[0]
+        if name.startswith("data/") and not name.endswith("/"):
+            if name in entries:
+                raise PackageProblem(f"the zip holds {name} twice")
+            entries[name] = entry
+    manifest_bytes = archive.read(root[MANIFEST])
+    listed = bagfiles.manifest(manifest_bytes.split(b"\n"), MANIFEST)
+    for name in sorted(entries.keys() - listed.keys()):
+        raise PackageProblem(f"file {name} is not listed in {MANIFEST} (added after export)")
+    for name in sorted(listed.keys() - entries.keys()):
+        raise PackageProblem(f"{name} is listed in {MANIFEST} but missing (removed after export)")
+    for name, digest in sorted(listed.items()):
+        if bagfiles.digest_of(archive.chunks(entries[name])) != digest:
+            raise PackageProblem(
+                f"BagIt manifests do not match: {name} sha256 validation failed (changed after export)"
+            )
+    info_bytes = archive.read(root[BAG_INFO]) if BAG_INFO in root else b""
+    info: dict[str, list[str]] = {}
+    for name, value in bagfiles.tags(info_bytes.split(b"\n")):
+        info.setdefault(name, []).append(value)
+    known = {MANIFEST: hashlib.sha256(manifest_bytes).hexdigest()}
+    known[BAG_INFO] = hashlib.sha256(info_bytes).hexdigest()
+    payload = (len(entries), sum(entry[5] for entry in entries.values()))
+    bagfiles.check_bag(archive, root, tags, known, info.get("Payload-Oxum", []), payload)
+    summary = Summary()
+    summary.signer, summary.trusted = _check_signature(archive, root, trusted_key)
+    summary.exporter = bagfiles.one_of(info.get("Caseflow-Exporter", []))
+    recorded: dict[str, list[str]] = {}
+    for line in info.get(CHAIN_HEAD, []):
+        parts = line.split()
+        if len(parts) != 3:
+            raise PackageProblem(f"{BAG_INFO}: a {CHAIN_HEAD} is not 'TRACKING COUNT HASH': {line!r}")
+        recorded[parts[0]] = parts[1:]
+    if not recorded:
+        raise PackageProblem(f"{BAG_INFO} records no chain head ({CHAIN_HEAD})")
+    folders: dict[str, dict[str, Entry]] = {}  # folder -> case.json and events.jsonl
+    held: dict[str, dict[str, str]] = {}  # folder -> documents/SHA and letters/SHA -> digest
+    for name, entry in entries.items():
+        place, role = _place(name)
+        if role == "case.json" or role == "events.jsonl":
+            folders.setdefault(place, {})[role] = entry
+        elif role is not None:
+            held.setdefault(place, {})[role] = listed[name]  # the file's digest: checked above
+    cases = sorted(name for name, files in folders.items() if "case.json" in files)
+    if not cases:
+        raise PackageProblem("the package holds no case.json")
+    for name in cases:
+        files = folders[name]
+        events = archive.read(files["events.jsonl"]) if "events.jsonl" in files else None
+        case_json = archive.read(files["case.json"])
+        summary.add(check_case(name, case_json, events, held.get(name, {}), recorded))
+    verified = set(summary.tracking_nos)
+    if set(recorded) != verified:
+        missing = sorted(set(recorded) - verified)
+        raise PackageProblem(f"{BAG_INFO} names requests the package does not hold: {', '.join(missing)}")
+    return summary

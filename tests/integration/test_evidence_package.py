@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
+import random
 import shutil
 import zipfile
 from collections.abc import Callable, Iterator
@@ -33,13 +35,18 @@ from typer.testing import CliRunner, Result
 
 import caseflow.db
 from caseflow import service
+from caseflow.bulk import bulk_requests
 from caseflow.calendar import reset_default_calendar
 from caseflow.cli import app
 from caseflow.errors import NotFound
+from caseflow.evidence import export as evidence_export
+from caseflow.evidence import verify as evidence_verify
+from caseflow.evidence.casecheck import exact_chain, fast_chain
 from caseflow.evidence.chain import GENESIS, canonical, sha256_hex
 from caseflow.evidence.export import PUBLIC_KEY, SIGNATURE, Scope, export, fingerprint
 from caseflow.evidence.keys import ensure_signing_key, key_paths, load_private_key
 from caseflow.evidence.verify import PackageProblem, Summary, verify_package
+from caseflow.evidence.zipstream import ZipReader, ZipWriter
 from caseflow.models import Case, EvidenceEvent
 from caseflow.settings import get_settings
 from tests.integration.conftest import T0, World
@@ -48,6 +55,7 @@ from tests.integration.webapp import Web, serve
 DAY = dt.timedelta(days=1)
 API = "/api/v1"
 TAGMANIFEST = "tagmanifest-sha256.txt"
+MANIFEST = "manifest-sha256.txt"
 APPLICATION_PDF = b"%PDF-1.7\n\xe7\x94\xb3\xe8\xaf\xb7\xe8\xa1\xa8 application form, signed\n%%EOF\n"
 
 
@@ -210,7 +218,9 @@ def test_untouched_package_verifies(package: Package) -> None:
     assert [e.action for e in events][:2] == ["register", "request_supplement"]
     assert events[-1].action == "export_evidence" and len(events) == case.event_count >= 8
 
-    summary = verify_package(package.path)
+    with pytest.MonkeyPatch.context() as m:
+        indexed_check_refused(m)  # as exported, the package is checked in one pass
+        summary = verify_package(package.path)
     assert isinstance(summary, Summary)
     assert summary.cases == 1 and summary.tracking_nos == [case.tracking_no]
     assert summary.events == case.event_count == len(events)
@@ -351,6 +361,7 @@ def redone(change: Callable[[Path], None]) -> Callable[[Path], None]:
     """``change``, then manifests, Payload-Oxum and signature recomputed with the installation's key:
     the bag is consistent and signed, so only the chain-level checks can find the change."""
 
+    @functools.wraps(change)  # the change alone is ``__wrapped__``
     def both(bag: Path) -> None:
         change(bag)
         remanifest(bag, _installation())
@@ -477,6 +488,60 @@ def test_tamper_matrix(package: Package, name: str) -> None:
         assert message.startswith(package.case.tracking_no), message
     # a trusted key does not make a tampered package pass either
     assert problem(tampered, package.pem)
+
+
+def reseal(bag: Path, order: list[str], key: Ed25519PrivateKey) -> None:
+    """Manifest (in ``order``), Payload-Oxum, tag manifest and signature recomputed, keeping the
+    export's layout (``remanifest`` lets ``bagit`` choose the manifest's order)."""
+    digests = {name: hashlib.sha256((bag / name).read_bytes()).hexdigest() for name in order}
+    (bag / MANIFEST).write_text("".join(f"{digests[n]}  {n}\n" for n in order), "utf-8")
+    oxum = f"Payload-Oxum: {sum((bag / n).stat().st_size for n in order)}.{len(order)}"
+    info = bag / "bag-info.txt"
+    lines = info.read_text("utf-8").splitlines()
+    info.write_text("".join((oxum if x.startswith("Payload-Oxum:") else x) + "\n" for x in lines), "utf-8")
+    tagmanifest = "".join(
+        f"{hashlib.sha256((bag / name).read_bytes()).hexdigest()} {name}\n"
+        for name in ("bagit.txt", "bag-info.txt", MANIFEST, PUBLIC_KEY)
+    )
+    (bag / TAGMANIFEST).write_text(tagmanifest, "utf-8")
+    resign(bag, key)
+
+
+@pytest.mark.parametrize("name", [n for n in TAMPERS if "redone" in n])
+def test_tampering_in_the_export_layout(package: Package, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chain-level tampers, the package kept as exported (stored, payload first, manifest in its
+    order): the one-pass check gets to the request, hands it to the indexed one, which names the
+    same problem."""
+    closed: list[str] = []
+    close = evidence_verify._close
+    monkeypatch.setattr(evidence_verify, "_close", lambda f, *a: closed.append(f.name) or close(f, *a))
+    with zipfile.ZipFile(package.path) as archive:
+        names = archive.namelist()
+    bag = package.extract()
+    TAMPERS[name].change.__wrapped__(bag)  # type: ignore[attr-defined]  # without remanifest
+    payload = [n for n in names if n.startswith("data/") and (bag / n).exists()]
+    reseal(bag, payload, _installation())
+    out = package.work / "export-layout.zip"
+    with zipfile.ZipFile(out, "w") as archive:
+        for member in payload + [n for n in names if not n.startswith("data/")]:
+            archive.write(bag / member, member)
+    message = problem(out)
+    for word in TAMPERS[name].words:
+        assert word in message, f"{name}: {word!r} not in {message!r}"
+    assert message.startswith(package.case.tracking_no), message
+    assert closed == ["data"]
+
+
+def test_byte_changed_inside_the_zip(package: Package) -> None:
+    """Members are stored: one byte of an event line changed in the zip itself (no unzipping, the
+    CRC-32 left as it was) is named like the same change made to the extracted file."""
+    data = bytearray(package.path.read_bytes())
+    at = data.index(b'"actor": "clerk"') + len(b'"actor": "')
+    data[at] ^= 0x01
+    changed = package.work / "patched.zip"
+    changed.write_bytes(bytes(data))
+    message = problem(changed)
+    assert "manifests do not match" in message and "data/events.jsonl sha256 validation failed" in message
 
 
 # --- malformed packages signed with their own key ----------------------------------------------------
@@ -749,6 +814,178 @@ def test_nothing_to_export_and_foreign_agency(world: World, signing_key: bytes, 
             out=tmp_path / "foreign.zip",
         )
     assert not (tmp_path / "none.zip").exists() and not (tmp_path / "foreign.zip").exists()
+
+
+# --- many requests: streamed, checked in one pass ---------------------------------------------------
+
+
+def indexed_check_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the indexed check fail: what verifies then was verified in one pass."""
+
+    def refuse(*args: object) -> Summary:
+        raise AssertionError("the package went to the indexed check")
+
+    monkeypatch.setattr(evidence_verify, "_indexed", refuse)
+
+
+def manifest_names(bag: Path) -> list[str]:
+    return [line.split("  ", 1)[1] for line in (bag / "manifest-sha256.txt").read_text("utf-8").splitlines()]
+
+
+def test_agency_export_of_many_requests(
+    world: World, signing_key: bytes, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few hundred requests in three agencies (bulk history, and two full requests with letters and
+    an uploaded application), read in batches: the package verifies in one pass; its zip is stored,
+    the payload request by request in tracking-number order, in the manifest's order, the tag files
+    last; the ``bagit`` validator accepts it; zipped again in other orders it verifies the same."""
+    full = [full_request(world).tracking_no for _ in range(2)]
+    world.session.commit()
+    bulk_requests(engine, count=240, seed=7, today=T0.date(), agency_codes=["dept", "district"])
+    monkeypatch.setattr(evidence_export, "BATCH", 17)  # several batches, and one cut short
+    calls: list[tuple[int, int]] = []
+    out = tmp_path / "city.zip"
+    result = export(
+        session=world.session,
+        actor=world["auditor"],
+        scope=Scope(agency="city"),
+        out=out,
+        progress=lambda n, total: calls.append((n, total)),
+    )
+    assert result["cases"] == 242 and calls == [(n, 242) for n in range(1, 243)]
+    world.session.expire_all()
+    cases = world.session.exec(select(Case.tracking_no, Case.event_count)).all()
+    world.session.commit()
+    trackings = sorted(tracking for tracking, _ in cases)
+    assert set(full) <= set(trackings) and result["events"] == sum(count for _, count in cases)
+
+    with monkeypatch.context() as m:
+        indexed_check_refused(m)
+        summary = verify_package(out, signing_key)
+    assert summary.tracking_nos == trackings and summary.trusted and summary.exporter == "auditor"
+    assert (summary.cases, summary.events) == (242, result["events"])
+
+    with zipfile.ZipFile(out) as archive:
+        assert archive.testzip() is None
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
+        names = archive.namelist()
+    tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", PUBLIC_KEY, TAGMANIFEST, SIGNATURE]
+    payload = names[: -len(tags)]
+    assert names[-len(tags) :] == tags
+    folders = [name.split("/")[2] for name in payload]
+    assert folders == sorted(folders) and sorted(set(folders)) == trackings
+    bag = unzip(out, tmp_path / "bag")
+    assert bagit.Bag(str(bag)).validate(processes=1)
+    assert manifest_names(bag) == payload
+    heads = [
+        x.split()[1] for x in (bag / "bag-info.txt").read_text("utf-8").splitlines() if "Chain-Head" in x
+    ]
+    assert heads == trackings
+    for tracking in full:  # the letters and the application are there
+        assert {p.parent.name for p in (bag / "data" / "cases" / tracking).rglob("*") if p.is_file()} == {
+            tracking,
+            "letters",
+            "documents",
+        }
+
+    def same(package: Path) -> None:
+        again = verify_package(package, signing_key)
+        assert sorted(again.tracking_nos) == trackings
+        assert (again.cases, again.events, again.first_moment, again.last_moment, again.signer) == (
+            summary.cases, summary.events, summary.first_moment, summary.last_moment, summary.signer
+        )  # fmt: skip
+
+    # deflated, every file in reverse order: the indexed check
+    reversed_zip = tmp_path / "reversed.zip"
+    with zipfile.ZipFile(reversed_zip, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in reversed(names):
+            archive.write(bag / name, name)
+    same(reversed_zip)
+    # one request's events after every other file, the manifest in that order and signed again:
+    # its folder comes back after others, so its first part cannot be checked alone
+    moved = f"data/cases/{trackings[0]}/events.jsonl"
+    order = [name for name in payload if name != moved] + [moved]
+    digests = dict(
+        reversed([x.split("  ", 1)[::-1] for x in (bag / MANIFEST).read_text("utf-8").splitlines()])
+    )
+    (bag / MANIFEST).write_text("".join(f"{digests[n]}  {n}\n" for n in order), "utf-8")
+    tagmanifest = "".join(
+        f"{hashlib.sha256((bag / name).read_bytes()).hexdigest()} {name}\n"
+        for name in ("bagit.txt", "bag-info.txt", MANIFEST, PUBLIC_KEY)
+    )
+    (bag / TAGMANIFEST).write_text(tagmanifest, "utf-8")
+    resign(bag, load_private_key())
+    split_zip = tmp_path / "split.zip"
+    with zipfile.ZipFile(split_zip, "w") as archive:
+        for name in order + tags:
+            archive.write(bag / name, name)
+    same(split_zip)
+    assert bagit.Bag(str(unzip(split_zip, tmp_path / "split"))).validate(processes=1)
+
+
+def test_fast_line_reader_agrees_with_json(package: Package) -> None:
+    """The event lines read without a JSON object per line (``fast_chain``) give what ``json`` and
+    ``verify_events`` give, or defer to them: untouched, and after hundreds of one-byte changes."""
+    data = (package.extract() / "data" / "events.jsonl").read_bytes()
+    tracking = package.case.tracking_no
+    assert fast_chain(tracking, data) == exact_chain(tracking, data)
+    assert fast_chain(tracking, data) is not None
+
+    def agree(changed: bytes) -> None:
+        fast = fast_chain(tracking, changed)
+        try:
+            exact = exact_chain(tracking, changed)
+        except PackageProblem:
+            assert fast is None, changed
+            return
+        assert fast is None or fast == exact, changed
+
+    rng = random.Random(20261)
+    special = [i for i, byte in enumerate(data) if byte in b'"\\:,{}[] ']
+    for at in rng.sample(range(len(data)), 300) + rng.sample(special, 200):
+        for value in {data[at] ^ 0x01, ord('"'), ord("\\"), ord(" "), 0x09, 0x01}:
+            agree(data[:at] + bytes([value]) + data[at + 1 :])
+        agree(data[:at] + data[at + 1 :])
+        agree(data[:at] + data[at : at + 1] + data[at:])
+
+
+def test_facts_with_escapes_and_line_separators(world: World, signing_key: bytes, tmp_path: Path) -> None:
+    """Free text with a newline, a tab, quotes, a backslash and U+2028 (kept as is in the JSON, and a
+    line break for ``str.splitlines``): the package verifies (through ``json`` for those events)."""
+    case = world.new_case()
+    reason = '需要会商\u2028第二段\n第三行\t"引号"\\反斜杠\u0085'
+    case = world.act(case, "extend", {"reason": reason}, actor="supervisor", at=T0 + DAY)
+    out = tmp_path / "escapes.zip"
+    export(session=world.session, actor=world["auditor"], scope=Scope(tracking_no=case.tracking_no), out=out)
+    summary = verify_package(out, signing_key)
+    assert summary.tracking_nos == [case.tracking_no] and summary.events == 3
+    data = (unzip(out, tmp_path / "bag") / "data" / "events.jsonl").read_bytes()
+    assert fast_chain(case.tracking_no, data) is None  # escapes other than \": json reads them
+    assert exact_chain(case.tracking_no, data)[:2] == (3, summary_head(out))
+
+
+def summary_head(package: Path) -> str:
+    with zipfile.ZipFile(package) as archive:
+        info = archive.read("bag-info.txt").decode()
+    return next(x.split()[3] for x in info.splitlines() if x.startswith("Caseflow-Chain-Head"))
+
+
+def test_zip_with_more_than_65535_members(tmp_path: Path) -> None:
+    """ZIP64 end records: ``zipfile`` reads what ``ZipWriter`` writes, ``ZipReader`` too."""
+    path = tmp_path / "many.zip"
+    moment = dt.datetime(2026, 9, 28, 9, 30, 12)
+    with ZipWriter(path, moment) as writer:
+        for n in range(70_000):
+            writer.add(f"data/{n}", b"%d" % n)
+        writer.add_stream("data/文件", iter([b"x" * 1000, b"y" * 24]), 1024)
+    with zipfile.ZipFile(path) as archive:
+        assert len(archive.infolist()) == 70_001 and archive.read("data/69999") == b"69999"
+        assert archive.read("data/文件") == b"x" * 1000 + b"y" * 24
+        assert archive.getinfo("data/5").date_time == (2026, 9, 28, 9, 30, 12)
+    with ZipReader(path) as reader:
+        entries = list(reader.entries())
+        assert len(entries) == 70_001
+        assert [reader.read(e) for e in entries[-2:]] == [b"69999", b"x" * 1000 + b"y" * 24]
 
 
 # --- the command line ------------------------------------------------------------------------------

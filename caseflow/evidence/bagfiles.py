@@ -1,0 +1,128 @@
+"""BagIt's text files read as the ``bagit`` package reads them: manifests and tag files.
+
+Used by ``verify`` on members read from the zip: a manifest line at a time, tag files as a stream
+of (name, value), and what ``bagit`` validates beyond the payload (bagit.txt, Payload-Oxum, the
+tag manifest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+
+from caseflow.evidence.casecheck import PackageProblem
+from caseflow.evidence.export import BAG_INFO, TAGMANIFEST
+from caseflow.evidence.zipstream import Entry, ZipReader
+
+
+def manifest_line(line: bytes, filename: str, n: int) -> tuple[str, str] | None:
+    """A BagIt manifest line: (relative path, SHA-256), or None for a blank line."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    digest, _, name = text.partition(" ")
+    name = name.strip()
+    if not name or len(digest) != 64:
+        if not line.strip():
+            return None
+        raise PackageProblem(f"{filename} line {n} is not 'SHA256 path'")
+    return name, digest.lower()
+
+
+def manifest(rows: Iterable[bytes], filename: str) -> dict[str, str]:
+    """A whole manifest: relative path -> SHA-256."""
+    entries = {}
+    for n, line in enumerate(rows, 1):
+        parsed = manifest_line(line, filename, n)
+        if parsed is not None:
+            entries[parsed[0]] = parsed[1]
+    return entries
+
+
+def lines(chunks: Iterable[bytes], digest: hashlib._Hash) -> Iterator[bytes]:
+    """The lines of a member read in chunks, hashed on the way."""
+    rest = b""
+    for chunk in chunks:
+        digest.update(chunk)
+        *complete, rest = (rest + chunk).split(b"\n")
+        yield from complete
+    if rest:
+        yield rest
+
+
+def tags(rows: Iterable[bytes], filename: str = BAG_INFO) -> Iterator[tuple[str, str]]:
+    """The tags of a BagIt tag file (``Name: value``, folded lines continued), as ``bagit`` reads them."""
+    name: str | None = None
+    value = ""
+    for raw in rows:
+        try:
+            line = raw.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            raise PackageProblem(f"not a valid bag: {filename} is not UTF-8") from None
+        if not line or line.isspace():
+            continue
+        if line[0].isspace() and name is not None:
+            value += "\n" + line
+            continue
+        if name is not None:
+            yield name, value.strip()
+        if ":" not in line:
+            raise PackageProblem(
+                f"BagIt manifests do not match: {filename} contains invalid tag: {line.strip()}"
+            )
+        name, _, value = line.strip().partition(":")
+        name = name.strip()
+    if name is not None:
+        yield name, value.strip()
+
+
+def digest_of(chunks: Iterable[bytes]) -> str:
+    """SHA-256 (hex) of bytes read in chunks."""
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def one_of(values: list[str]) -> str:
+    """A tag's value as ``bagit`` gives it: the value, or the list of values if repeated."""
+    return "" if not values else values[0] if len(values) == 1 else str(values)
+
+
+def check_bag(
+    archive: ZipReader,
+    root: dict[str, Entry],
+    tagmanifest: dict[str, str],
+    known: dict[str, str],
+    oxum: list[str],
+    payload: tuple[int, int],
+) -> None:
+    """What ``bagit`` validates beyond the payload manifest: bagit.txt, the Payload-Oxum and the
+    tag manifest (``known``: digests of tag files already hashed). ``payload``: (files, bytes)."""
+    declaration = archive.read(root["bagit.txt"])
+    if declaration.startswith(b"\xef\xbb\xbf"):
+        raise PackageProblem("not a valid bag: bagit.txt must not contain a byte-order mark")
+    declared = dict(tags(declaration.split(b"\n"), "bagit.txt"))
+    missing = [t for t in ("BagIt-Version", "Tag-File-Character-Encoding") if t not in declared]
+    if missing:
+        raise PackageProblem(f"not a valid bag: Missing required tag in bagit.txt: {', '.join(missing)}")
+    if oxum:
+        size, _, count = oxum[0].partition(".")
+        if not size.isdigit() or not count.isdigit():
+            raise PackageProblem(f"not a valid bag: Malformed Payload-Oxum value: {oxum[0]}")
+        if (int(count), int(size)) != payload:
+            raise PackageProblem(
+                "BagIt manifests do not match: Payload-Oxum validation failed. Expected "
+                f"{count} files and {size} bytes but found {payload[0]} files and {payload[1]} bytes"
+            )
+    for name, digest in sorted(tagmanifest.items()):
+        entry = root.get(name)
+        if entry is None:
+            raise PackageProblem(
+                f"BagIt manifests do not match: {name} is listed in {TAGMANIFEST} but missing"
+            )
+        if (known.get(name) or digest_of(archive.stream(entry))) != digest:
+            raise PackageProblem(
+                f"BagIt manifests do not match: {name} sha256 validation failed (changed after export)"
+            )
