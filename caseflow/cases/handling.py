@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from caseflow import law
 from caseflow.cases.engine import Ctx, Effect, apply_deadline, handler, not_before
 from caseflow.errors import FactsError, RuleViolation
-from caseflow.models import Agency, RemedyRecord, User
+from caseflow.models import Agency, Case, RemedyRecord, User
 from caseflow.states import facts as f
 
 # --- After the answer: review and litigation ------------------------------------------------
@@ -110,28 +110,26 @@ def export_evidence(ctx: Ctx, facts: f.ExportFacts) -> Effect:
     return Effect()
 
 
+def _deadline_fields(case: Case) -> dict[str, object]:
+    return {
+        "reply_due": case.reply_due.isoformat() if case.reply_due else None,
+        "supplement_notice_due": case.supplement_notice_due.isoformat()
+        if case.supplement_notice_due
+        else None,
+        "provisional": case.provisional,
+    }
+
+
 @handler("recalculate_deadline")
 def recalculate_deadline(ctx: Ctx, facts: f.NoFacts) -> Effect:
     """A State Council notice was loaded: the deadline computed on an estimated calendar is
     computed again from the same ledger; the old and the new dates are the evidence."""
     case = ctx.case
-    old = {
-        "reply_due": case.reply_due.isoformat() if case.reply_due else None,
-        "supplement_notice_due": case.supplement_notice_due.isoformat()
-        if case.supplement_notice_due
-        else None,
-        "provisional": case.provisional,
-    }
+    old = _deadline_fields(case)
     if not case.provisional:
         raise RuleViolation("the deadline is not provisional; a deadline on an official calendar never moves")
     deadline = apply_deadline(case, ctx.calendar)
-    new = {
-        "reply_due": case.reply_due.isoformat() if case.reply_due else None,
-        "supplement_notice_due": case.supplement_notice_due.isoformat()
-        if case.supplement_notice_due
-        else None,
-        "provisional": case.provisional,
-    }
+    new = _deadline_fields(case)
     if new == old:
         raise RuleViolation("the calendar now in force gives the same deadline; nothing to recalculate")
     sources = tuple(ctx.calendar.year_info(year).source_label for year in deadline.years)

@@ -12,28 +12,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
+from jinja2 import Environment, meta
+
+from caseflow.templating import shipped_templates, strict_environment
 
 
 def templates_dir() -> Path:
     """The letter templates: shipped inside the package, or at the project root in a checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "templates" / "replies", here.parent / "templates" / "replies"):
-        if (candidate / "base.html").is_file():
-            return candidate
-    raise FileNotFoundError("caseflow's letter templates are missing from this installation")
+    return shipped_templates("replies", "base.html")
 
 
 @cache
 def environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(str(templates_dir())),
-        autoescape=select_autoescape(["html"], default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return strict_environment(templates_dir(), keep_trailing_newline=True)
 
 
 @cache

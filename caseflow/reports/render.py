@@ -7,33 +7,24 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 
 from caseflow import law
 from caseflow.dates import now
 from caseflow.reports import layout
 from caseflow.reports.annual import AnnualReport
+from caseflow.templating import shipped_templates, strict_environment
 
 
 def templates_dir() -> Path:
     """The report templates: shipped inside the package, or at the project root in a checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "templates" / "reports", here.parent / "templates" / "reports"):
-        if (candidate / "annual.html").is_file():
-            return candidate
-    raise FileNotFoundError("caseflow's report templates are missing from this installation")
+    return shipped_templates("reports", "annual.html")
 
 
 @cache
 def environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(str(templates_dir())),
-        autoescape=select_autoescape(["html"], default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return strict_environment(templates_dir())
 
 
 def tables(report: AnnualReport) -> Markup:

@@ -256,3 +256,23 @@ def snapshot(session: Session, case_id: int) -> tuple[dict[str, Any], int]:
 
 
 Snapshot = Callable[[Session, int], tuple[dict[str, Any], int]]
+
+
+@pytest.fixture
+def cli_runner(db_url: str) -> Iterator[Any]:
+    """A typer CliRunner for ``caseflow`` commands against the test's database."""
+    from typer.testing import CliRunner
+
+    from caseflow import db
+    from caseflow.settings import get_settings
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CASEFLOW_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    db._engine_for.cache_clear()
+    try:
+        yield CliRunner()
+    finally:
+        mp.undo()
+        get_settings.cache_clear()
+        db._engine_for.cache_clear()

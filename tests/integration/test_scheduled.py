@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from freezegun import freeze_time
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, func, select
@@ -302,23 +300,6 @@ def test_a_run_left_running_by_a_dead_leader_is_marked_crashed(world: World, eng
 # --- caseflow sweep twice ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli_env(db_url: str) -> Iterator[CliRunner]:
-    from caseflow import db
-    from caseflow.settings import get_settings
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CASEFLOW_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    db._engine_for.cache_clear()
-    try:
-        yield CliRunner()
-    finally:
-        mp.undo()
-        get_settings.cache_clear()
-        db._engine_for.cache_clear()
-
-
 def _everything(engine: Engine) -> tuple[Any, ...]:
     with Session(engine) as s:
         return (
@@ -329,7 +310,7 @@ def _everything(engine: Engine) -> tuple[Any, ...]:
 
 
 def test_caseflow_sweep_twice_changes_nothing_the_second_time(
-    world: World, engine: Engine, cli_env: CliRunner
+    world: World, engine: Engine, cli_runner: CliRunner
 ) -> None:
     from caseflow.cli import app
 
@@ -339,12 +320,12 @@ def test_caseflow_sweep_twice_changes_nothing_the_second_time(
     world.new_case(agency="dept", actor="dept_clerk")
     world.session.rollback()
     moment = (T0 + 60 * DAY).isoformat()
-    first = cli_env.invoke(app, ["sweep", "--now", moment])
+    first = cli_runner.invoke(app, ["sweep", "--now", moment])
     assert first.exit_code == 0, first.output
     assert "lapse_supplement" in first.output and "lapse_fee" in first.output and "overdue" in first.output
     assert "daily_digest" in first.output
     after_first = _everything(engine)
-    second = cli_env.invoke(app, ["sweep", "--now", moment])
+    second = cli_runner.invoke(app, ["sweep", "--now", moment])
     assert second.exit_code == 0, second.output
     assert "done    " not in second.output
     for job in JOBS:

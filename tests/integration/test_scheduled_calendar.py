@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -140,31 +139,14 @@ def test_only_the_system_recalculates_and_never_an_official_deadline(world: Worl
     assert len(_events(engine, official.id)) == len(_events(engine, provisional.id)) == 1
 
 
-@pytest.fixture
-def cli(db_url: str) -> Iterator[CliRunner]:
-    from caseflow import db
-    from caseflow.settings import get_settings
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CASEFLOW_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    db._engine_for.cache_clear()
-    try:
-        yield CliRunner()
-    finally:
-        mp.undo()
-        get_settings.cache_clear()
-        db._engine_for.cache_clear()
-
-
 def test_calendar_load_command_recalculates(
-    world: World, engine: Engine, notice_file: Path, cli: CliRunner
+    world: World, engine: Engine, notice_file: Path, cli_runner: CliRunner
 ) -> None:
     from caseflow.cli import app
 
     provisional = world.new_case(at=DECEMBER)
     world.session.rollback()
-    result = cli.invoke(app, ["calendar", "load", str(notice_file)])
+    result = cli_runner.invoke(app, ["calendar", "load", str(notice_file)])
     assert result.exit_code == 0, result.output
     assert "已载入 国务院办公厅关于2027年部分节假日安排的通知" in result.output
     assert f"重算期限 {provisional.tracking_no} recalculate_deadline" in result.output
