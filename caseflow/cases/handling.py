@@ -4,6 +4,8 @@ recalculation of a deadline when the State Council's calendar changes."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel import col, select
 
 from caseflow import law
