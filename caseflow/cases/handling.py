@@ -113,11 +113,12 @@ def export_evidence(ctx: Ctx, facts: f.ExportFacts) -> Effect:
 
 
 def _deadline_fields(case: Case) -> dict[str, object]:
+    def iso(day: dt.date | None) -> str | None:
+        return day.isoformat() if day else None
+
     return {
-        "reply_due": case.reply_due.isoformat() if case.reply_due else None,
-        "supplement_notice_due": case.supplement_notice_due.isoformat()
-        if case.supplement_notice_due
-        else None,
+        "reply_due": iso(case.reply_due),
+        "supplement_notice_due": iso(case.supplement_notice_due),
         "provisional": case.provisional,
     }
 
