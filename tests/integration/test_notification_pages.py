@@ -66,7 +66,7 @@ def test_notifications_page_and_header(web: Web) -> None:
     token = Web.csrf(client, "/notifications")
     done = client.post("/notifications/read", data={"csrf_token": token})
     assert done.status_code == 303 and done.headers["location"] == "/notifications"
-    assert "unread-count" not in client.get("/cases").text
+    assert 'class="badge unread-count"' not in client.get("/cases").text
     assert web.api("clerk").get(f"{API}/notifications?unread=true").json()["unread"] == 0
     assert web.api("supervisor").get(f"{API}/notifications").json()["unread"] == 1  # theirs is theirs
 
