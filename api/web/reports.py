@@ -243,6 +243,22 @@ async def page_report_annual_finalize(request: Request, caller: Authorized, sess
 
 # --- the office's figures ------------------------------------------------------------------------
 
+
+def _scope_form(
+    session: Session, caller: Caller, agency: str, date_from: str, date_to: str, subtree: str
+) -> dict[str, Any]:
+    """What the figures and candidates pages show in their agency-and-period form, as given."""
+    return {
+        "agencies": _agencies(session, caller),
+        "agency_code": agency[:40],
+        "date_from": date_from[:10],
+        "date_to": date_to[:10],
+        "subtree": subtree != "0",
+        "data": None,
+        "error": None,
+    }
+
+
 LEFT_LABELS = {"overdue": "已逾期", "0-3": "0-3日", "4-10": "4-10日", "11-20": "11-20日", ">20": "20日以上"}
 
 
@@ -256,15 +272,7 @@ def page_report_figures(
     date_to: str = "",
     subtree: str = "1",
 ) -> HTMLResponse:
-    context: dict[str, Any] = {
-        "agencies": _agencies(session, caller),
-        "agency_code": agency[:40],
-        "date_from": date_from[:10],
-        "date_to": date_to[:10],
-        "subtree": subtree != "0",
-        "data": None,
-        "error": None,
-    }
+    context = _scope_form(session, caller, agency, date_from, date_to, subtree)
     try:
         home = _agency(session, caller, agency[:40])
         start, end = check_period(_day(date_from[:10], "起始日期"), _day(date_to[:10], "截止日期"), today())
@@ -325,18 +333,12 @@ def page_report_candidates(
     min_applicants: str = "2",
     threshold: str = "0.5",
 ) -> HTMLResponse:
-    context: dict[str, Any] = {
-        "agencies": _agencies(session, caller),
-        "agency_code": agency[:40],
-        "date_from": date_from[:10],
-        "date_to": date_to[:10],
-        "subtree": subtree != "0",
-        "min_applicants": min_applicants[:4],
-        "threshold": threshold[:5],
-        "data": None,
-        "error": None,
-        "outcome_names": {o.code: o.name for o in law.OUTCOMES} | {"open": "办理中"},
-    }
+    context = _scope_form(session, caller, agency, date_from, date_to, subtree)
+    context.update(
+        min_applicants=min_applicants[:4],
+        threshold=threshold[:5],
+        outcome_names={o.code: o.name for o in law.OUTCOMES} | {"open": "办理中"},
+    )
     try:
         home = _agency(session, caller, agency[:40])
         now = today()
