@@ -24,6 +24,7 @@ from sqlalchemy import Engine, Select, and_, exists, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from caseflow import law
 from caseflow.calendar import default_calendar
 from caseflow.cases.engine import Actor
 from caseflow.dates import SHANGHAI, legal_date, zh
@@ -150,8 +151,9 @@ def _text(reason: str, due: Due, today: dt.date) -> tuple[str, str]:
         left = cal.working_days_between(today, due.due_on)
         title = f"{due.tracking_no} 补正告知期限临近"
         lead = (
-            f"如需申请人补正，应当在{zh(due.due_on)}前一次性告知（《条例》第三十条），"
-            f"还剩{left}个工作日；逾期不得再要求补正。"
+            f"如需申请人补正，应当在{zh(due.due_on)}前一次性告知（{law.SUPPLEMENT_NOTICE.basis.label}，"
+            f"收到申请之日起{law.SUPPLEMENT_NOTICE.days}个工作日内），"
+            f"还剩{left}个工作日。"
         )
     return title, f"{lead}\n当前状态：{state}\n申请内容：{summary}\n{link}"
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
-from caseflow import notifications
+from caseflow import law, notifications
 from caseflow.calendar import default_calendar
 from caseflow.dates import SHANGHAI, now
 from caseflow.evidence.chain import verify_all
@@ -200,6 +200,11 @@ def test_supplement_notice_limit_reminder(world: World, engine: Engine) -> None:
     # Once, and not for the request that has had its one supplement already.
     assert notes(engine, "supplement_notice_due_soon") == [("clerk", "supplement_notice_due_soon")]
     assert notes(engine, "supplement_notice_due_soon", case_id=asked.id) == []
+    with Session(engine) as s:
+        body = s.exec(
+            select(Notification.body).where(col(Notification.reason) == "supplement_notice_due_soon")
+        ).one()
+    assert law.SUPPLEMENT_NOTICE.basis.label in body and "2个工作日" in body
 
 
 def test_daily_digest_once_a_day_per_supervisor(world: World, engine: Engine) -> None:
