@@ -334,7 +334,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                     Step(
                         "pause_ignored",
                         ev.date,
-                        f"{zh(ev.date)}开始{reason_name}；答复期限已依第三十五条确定为{zh(art35_due)}，不再中止",
+                        f"{zh(ev.date)}开始{reason_name}；答复期限已依{law.ART35_DELAY.basis.article}确定为{zh(art35_due)}，不再中止",
                         basis,
                         0,
                         due,

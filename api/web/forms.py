@@ -169,7 +169,7 @@ ZH_MESSAGES: tuple[tuple[str, str], ...] = (
     ("Input should be", "请选择有效的选项"),
     ("Extra inputs are not permitted", "不接受该字段"),
     ("the application must give at least one contact", "至少填写一种联系方式（电话、电子邮箱或通信地址）"),
-    ("required for", "该提交方式须填写（条例第三十一条）"),
+    ("required for", f"该提交方式须填写（条例{law.RECEIPT_DATE_BASIS.article}）"),
     ("cannot be before the application arrived", "不能早于申请到达时间"),
     ("is in the future", "不能晚于今天"),
     ("is before", "早于应有的日期"),

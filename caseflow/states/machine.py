@@ -15,6 +15,7 @@ from typing import Any
 from transitions import Machine, MachineError
 from transitions.core import EventData
 
+from caseflow import law
 from caseflow.states import facts as f
 
 
@@ -106,7 +107,12 @@ ACTIONS: dict[str, Action] = {
         _a("record_payment", "收到缴费", (CLERK,), f.RecordPaymentFacts),
         _a("lapse_fee", "逾期未缴费，视为放弃", (CLERK, SYSTEM), f.NoFacts),
         _a("extend", "批准延期答复", (SUPERVISOR,), f.ExtendFacts),
-        _a("set_delayed_date", "确定延迟答复期限（第三十五条）", (SUPERVISOR,), f.SetDelayedDateFacts),
+        _a(
+            "set_delayed_date",
+            f"确定延迟答复期限（{law.ART35_DELAY.basis.article}）",
+            (SUPERVISOR,),
+            f.SetDelayedDateFacts,
+        ),
         _a("draft_reply", "拟定答复", (CLERK,), f.DraftReplyFacts),
         _a("approve_reply", "审核通过", (REVIEWER,), f.ReviewCommentFacts),
         _a("return_reply", "退回修改", (REVIEWER,), f.ReturnReplyFacts),
