@@ -35,7 +35,7 @@ SEED = 8
 TODAY = dt.date(2026, 11, 30)
 YEAR = 2025
 #: Bump when the data the builder makes changes (invalidates the caches).
-BUILDER_VERSION = 3
+BUILDER_VERSION = 4  # 4: bulk data with per-agency clerks, varied descriptions, spread answers
 GOALS = {"sqlite": 5.0, "postgresql": 2.0}
 #: The tree: a city office, six departments, three districts with two offices each.
 TREE: tuple[tuple[str, str, str | None], ...] = (

@@ -49,7 +49,13 @@ def bulk_requests(
         agencies: dict[str, int | None] = {
             row[0]: row[1] for row in conn.execute(select(col(Agency.code), col(Agency.id)))
         }
-        handler_id = conn.execute(select(col(User.id)).where(col(User.username) == handler)).scalar_one()
+        default_handler = conn.execute(select(col(User.id)).where(col(User.username) == handler)).scalar_one()
+        # Each agency's requests go to one of its own clerks (the named handler where it is one).
+        clerks: dict[int, int] = {}
+        users = select(col(User.id), col(User.username), col(User.roles), col(User.agency_id))
+        for user_id, username, roles, agency_id in conn.execute(users.order_by(col(User.id))):
+            if "clerk" in roles.split(",") and (agency_id not in clerks or username == handler):
+                clerks[agency_id] = int(user_id or 0)
         next_id = (conn.execute(select(func.max(col(Case.id)))).scalar() or 0) + 1
         next_applicant = (conn.execute(select(func.max(col(Applicant.id)))).scalar() or 0) + 1
     serial: dict[tuple[str, int], int] = {}
@@ -81,7 +87,7 @@ def bulk_requests(
                     "created_at": moment,
                 }
             )
-            state, outcome, answered = _fate(rng, deadline, today)
+            state, outcome, answered = _fate(rng, deadline, today, timeline, cal)
             record = EventRecord(
                 actor=handler,
                 role="clerk",
@@ -144,12 +150,12 @@ def bulk_requests(
                     "query_code": f"{rng.randrange(16**8):08X}",
                     "agency_id": agencies[code],
                     "applicant_id": next_applicant,
-                    "handler_id": handler_id,
+                    "handler_id": clerks.get(agencies[code] or 0, default_handler),
                     "channel": rng.choice(list(law.Channel)).value,
                     "arrived_at": moment,
                     "receipt_date": received,
                     "receipt_proof": "",
-                    "description": "批量生成的申请：某项目的审批文件",
+                    "description": _description(rng, received),
                     "document_no_sought": "",
                     "provision_form": "electronic",
                     "state": state,
@@ -192,10 +198,39 @@ def bulk_requests(
     return done
 
 
+#: What applicants ask for, with the year they mean: repeated across applicants, as in real offices,
+#: so that the proactive-disclosure candidates have something to find.
+SUBJECTS = (
+    "{y}年本市道路维修工程的预算",
+    "{y}年老旧小区改造项目清单及资金安排",
+    "{y}年度部门预算和决算",
+    "{y}年某地块征收补偿安置方案",
+    "{y}年某建设项目环境影响评价批复文件",
+    "{y}年政府采购项目中标结果",
+    "{y}年城市更新项目立项批复",
+    "{y}年新建学校项目的建设工程规划许可证",
+    "{y}年农村集体土地征收公告",
+    "{y}年棚户区改造补偿标准",
+    "{y}年本区河道整治工程验收报告",
+    "{y}年公共租赁住房分配结果",
+)
+ASKING = ("", "申请公开", "请提供", "希望获取")
+
+
+def _description(rng: random.Random, received: dt.date) -> str:
+    year = received.year - (1 if rng.random() < 0.3 else 0)
+    return rng.choice(ASKING) + rng.choice(SUBJECTS).format(y=year)
+
+
 def _fate(
-    rng: random.Random, deadline: clock.Deadline, today: dt.date
+    rng: random.Random,
+    deadline: clock.Deadline,
+    today: dt.date,
+    timeline: clock.Timeline,
+    cal: WorkingCalendar,
 ) -> tuple[str, str | None, dt.date | None]:
-    """A state consistent with the ledger: old requests are mostly answered, recent ones open."""
+    """A state consistent with the ledger: old requests are mostly answered (most within the period,
+    some on its last day, a few late), recent ones open."""
     if deadline.paused:
         return (
             (
@@ -212,8 +247,21 @@ def _fate(
     assert due is not None
     if due < today and rng.random() < 0.97 or rng.random() < 0.3:
         outcome = rng.choices(list(OUTCOME_WEIGHTS), weights=list(OUTCOME_WEIGHTS.values()))[0]
-        answered = min(due, today)
+        answered = _answered_on(rng, timeline, due, today, cal)
         if outcome.startswith("other."):
             return ("withdrawn" if outcome == "other.other" else "closed"), outcome, answered
         return "answered", outcome, answered
     return ("extended" if deadline.extended_days else "received"), None, None
+
+
+def _answered_on(
+    rng: random.Random, timeline: clock.Timeline, due: dt.date, today: dt.date, cal: WorkingCalendar
+) -> dt.date:
+    """After the ledger's last event: within the period mostly, 4% late, never after today."""
+    start = max([timeline.received, *(e.date for e in timeline.events)])
+    if rng.random() < 0.04 and due < today - dt.timedelta(days=1):
+        return min(cal.add_working_days(due, rng.randint(1, 8)), today - dt.timedelta(days=1))
+    room = cal.working_days_between(start, min(due, today))
+    if room <= 1 or rng.random() < 0.25:
+        return min(due, today)
+    return cal.add_working_days(start, rng.randint(1, room))

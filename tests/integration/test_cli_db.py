@@ -365,5 +365,13 @@ def test_demo_at_scale_bulk_inserts_history_with_valid_chains(tmp_path: Path) ->
     assert len(states) == 2600 and {s.value for s in State} <= set(states)
     agencies = _column_values(url, "agency_id")
     assert len(set(agencies)) > 1  # spread over the agency tree
+    for session in _session(url):
+        handled = session.exec(
+            select(Case.agency_id, User.agency_id).join(User, col(User.id) == col(Case.handler_id))
+        ).all()
+        assert handled and all(case_agency == clerk_agency for case_agency, clerk_agency in handled)
+        late = session.exec(select(Case).where(col(Case.answered_on) > col(Case.reply_due))).all()
+        assert late  # a few replies are late, as in real offices
+    assert len(set(_column_values(url, "description"))) > 20  # what applicants ask for varies
     checked = run_cli(url, tmp_path / "data", "verify")
     assert checked.exit_code == 0 and "2600件申请" in flat(checked.output)
