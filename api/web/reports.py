@@ -80,6 +80,34 @@ def _day(value: str, name: str) -> dt.date | None:
         raise FormError(f"{name}“{value}”不是有效日期（YYYY-MM-DD）") from None
 
 
+def _refused(
+    request: Request, template: str, context: dict[str, Any], exc: FormError | CaseflowError
+) -> HTMLResponse:
+    """The page again with the form as given and what was wrong with it."""
+    if isinstance(exc, FormError):
+        return render(request, template, exc.status, **{**context, "error": str(exc)})
+    return render(request, template, _status(exc), **{**context, "error": exc.message})
+
+
+def _scope(
+    session: Session,
+    caller: Caller,
+    agency: str,
+    date_from: str,
+    date_to: str,
+    *,
+    default_days: int | None = None,
+) -> tuple[Agency, dt.date, dt.date]:
+    """The agency and period a figures form asks for (the start, if not given, ``default_days`` back)."""
+    home = _agency(session, caller, agency[:40])
+    now = today()
+    start = _day(date_from[:10], "起始日期")
+    if start is None and default_days is not None:
+        start = now - dt.timedelta(days=default_days)
+    first, last = check_period(start, _day(date_to[:10], "截止日期"), now)
+    return home, first, last
+
+
 def _query(**params: object) -> str:
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
@@ -117,10 +145,8 @@ def _annual_page(
         result = service.annual(
             session, actor_of(caller), year=year, agency_code=home.code, today=today(), subtree=subtree
         )
-    except FormError as exc:
-        return render(request, "report_annual.html", exc.status, **{**context, "error": str(exc)})
-    except CaseflowError as exc:
-        return render(request, "report_annual.html", _status(exc), **{**context, "error": exc.message})
+    except (FormError, CaseflowError) as exc:
+        return _refused(request, "report_annual.html", context, exc)
     changes = []
     if result.finalized:
         for change in result.finalized["changes"]:
@@ -274,12 +300,9 @@ def page_report_figures(
 ) -> HTMLResponse:
     context = _scope_form(session, caller, agency, date_from, date_to, subtree)
     try:
-        home = _agency(session, caller, agency[:40])
-        start, end = check_period(_day(date_from[:10], "起始日期"), _day(date_to[:10], "截止日期"), today())
-    except FormError as exc:
-        return render(request, "report_figures.html", exc.status, **{**context, "error": str(exc)})
-    except CaseflowError as exc:
-        return render(request, "report_figures.html", _status(exc), **{**context, "error": exc.message})
+        home, start, end = _scope(session, caller, agency, date_from, date_to)
+    except (FormError, CaseflowError) as exc:
+        return _refused(request, "report_figures.html", context, exc)
     data = figures_module.office_figures(
         session, home, start=start, end=end, today=today(), subtree=subtree != "0"
     )
@@ -340,13 +363,7 @@ def page_report_candidates(
         outcome_names={o.code: o.name for o in law.OUTCOMES} | {"open": "办理中"},
     )
     try:
-        home = _agency(session, caller, agency[:40])
-        now = today()
-        start, end = check_period(
-            _day(date_from[:10], "起始日期") or now - dt.timedelta(days=365),
-            _day(date_to[:10], "截止日期"),
-            now,
-        )
+        home, start, end = _scope(session, caller, agency, date_from, date_to, default_days=365)
         try:
             people = int(min_applicants)
             similarity = float(threshold)
@@ -361,9 +378,7 @@ def page_report_candidates(
             min_applicants=people,
             threshold=similarity,
         )
-    except FormError as exc:
-        return render(request, "report_candidates.html", exc.status, **{**context, "error": str(exc)})
-    except CaseflowError as exc:
-        return render(request, "report_candidates.html", _status(exc), **{**context, "error": exc.message})
+    except (FormError, CaseflowError) as exc:
+        return _refused(request, "report_candidates.html", context, exc)
     context.update(data=data, agency_code=home.code, date_from=start.isoformat(), date_to=end.isoformat())
     return render(request, "report_candidates.html", **context)
