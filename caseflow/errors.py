@@ -54,3 +54,14 @@ class FactsError(CaseflowError):
     def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
         self.errors = list(errors)
         super().__init__("; ".join(f"{field}: {msg}" for field, msg in self.errors))
+
+
+class TooManyAttempts(CaseflowError):
+    """Too many failed sign-ins for a user name or from an address: try again at ``retry_at``."""
+
+    code = "sign_in_throttled"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        #: Seconds until an attempt will be taken again (the Retry-After header).
+        self.retry_after = retry_after

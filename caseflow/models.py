@@ -11,7 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -85,13 +94,17 @@ class User(SQLModel, table=True):
 
 
 class Applicant(SQLModel, table=True):
-    """The applicant as registered (Art. 29): stored exactly as given."""
+    """The applicant as registered (Art. 29): stored as given, the ID number never in clear
+    (``caseflow.identity``): encrypted with a key outside the database, a keyed commitment for
+    look-ups, and its masked form for display."""
 
     id: int | None = Field(default=None, primary_key=True)
     type: str = Field(max_length=30)
     name: str = Field(max_length=200)
     id_type: str = Field(max_length=60)
-    id_number: str = Field(max_length=80, index=True)
+    id_number_enc: str = Field(max_length=600)  # v1:<key id>:<base64 AES-256-GCM>
+    id_number_hmac: str = Field(max_length=80, index=True)  # hmac-sha256:<hex>
+    id_number_masked: str = Field(max_length=80)
     phone: str = Field(default="", max_length=60)
     email: str = Field(default="", max_length=200)
     address: str = Field(default="", max_length=300)
@@ -379,3 +392,79 @@ class ReportLock(SQLModel, table=True):
     finalized_by: str = Field(max_length=80)
     finalized_role: str = Field(max_length=20)
     finalized_at: dt.datetime = _moment()
+
+
+class Checkpoint(SQLModel, table=True):
+    """A signed checkpoint of every request's chain head (``caseflow.evidence.checkpoint``).
+
+    Append-only (database triggers refuse UPDATE and DELETE); ``number`` is unique, so two
+    checkpoints can never name the same predecessor. The leaves are in the checkpoint's JSON file
+    (``file_name`` under ``$CASEFLOW_DATA_DIR/checkpoints/``); the signed statement is kept here.
+    """
+
+    __tablename__ = "checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    made_at: dt.datetime = Field(sa_column=Column(AwareDateTime(), nullable=False))
+    tree_size: int
+    root: str = Field(max_length=64)
+    previous: str = Field(max_length=64)
+    sha256: str = Field(max_length=64, unique=True)
+    key_id: str = Field(max_length=64)
+    #: The signed statement as canonical JSON (the file's ``checkpoint`` object).
+    statement: str = Field(sa_column=Column(Text, nullable=False))
+    file_name: str = Field(max_length=200)
+    #: The RFC 3161 time-stamp token over ``sha256`` (DER TimeStampResp), when a TSA is configured.
+    tsa_token: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One sign-in attempt not (yet) known to have succeeded, counted per user name (``kind`` "user")
+    and per client address ("address") before the password is checked; shared by every process.
+    A success deletes the user's rows; rows older than the window are pruned."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_kind_key_at", "kind", "key", "attempted_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # user | address
+    key: str = Field(max_length=120)
+    attempted_at: dt.datetime = Field(
+        default_factory=now, sa_column=Column(AwareDateTime(), nullable=False, index=True)
+    )
+
+
+class AccountChange(SQLModel, table=True):
+    """An admin's change to a user account: append-only (triggers refuse UPDATE and DELETE), no
+    password material. ``action``: create, deactivate, activate, reset_password, set_roles,
+    revoke_tokens."""
+
+    __tablename__ = "account_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _moment()
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=30)
+    target_user_id: int = Field(foreign_key="app_user.id", index=True)
+    target: str = Field(max_length=80)
+    roles_before: str = Field(default="", max_length=200)
+    roles_after: str = Field(default="", max_length=200)
+    #: What else is worth knowing: the tokens revoked, the exception's reason.
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class RoleException(SQLModel, table=True):
+    """A recorded exception to the separation of duties: one user holds both the drafting role
+    (clerk) and the approving role (reviewer) in an agency, granted by an admin for a reason.
+    Even then nobody approves a reply they drafted (``caseflow.cases.four_eyes``)."""
+
+    __tablename__ = "role_exception"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id")
+    roles: str = Field(max_length=200)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    granted_by: str = Field(max_length=80)
+    granted_at: dt.datetime = _moment()

@@ -17,6 +17,10 @@ class Settings(BaseSettings):
 
     #: SQLite by default; PostgreSQL as postgresql+psycopg://user@host/db
     database_url: str = "sqlite:///var/caseflow.db"
+    #: PostgreSQL with split roles: the owner role's URL, used by migrations (``caseflow init``) and
+    #: ``caseflow restore``; the application then connects as ``database_url``'s role, which owns
+    #: nothing and is granted only what it needs. Unset: migrations use ``database_url``.
+    migration_database_url: str = ""
     #: Documents, letters, keys and loaded calendar notices live below it.
     data_dir: Path = Path("var")
     #: "production" refuses to start with the default secret.
@@ -39,6 +43,27 @@ class Settings(BaseSettings):
     smtp_from: str = "caseflow@localhost"
     #: The address users reach the pages at, for links in mails (e.g. https://gk.example.gov.cn).
     base_url: str = "http://127.0.0.1:8000"
+    #: The ``orphans`` job removes unreferenced store files only once they are this old (hours).
+    store_grace_hours: int = Field(default=24, ge=1, le=24 * 365)
+    #: The Ed25519 key that signs evidence checkpoints (created on first use). Never under
+    #: ``$CASEFLOW_DATA_DIR/keys`` (a backup holds that folder): default
+    #: ``$CASEFLOW_DATA_DIR/checkpoint-key/checkpoint-key.pem``, its public key beside it.
+    checkpoint_key_file: Path | None = None
+    #: An RFC 3161 time-stamping authority (e.g. http://tsa.example/tsr): each checkpoint stamped.
+    tsa_url: str = ""
+    #: The TSA's CA certificate (PEM) to verify its tokens with (unset: tokens stored unverified).
+    tsa_ca_file: Path | None = None
+    #: The key that encrypts applicants' ID numbers and keys their commitments, kept outside the
+    #: database (default: $CASEFLOW_DATA_DIR/keys/identity.key; created by ``caseflow init``).
+    identity_key_file: Path | None = None
+    #: Sign-in limits, shared by every process through the database: at most this many failed
+    #: attempts per user name and per client address within the window; then 429 with Retry-After.
+    signin_user_limit: int = Field(default=5, ge=1, le=1000)
+    signin_address_limit: int = Field(default=20, ge=1, le=100_000)
+    signin_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    #: Threads that check passwords (argon2 is memory- and CPU-hard): sign-ins beyond wait their turn
+    #: without holding the web server's threads.
+    password_workers: int = Field(default=2, ge=1, le=64)
 
 
 @lru_cache(maxsize=1)
