@@ -51,3 +51,17 @@ def load_public_key(data_dir: Path | None = None) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError(f"{public_path} is not an Ed25519 public key")
     return key
+
+
+def public_key_fingerprint(key: Ed25519PublicKey) -> str:
+    """How a key is named for trust decisions: SHA-256 (hex) of its public key's DER
+    (SubjectPublicKeyInfo), as ``openssl pkey -pubin -outform DER | sha256sum`` computes it."""
+    import hashlib
+
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+def installation_public_pem(data_dir: Path | None = None) -> bytes:
+    """This installation's evidence signing public key (PEM), the key packages are trusted by."""
+    return key_paths(data_dir)[1].read_bytes()
