@@ -143,18 +143,20 @@ class Builder:
         assert case.id is not None
         case_id = case.id
         day = received
+        last = case.created_at  # moments never go back along a chain (``caseflow verify`` checks)
 
         def act(actor: str, action: str, facts: dict[str, object] | None = None, after: int = 1) -> Case:
-            nonlocal day
+            nonlocal day, last
             day = self.cal.add_working_days(day, after) if after else day
             who = self.actor(f"{actor}@{agency_code}" if actor in ("clerk", "reviewer") else actor)
+            last = max(self.moment(day, 15), last)
             return service.perform(
                 session=self.session,
                 case_id=case_id,
                 actor=who,
                 action=action,
                 facts=facts,
-                now=self.moment(day, 15),
+                now=last,
             )
 
         rng = self.rng

@@ -1,0 +1,58 @@
+"""The replay of evidence events into the request row they describe (no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from caseflow.evidence import replay
+from caseflow.states.machine import ACTIONS
+
+
+def _event(
+    seq: int, action: str, frm: str | None, to: str, facts: dict[str, Any], **more: Any
+) -> dict[str, Any]:
+    moment = dt.datetime(2026, 9, 28 + seq // 3, 10, seq, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    return {"seq": seq, "action": action, "from": frm, "to": to, "facts": facts, "actor": "clerk",
+            "moment": moment.isoformat(), **more}  # fmt: skip
+
+
+def test_every_action_of_the_machine_has_a_replay_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    covered = set(replay.SETS) | set(replay.CLOCK) | replay.RECORD_ONLY_FOR_ROW
+    assert covered == set(ACTIONS)
+    monkeypatch.setitem(ACTIONS, "new_action", ACTIONS["add_note"])  # an action added without a rule
+    with pytest.raises(RuntimeError, match="missing \\['new_action'\\]"):
+        replay._check_complete()
+
+
+def test_a_chain_replays_into_its_row() -> None:
+    events = [
+        _event(1, "register", None, "received",
+               {"tracking_no": "CITY-2026-00001", "receipt_date": "2026-09-28", "applicant_name": "王小明",
+                "description": "预算", "agency": "city"}),
+        _event(2, "request_supplement", "received", "supplement-required",
+               {"notice_date": "2026-09-29", "supplement_due": "2026-10-20"}),
+        _event(3, "receive_supplement", "supplement-required", "received", {"received_on": "2026-10-09"}),
+        _event(4, "extend", "received", "extended",
+               {"decided_on": "2026-10-12", "days": 10, "reason": "会商"}),
+        _event(5, "reassign", "extended", "extended", {"handler": "clerk2"}),
+        _event(6, "issue_reply", "ready-to-issue", "answered",
+               {"issued_on": "2026-10-30", "outcome": "partial"}),
+    ]  # fmt: skip
+    out = replay.replay("CITY-2026-00001", events)
+    values = {name: value for name, (value, _seq, _action) in out.values.items()}
+    assert values["state"] == "answered" and values["outcome"] == "partial"
+    assert values["answered_on"] == dt.date(2026, 10, 30) and values["supplement_due"] is None
+    assert values["handler"] == "clerk2" and values["extended"] is True
+    assert values["applicant.name"] == "王小明" and values["receipt_date"] == dt.date(2026, 9, 28)
+    assert out.values["outcome"][1:] == (6, "issue_reply") and out.values["handler"][1:] == (5, "reassign")
+    assert out.ledger == [
+        {"type": "supplement_requested", "date": "2026-09-29"},
+        {"type": "supplement_received", "date": "2026-10-09"},
+        {"type": "extended", "date": "2026-10-12", "days": 10},
+    ]
+    assert out.ledger_set == (4, "extend")
+    # event 6 says it left "ready-to-issue", but event 5 left the request "extended"
+    assert [(f.field, f.seq) for f in out.findings] == [("state", 6)]
