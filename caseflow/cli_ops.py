@@ -1,4 +1,5 @@
-"""Operations commands: ``caseflow backup`` and ``caseflow restore`` (registered in ``caseflow.cli``).
+"""Operations commands: ``caseflow backup`` and ``caseflow restore`` (registered in ``caseflow.cli``),
+and what ``caseflow init`` says about PostgreSQL roles.
 
 Both work on the installation the environment names (``CASEFLOW_DATABASE_URL``,
 ``CASEFLOW_DATA_DIR``); see ``caseflow.backup`` for what an archive holds.
@@ -8,10 +9,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from caseflow.settings import Settings
 
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
@@ -67,17 +71,27 @@ def restore(
 ) -> None:
     """Restore a backup archive into the database and data directory (stop the server first).
 
-    The whole archive is checked against its manifest before anything is changed; a database that
-    is not empty is refused unless --force. Run caseflow verify afterwards.
+    The whole archive is checked against its manifest, and the database in it (integrity, counts)
+    before anything is changed; a database that is not empty is refused unless --force, and what
+    is replaced is kept (SQLite FILE.bak, PostgreSQL schema caseflow_before_restore). PostgreSQL
+    with split roles: runs as CASEFLOW_MIGRATION_DATABASE_URL's owner role and grants the
+    application's role again. Run caseflow verify afterwards.
     """
     from caseflow.backup import BackupError
     from caseflow.backup import restore as run_restore
+    from caseflow.privileges import PrivilegeError, application_role, owner_url
     from caseflow.settings import get_settings
 
     settings = get_settings()
     try:
-        summary = run_restore(archive, settings.database_url, data_dir=settings.data_dir, force=force)
-    except BackupError as exc:
+        summary = run_restore(
+            archive,
+            owner_url(settings),
+            data_dir=settings.data_dir,
+            force=force,
+            grant_role=application_role(settings),
+        )
+    except (BackupError, PrivilegeError) as exc:
         raise _fail(exc.message) from None
     console.print(
         f"已恢复{'SQLite' if summary.kind == 'sqlite' else 'PostgreSQL'}数据库（{summary.requests}件申请，"
@@ -85,3 +99,63 @@ def restore(
         "请运行 caseflow verify 检查证据链",
         highlight=False,
     )
+    if summary.previous is not None:
+        where = "文件" if summary.kind == "sqlite" else "模式（schema）"
+        console.print(f"原数据库已保留在{where} {summary.previous}", highlight=False)
+
+
+# --- PostgreSQL roles (used by caseflow init) ---------------------------------------------------
+
+
+def print_roles_sql(settings: Settings) -> None:
+    """``caseflow init --print-roles``: the SQL creating the owner and application roles."""
+    from caseflow.privileges import PrivilegeError, is_postgres, roles_sql
+
+    if not is_postgres(settings.database_url):
+        console.print("SQLite 没有数据库角色：只需保护数据库文件和数据目录的文件权限")
+        return
+    try:
+        print(roles_sql(settings))
+    except PrivilegeError as exc:
+        raise _fail(exc.message) from None
+
+
+def report_roles(settings: Settings) -> None:
+    """PostgreSQL: say which role migrated and which the application uses, or how to split them."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from caseflow.db import get_engine
+    from caseflow.privileges import application_role, is_postgres, privilege_warnings
+
+    if not is_postgres(settings.database_url):
+        return
+    role = application_role(settings)
+    if role is not None:
+        owner = make_url(settings.migration_database_url).username
+        console.print(
+            f"迁移以所有者角色 {owner} 进行；应用角色 {role} 已获授权（只读写业务数据，"
+            "证据表只能追加，不能修改结构）",
+            highlight=False,
+        )
+    try:
+        warnings = privilege_warnings(get_engine())
+    except SQLAlchemyError as exc:
+        raise _fail(f"应用角色无法连接数据库：{getattr(exc, 'orig', exc)}") from None
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if role is None:
+        console.print(
+            "应用与迁移使用同一个数据库角色。建议建立所有者角色和应用角色（caseflow init --print-roles）：",
+            highlight=False,
+        )
+        print(_roles_sql_or_note(settings))
+
+
+def _roles_sql_or_note(settings: Settings) -> str:
+    from caseflow.privileges import PrivilegeError, roles_sql
+
+    try:
+        return roles_sql(settings)
+    except PrivilegeError as exc:
+        return exc.message

@@ -42,6 +42,7 @@ def begin_write(session: Session) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with caseflow's settings for its database."""
+    kwargs.setdefault("hide_parameters", True)  # SQL parameters never in logs nor in error texts
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -106,15 +107,32 @@ def migrations_dir() -> Path:
 
 
 def upgrade(url: str | None = None) -> None:
-    """Create or migrate the database to the newest schema (Alembic ``upgrade head``)."""
+    """Create or migrate the database to the newest schema (Alembic ``upgrade head``).
+
+    Without ``url``: through the owner's ``CASEFLOW_MIGRATION_DATABASE_URL`` when it is set (and
+    then the application's role is granted what it needs, see ``caseflow.privileges``), else
+    through ``CASEFLOW_DATABASE_URL``."""
     from alembic import command
     from alembic.config import Config
+    from sqlalchemy.exc import ProgrammingError
+
+    from caseflow.privileges import PrivilegeError, grant_after_migration, owner_url
 
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
-    config.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", (url or owner_url()).replace("%", "%%"))
     config.attributes["configure_logger"] = False
-    command.upgrade(config, "head")
+    try:
+        command.upgrade(config, "head")
+    except ProgrammingError as exc:
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) != "42501":  # insufficient_privilege
+            raise
+        raise PrivilegeError(
+            "数据库结构需要升级，但连接的角色无权修改结构：请设置 CASEFLOW_MIGRATION_DATABASE_URL"
+            f"（所有者角色）后运行 caseflow init（{exc.orig}）"
+        ) from None
+    if url is None:
+        grant_after_migration()
 
 
 def ping(engine: Engine) -> None:
