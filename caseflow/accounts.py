@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+from functools import cache
+
 from pwdlib import PasswordHash
 from sqlmodel import Session, col, select
 
@@ -11,6 +15,14 @@ from caseflow.states.machine import ROLES
 
 _hasher = PasswordHash.recommended()
 MIN_PASSWORD_LENGTH = 8
+#: Separation of duties: who drafts replies (clerk) does not also approve them (reviewer) in the
+#: same agency, unless an admin records an exception (``caseflow.account_admin``).
+DRAFTING, APPROVING = "clerk", "reviewer"
+DUTIES_RULE = "职责分离：同一机关的同一用户不得同时担任经办人（拟稿）和法制审核（审核）"
+
+
+def conflicting_duties(roles: list[str] | frozenset[str] | set[str]) -> bool:
+    return DRAFTING in roles and APPROVING in roles
 
 
 def hash_password(password: str) -> str:
@@ -21,6 +33,17 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str) -> bool:
     return _hasher.verify(password, password_hash)
+
+
+#: An agency's code: it names the agency in URLs, file names, tracking numbers and the CLI.
+AGENCY_CODE = re.compile(r"[a-z0-9-]{1,40}")
+
+
+def check_agency_code(code: str) -> None:
+    """Refuse a code outside ``^[a-z0-9-]{1,40}$`` (naming the field, in the clerks' language)."""
+    if not AGENCY_CODE.fullmatch(code):
+        rule = "机关代码只能由小写字母 a-z、数字 0-9 和连字符 - 组成，长度 1 至 40 个字符"
+        raise FactsError([("code", f"{rule}（收到：{code[:60]!r}）")])
 
 
 def create_agency(
@@ -35,6 +58,7 @@ def create_agency(
     court: str = "",
 ) -> Agency:
     """Add an agency under ``parent_code`` (or as a root); its materialised path is set here."""
+    check_agency_code(code)
     if session.exec(select(Agency).where(col(Agency.code) == code)).first() is not None:
         raise FactsError([("code", f"agency {code!r} exists already")])
     parent = None
@@ -58,14 +82,29 @@ def create_agency(
     return agency
 
 
-def create_user(
-    session: Session, *, username: str, display_name: str, password: str, roles: list[str], agency_code: str
-) -> User:
+def check_roles(roles: list[str]) -> None:
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise FactsError(
             [("roles", f"expected some of {', '.join(ROLES)}, got {', '.join(roles) or 'none'}")]
         )
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: list[str],
+    agency_code: str,
+    duties_exception: bool = False,
+) -> User:
+    """A new user. Both the drafting and the approving role only with ``duties_exception`` (the
+    caller records the exception: ``caseflow.account_admin.create``)."""
+    check_roles(roles)
+    if conflicting_duties(set(roles)) and not duties_exception:
+        raise FactsError([("roles", f"{DUTIES_RULE}；如确需兼任，须由管理员登记例外及其理由")])
     if session.exec(select(User).where(col(User.username) == username)).first() is not None:
         raise FactsError([("username", f"user {username!r} exists already")])
     agency = session.exec(select(Agency).where(col(Agency.code) == agency_code)).first()
@@ -83,8 +122,18 @@ def create_user(
     return user
 
 
+@cache
+def dummy_hash() -> str:
+    """A hash made like every user's, of a password nobody knows: checked for unknown user names, so
+    that they take the time of a wrong password."""
+    return _hasher.hash(secrets.token_urlsafe(24))
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password (one argon2 check whoever asks). Without the
+    limits of ``caseflow.signin``: for the command line and tests, not for the web."""
     user = session.exec(select(User).where(col(User.username) == username)).first()
-    if user is None or not user.active or not verify_password(password, user.password_hash):
+    matches = verify_password(password, user.password_hash if user is not None else dummy_hash())
+    if user is None or not user.active or not matches:
         return None
     return user

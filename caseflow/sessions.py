@@ -1,5 +1,5 @@
-"""Sign-in: opaque tokens for the API and for browser sessions, stored hashed, revocable; failed
-sign-ins are slowed down per user name."""
+"""Opaque tokens for the API and for browser sessions, stored hashed, revocable (one at a time or all
+of a user's at once); the CSRF token bound to a browser session. Signing in is ``caseflow.signin``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from caseflow.accounts import authenticate
 from caseflow.dates import now
 from caseflow.models import AuthToken, User
 from caseflow.settings import get_settings
@@ -62,6 +60,16 @@ def revoke(session: Session, token: str) -> bool:
     return True
 
 
+def revoke_all(session: Session, user_id: int) -> int:
+    """Revoke every live token of a user (API and browser); how many. The caller commits."""
+    result = session.exec(
+        update(AuthToken)
+        .where(col(AuthToken.user_id) == user_id, col(AuthToken.revoked_at).is_(None))
+        .values(revoked_at=now())
+    )
+    return int(result.rowcount or 0)
+
+
 def csrf_token(session_token: str) -> str:
     """The form token bound to a browser session (HMAC with the installation's secret)."""
     key = get_settings().secret_key.encode("utf-8")
@@ -70,38 +78,3 @@ def csrf_token(session_token: str) -> str:
 
 def csrf_ok(session_token: str, presented: str | None) -> bool:
     return bool(presented) and hmac.compare_digest(csrf_token(session_token), presented or "")
-
-
-class Throttle:
-    """Failed sign-ins per user name: each failure doubles the wait before the next attempt
-    (0.25 s, 0.5 s, ... at most 8 s); a success clears it. Per process."""
-
-    def __init__(self) -> None:
-        self._failures: dict[str, tuple[int, float]] = {}
-        self._lock = threading.Lock()
-
-    def delay(self, username: str) -> float:
-        with self._lock:
-            count, _ = self._failures.get(username, (0, 0.0))
-        return 0.0 if count == 0 else min(0.125 * 2**count, 8.0)
-
-    def failed(self, username: str) -> None:
-        with self._lock:
-            count, _ = self._failures.get(username, (0, 0.0))
-            self._failures[username] = (count + 1, time.monotonic())
-
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(username, None)
-
-
-THROTTLE = Throttle()
-
-
-def sign_in(session: Session, username: str, password: str) -> User | None:
-    user = authenticate(session, username, password)
-    if user is None:
-        THROTTLE.failed(username)
-        return None
-    THROTTLE.succeeded(username)
-    return user
