@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 from sqlmodel import col
 
-from caseflow import clock, law
+from caseflow import clock, identity, law
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.dates import SHANGHAI
 from caseflow.demo import random_timeline
@@ -27,6 +27,11 @@ from caseflow.models import Agency, Applicant, Case, Counter, EvidenceEvent, Use
 OUTCOME_WEIGHTS = {
     o.code: (30 if o.group == "disclosed" else 6 if o.code == "partial" else 1) for o in law.OUTCOMES
 }
+
+
+def _sealed(keys: identity.IdentityKeys, number: str) -> dict[str, str]:
+    sealed = identity.seal("居民身份证", number, keys)
+    return {"id_number_enc": sealed.enc, "id_number_hmac": sealed.hmac, "id_number_masked": sealed.masked}
 
 
 def bulk_requests(
@@ -59,6 +64,7 @@ def bulk_requests(
         next_id = (conn.execute(select(func.max(col(Case.id)))).scalar() or 0) + 1
         next_applicant = (conn.execute(select(func.max(col(Applicant.id)))).scalar() or 0) + 1
     serial: dict[tuple[str, int], int] = {}
+    keys = identity.load_keys()
     done = 0
     while done < count:
         n = min(batch, count - done)
@@ -80,7 +86,7 @@ def bulk_requests(
                     "type": kind.value,
                     "name": f"申请人{next_applicant}",
                     "id_type": "居民身份证",
-                    "id_number": f"110101199{rng.randrange(10**9):09d}",
+                    **_sealed(keys, f"110101199{rng.randrange(10**9):09d}"),
                     "phone": "13800000000",
                     "email": "",
                     "address": "",
@@ -115,8 +121,14 @@ def bulk_requests(
                 }
             )
             count_events = 1
-            if state != "received":
-                later = moment + dt.timedelta(days=rng.randint(1, 30))
+            # The ledger and the outcome are evidence too (``caseflow verify`` replays them): a request
+            # still open with clock events (a supplement received, a pause ended) records them as well.
+            if state != "received" or timeline.events:
+                later = (
+                    moment + dt.timedelta(days=rng.randint(1, 30))
+                    if state != "received"
+                    else dt.datetime.combine(max(e.date for e in timeline.events), dt.time(16, 0), SHANGHAI)
+                )
                 record = EventRecord(
                     actor=handler,
                     role="clerk",

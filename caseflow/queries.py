@@ -14,18 +14,11 @@ from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from caseflow import law
+from caseflow import identity, law
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.cases.engine import Actor
 from caseflow.models import Agency, Applicant, Case, EvidenceEvent, Letter, User
 from caseflow.states.machine import AUDITOR, OPEN_STATES, STATE_NAMES, SUPERVISOR, SYSTEM, State
-
-
-def mask_identity(number: str) -> str:
-    """110101********1234: identity numbers are masked in lists (shown whole on the case page)."""
-    if len(number) <= 8:
-        return number[:1] + "*" * max(len(number) - 2, 1) + number[-1:]
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
 def visible_agencies(session: Session, actor: Actor) -> ColumnElement[bool]:
@@ -131,7 +124,7 @@ def summary(
         "agency_name": agency.name,
         "applicant": applicant.name,
         "applicant_type": applicant.type,
-        "applicant_id_number": mask_identity(applicant.id_number),
+        "applicant_id_number": applicant.id_number_masked,
         "description": case.description,
         "channel": case.channel,
         "receipt_date": case.receipt_date.isoformat(),
@@ -184,7 +177,8 @@ def case_detail(
                 "name": applicant.name,
                 "type": applicant.type,
                 "id_type": applicant.id_type,
-                "id_number": applicant.id_number if full_identity else mask_identity(applicant.id_number),
+                # whole only for a recorded view (view_identity) or a full evidence package
+                "id_number": identity.reveal(applicant) if full_identity else applicant.id_number_masked,
                 "phone": applicant.phone,
                 "email": applicant.email,
                 "address": applicant.address,
@@ -199,18 +193,20 @@ def events(session: Session, case_id: int) -> list[dict[str, Any]]:
         select(EvidenceEvent).where(col(EvidenceEvent.case_id) == case_id).order_by(col(EvidenceEvent.seq))
     )
     return [
-        {
-            "seq": e.seq,
-            "moment": e.moment.isoformat(),
-            "actor": e.actor,
-            "role": e.role,
-            "action": e.action,
-            "from_state": e.from_state,
-            "to_state": e.to_state,
-            "payload": e.payload,
-            "prev_hash": e.prev_hash,
-            "hash": e.hash,
-        }
+        identity.masked_event(  # events written before the commitment carry the number: masked
+            {
+                "seq": e.seq,
+                "moment": e.moment.isoformat(),
+                "actor": e.actor,
+                "role": e.role,
+                "action": e.action,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "payload": e.payload,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+        )
         for e in rows
     ]
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlmodel import Session, col, select
 
-from caseflow import law
+from caseflow import identity, law
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.cases.engine import Actor, apply_deadline, parse_facts
 from caseflow.dates import SHANGHAI, legal_date
@@ -20,8 +20,8 @@ from caseflow.evidence import chain
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Agency, Applicant, Case, CaseDocument
 from caseflow.numbering import next_number
-from caseflow.states.facts import no_nul
 from caseflow.states.machine import CLERK, State
+from caseflow.texts import Line, Text, refuse_controls
 
 QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 QUERY_CODE_LENGTH = 8
@@ -33,28 +33,28 @@ class Application(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     applicant_type: law.ApplicantType
-    applicant_name: str = Field(min_length=1, max_length=200)
-    id_type: str = Field(min_length=1, max_length=60, description="居民身份证, 统一社会信用代码, ...")
-    id_number: str = Field(min_length=1, max_length=80)
-    phone: str = Field(default="", max_length=60)
-    email: str = Field(default="", max_length=200)
-    address: str = Field(default="", max_length=300)
-    description: str = Field(min_length=1, max_length=8000, description="The information sought")
-    document_no_sought: str = Field(default="", max_length=200)
+    applicant_name: Line = Field(min_length=1, max_length=200)
+    id_type: Line = Field(min_length=1, max_length=60, description="居民身份证, 统一社会信用代码, ...")
+    id_number: Line = Field(min_length=1, max_length=80)
+    phone: Line = Field(default="", max_length=60)
+    email: Line = Field(default="", max_length=200)
+    address: Line = Field(default="", max_length=300)
+    description: Text = Field(min_length=1, max_length=8000, description="The information sought")
+    document_no_sought: Line = Field(default="", max_length=200)
     provision_form: law.ProvisionForm
     channel: law.Channel
     arrived_at: AwareDatetime
     confirmed_on: dt.date | None = Field(
         default=None, description="Post: the day signed for; letter, internet, fax: the day confirmed"
     )
-    receipt_proof: str = Field(
+    receipt_proof: Line = Field(
         default="", max_length=500, description="Tracking number, confirmation record, ..."
     )
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, value: object) -> object:
-        return no_nul(value)
+    def _no_controls(cls, value: object) -> object:
+        return refuse_controls(value)
 
     @model_validator(mode="after")
     def _art29_and_31(self) -> Application:
@@ -128,11 +128,14 @@ def register(
         if agency is None or not actor.sees(agency.path):
             raise NotFound(f"no agency {agency_code!r}")
         assert agency.id is not None
+        sealed = identity.seal(app.id_type, app.id_number)
         applicant = Applicant(
             type=app.applicant_type.value,
             name=app.applicant_name,
             id_type=app.id_type,
-            id_number=app.id_number,
+            id_number_enc=sealed.enc,
+            id_number_hmac=sealed.hmac,
+            id_number_masked=sealed.masked,
             phone=app.phone,
             email=app.email,
             address=app.address,
@@ -172,8 +175,11 @@ def register(
                 )
                 session.add(CaseDocument(case_id=case.id, sha256=digest, kind=upload.kind, event_seq=1))
                 documents.append((upload.kind, digest))
-        facts = app.model_dump(mode="json")
+        # The event commits to the number (keyed HMAC) and shows it masked, never in clear.
+        facts = app.model_dump(mode="json", exclude={"id_number"})
         facts.update(
+            id_number_masked=sealed.masked,
+            id_number_hmac=sealed.hmac,
             tracking_no=case.tracking_no,
             receipt_date=receipt.isoformat(),
             receipt_rule=law.RECEIPT_DATE_RULES[app.channel],

@@ -123,10 +123,6 @@ def cluster(sets: list[frozenset[str]], threshold: float) -> list[int]:
     return leader
 
 
-def _identity(id_type: str, id_number: str) -> str:
-    return f"{id_type.strip()}:{unicodedata.normalize('NFKC', id_number).strip().upper()}"
-
-
 def candidates(
     session: Session,
     agency: Agency,
@@ -151,8 +147,7 @@ def candidates(
             col(Case.description),
             col(Agency.code),
             col(Agency.name),
-            col(Applicant.id_type),
-            col(Applicant.id_number),
+            col(Applicant.id_number_hmac),
         )
         .select_from(Case)
         .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
@@ -180,7 +175,7 @@ def candidates(
         for n, (_, positions) in enumerate(members):
             groups[leaders[n]].extend(positions)
         for lead, positions in groups.items():
-            people = {_identity(rows[i].id_type, rows[i].id_number) for i in positions}
+            people = {rows[i].id_number_hmac for i in positions}  # keyed commitments, never numbers
             if len(people) >= min_applicants:
                 found.append(
                     _candidate(rows, texts, sets, sorted(positions), members[lead][1][0], len(people))
