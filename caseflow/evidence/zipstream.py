@@ -51,6 +51,14 @@ class ZipProblem(Exception):
     """The file is not a zip this module can read."""
 
 
+class ZipLimit(ZipProblem):
+    """A member inflates past its declared size, or the declared sizes pass the reader's limits."""
+
+
+def _past_declared(name: str, size: int) -> ZipLimit:
+    return ZipLimit(f"{name} 解压后超过目录声明的 {size} 字节（声明的大小不实，已停止解压）")
+
+
 def _dos_time(moment: dt.datetime) -> tuple[int, int]:
     year = min(max(moment.year, 1980), 2107)
     return (
@@ -179,11 +187,14 @@ class _Cursor:
         self.position += len(data)
         if len(data) != csize:
             raise ZipProblem(f"{name} is truncated")
-        if method == DEFLATED:
+        if method == DEFLATED:  # never more than the declared size plus one byte is inflated
+            inflate = zlib.decompressobj(-15)
             try:
-                data = zlib.decompress(data, -15)
+                data = inflate.decompress(data, size + 1)
             except zlib.error as exc:
                 raise ZipProblem(f"{name}: {exc}") from None
+            if len(data) > size:
+                raise _past_declared(name, size)
         if len(data) != size:
             raise ZipProblem(f"{name} holds {len(data)} bytes, the directory says {size}")
         return data
@@ -199,13 +210,22 @@ class _Cursor:
                 raise ZipProblem(f"{name} is truncated")
             left -= len(chunk)
             self.position += len(chunk)
-            if inflate is not None:
+            if inflate is None:
+                produced += len(chunk)
+                yield chunk
+                continue
+            # inflated a bounded piece at a time, and never past the declared size
+            while chunk:
                 try:
-                    chunk = inflate.decompress(chunk)
+                    piece = inflate.decompress(chunk, CHUNK * 4)
                 except zlib.error as exc:
                     raise ZipProblem(f"{name}: {exc}") from None
-            produced += len(chunk)
-            yield chunk
+                produced += len(piece)
+                if produced > size:
+                    raise _past_declared(name, size)
+                chunk = inflate.unconsumed_tail
+                if piece:
+                    yield piece
         if produced != size:
             raise ZipProblem(f"{name} holds {produced} bytes, the directory says {size}")
 

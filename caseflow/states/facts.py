@@ -7,25 +7,22 @@ by the engine). No date may lie in the future.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from caseflow import law
 from caseflow.fees import FeeMethod
+from caseflow.texts import Line, Text, refuse_controls
 
 #: Dates the working-day calendar can answer for (the Regulation's start to the table's end).
 EARLIEST = dt.date(2008, 5, 1)
 LATEST = dt.date(2045, 12, 31)
 
 
-def no_nul(value: object) -> object:
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    if isinstance(value, list):
-        for item in value:
-            no_nul(item)
-    return value
+#: At most this many things to supplement, each at most this long (one notice, Art. 30).
+MAX_SUPPLEMENT_ITEMS = 50
+MAX_ITEM_LENGTH = 500
 
 
 class Facts(BaseModel):
@@ -39,7 +36,7 @@ class Facts(BaseModel):
                 f"{value.isoformat()} is outside the dates caseflow handles "
                 f"({EARLIEST.isoformat()} to {LATEST.isoformat()})"
             )
-        return no_nul(value)
+        return refuse_controls(value)  # every string of every action's facts
 
     def dates(self) -> list[tuple[str, dt.date]]:
         """The facts that are legal dates of things that happened (checked not to be in the future)."""
@@ -69,7 +66,11 @@ class NoFacts(Facts):
 
 
 class RequestSupplementFacts(Facts):
-    items: list[str] = Field(min_length=1, description="Everything the applicant must supplement, once")
+    items: list[Annotated[Line, Field(max_length=MAX_ITEM_LENGTH)]] = Field(
+        min_length=1,
+        max_length=MAX_SUPPLEMENT_ITEMS,
+        description="Everything the applicant must supplement, once (one line each)",
+    )
     period_days: int | None = Field(default=None, ge=1, le=60, description="Working days to supplement")
     notice_date: dt.date | None = None
 
@@ -84,19 +85,19 @@ class RequestSupplementFacts(Facts):
 
 class ReceiveSupplementFacts(Facts):
     received_on: dt.date | None = None
-    summary: str = Field(default="", max_length=4000)
+    summary: Text = Field(default="", max_length=4000)
 
 
 class StartConsultationFacts(Facts):
     party_kind: Literal["third_party", "agency"]
-    party_name: str = Field(min_length=1, max_length=200)
-    matters: str = Field(min_length=1, max_length=4000)
+    party_name: Line = Field(min_length=1, max_length=200)
+    matters: Text = Field(min_length=1, max_length=4000)
     letter_date: dt.date | None = None
 
 
 class ReceiveOpinionFacts(Facts):
     opinion: Literal["consent", "object", "partial"]
-    opinion_text: str = Field(default="", max_length=8000)
+    opinion_text: Text = Field(default="", max_length=8000)
     opinion_date: dt.date | None = None
 
 
@@ -104,7 +105,7 @@ class AssessFeeFacts(Facts):
     method: FeeMethod
     pages: int | None = Field(default=None, ge=1, le=10_000_000, description="Per page: the number of pages")
     reduction_yuan: int = Field(default=0, ge=0, le=1_000_000_000)
-    reduction_reason: str = Field(default="", max_length=500)
+    reduction_reason: Line = Field(default="", max_length=500)
     notice_date: dt.date | None = None
 
     @model_validator(mode="after")
@@ -118,27 +119,27 @@ class AssessFeeFacts(Facts):
 
 class RecordPaymentFacts(Facts):
     paid_on: dt.date | None = None
-    payment_ref: str = Field(default="", max_length=200)
+    payment_ref: Line = Field(default="", max_length=200)
 
 
 class ExtendFacts(Facts):
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: Text = Field(min_length=1, max_length=4000)
     days: int | None = Field(default=None, ge=1, le=60, description="Working days (default: the maximum)")
     decided_on: dt.date | None = None
 
 
 class SetDelayedDateFacts(Facts):
     due: dt.date
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: Text = Field(min_length=1, max_length=4000)
     decided_on: dt.date | None = None
 
 
 class DraftReplyFacts(Facts):
-    outcome: str
-    reasons: str = Field(default="", max_length=8000)
-    where_to_obtain: str = Field(default="", max_length=2000)
-    responsible_agency: str = Field(default="", max_length=200)
-    provided: str = Field(default="", max_length=8000, description="What is provided, and how")
+    outcome: Line = Field(max_length=40)
+    reasons: Text = Field(default="", max_length=8000)
+    where_to_obtain: Text = Field(default="", max_length=2000)
+    responsible_agency: Line = Field(default="", max_length=200)
+    provided: Text = Field(default="", max_length=8000, description="What is provided, and how")
 
     @field_validator("outcome")
     @classmethod
@@ -159,11 +160,11 @@ class DraftReplyFacts(Facts):
 
 
 class ReviewCommentFacts(Facts):
-    comments: str = Field(default="", max_length=8000)
+    comments: Text = Field(default="", max_length=8000)
 
 
 class ReturnReplyFacts(Facts):
-    comments: str = Field(min_length=1, max_length=8000)
+    comments: Text = Field(min_length=1, max_length=8000)
 
 
 class IssueReplyFacts(Facts):
@@ -172,25 +173,25 @@ class IssueReplyFacts(Facts):
 
 class RecordDeliveryFacts(Facts):
     method: Literal["in_person", "post", "email", "online", "fax"]
-    proof: str = Field(min_length=1, max_length=1000, description="Signed receipt, tracking number, ...")
+    proof: Line = Field(min_length=1, max_length=1000, description="Signed receipt, tracking number, ...")
     delivered_on: dt.date | None = None
 
 
 class WithdrawFacts(Facts):
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: Text = Field(min_length=1, max_length=4000)
     withdrawn_on: dt.date | None = None
 
 
 class RecordReviewFacts(Facts):
-    body: str = Field(min_length=1, max_length=200)
-    reference_no: str = Field(default="", max_length=100)
+    body: Line = Field(min_length=1, max_length=200)
+    reference_no: Line = Field(default="", max_length=100)
     filed_on: dt.date
 
 
 class RecordLitigationFacts(Facts):
-    court: str = Field(min_length=1, max_length=200)
+    court: Line = Field(min_length=1, max_length=200)
     path: Literal["direct", "after_review"]
-    reference_no: str = Field(default="", max_length=100)
+    reference_no: Line = Field(default="", max_length=100)
     filed_on: dt.date
 
 
@@ -201,21 +202,29 @@ class ConcludeRemedyFacts(Facts):
 
 
 class MarkComplexFacts(Facts):
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: Text = Field(min_length=1, max_length=4000)
 
 
 class JointOpinionFacts(Facts):
-    participants: str = Field(min_length=1, max_length=1000)
-    opinion: str = Field(min_length=1, max_length=8000)
+    participants: Line = Field(min_length=1, max_length=1000)
+    opinion: Text = Field(min_length=1, max_length=8000)
 
 
 class ReassignFacts(Facts):
-    handler: str = Field(min_length=1, max_length=80, description="The new handler's username")
+    handler: Line = Field(min_length=1, max_length=80, description="The new handler's username")
 
 
 class NoteFacts(Facts):
-    text: str = Field(min_length=1, max_length=8000)
+    text: Text = Field(min_length=1, max_length=8000)
 
 
 class ExportFacts(Facts):
-    scope: str = Field(min_length=1, max_length=300, description="What was exported (one case, an agency...)")
+    scope: Line = Field(
+        min_length=1, max_length=300, description="What was exported (one case, an agency...)"
+    )
+    package_sha256: str | None = Field(
+        default=None, pattern="^[0-9a-f]{64}$", description="SHA-256 of the package as written (zip)"
+    )
+    masked: bool = Field(
+        default=False, description="The masked variant for external auditors (no full ID numbers)"
+    )
