@@ -12,8 +12,12 @@ from caseflow.cases.engine import Actor
 from caseflow.errors import NotFound
 from caseflow.models import Agency, JobRun, Notification
 from caseflow.scheduled.jobs import JOBS
+from caseflow.scheduled.links import body_lines
 from caseflow.scheduled.reminders import REASONS
 from caseflow.scheduled.runs import latest_runs
+
+#: The name shown for each kind of notification: the reminders' reasons and the checkpoints.
+REASON_NAMES = {**REASONS, "checkpoint": "证据链检查点"}
 
 
 def unread_count(session: Session, user_id: int) -> int:
@@ -36,11 +40,13 @@ def as_json(row: Notification) -> dict[str, Any]:
     return {
         "id": row.id,
         "reason": row.reason,
-        "reason_name": REASONS.get(row.reason, row.reason),
+        "reason_name": REASON_NAMES.get(row.reason, row.reason),
         "case_id": row.case_id,
         "due_on": row.due_on.isoformat() if row.due_on else None,
         "title": row.title,
         "body": row.body,
+        #: The body line by line; ``href`` only for a path of this system's own pages.
+        "lines": body_lines(row.body),
         "created_at": row.created_at.isoformat(),
         "read_at": row.read_at.isoformat() if row.read_at else None,
         "mail": mail,

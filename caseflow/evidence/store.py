@@ -14,6 +14,16 @@ from caseflow.models import Document
 from caseflow.settings import get_settings
 
 
+def _refreshed(target: Path) -> bool:
+    """Whether the file is already stored; its time is refreshed, so the job that removes
+    unreferenced files (``caseflow.scheduled.orphans``) sees it as young and keeps it."""
+    try:
+        os.utime(target)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 class DocumentStore:
     def __init__(self, root: Path | None = None) -> None:
         self.root = (root or get_settings().data_dir) / "documents"
@@ -25,7 +35,7 @@ class DocumentStore:
         """Store the bytes (once; the same content is the same file) and return their SHA-256."""
         digest = hashlib.sha256(data).hexdigest()
         target = self.path_for(digest)
-        if not target.exists():
+        if not _refreshed(target):
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
             try:

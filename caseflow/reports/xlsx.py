@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -23,13 +24,28 @@ SHEET3 = "表三 收到和处理申请"
 SHEET4 = "表四 复议诉讼"
 
 
+#: A text starting with one of these is a formula (or a DDE/formula trigger) to a spreadsheet.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _put(target: Cell, value: object) -> None:
+    """Write ``value``; text is always a text cell: never a formula or an error code however it
+    starts (agency names come from input), and marked quote-prefixed where a spreadsheet would
+    otherwise read it as a formula once the cell is edited."""
+    target.value = value
+    if isinstance(value, str):
+        target.data_type = "s"  # openpyxl makes a formula of text starting with "=": undo that
+        if value.startswith(_FORMULA_START):
+            target.quotePrefix = True
+
+
 def _write_grid(sheet: Worksheet, grid: layout.Grid, first_row: int) -> int:
     """Write the grid from ``first_row``; returns the next free row."""
     for cells, places in zip(grid, layout.positions(grid), strict=True):
         for cell, (r, c) in zip(cells, places, strict=True):
             row, column = first_row + r, 1 + c
             target = sheet.cell(row=row, column=column)
-            target.value = cell.value if cell.value is not None else cell.text
+            _put(target, cell.value if cell.value is not None else cell.text)
             target.font = Font(name=FONT, size=10, bold=cell.header)
             horizontal = "left" if cell.label else "center"
             target.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
@@ -47,7 +63,9 @@ def _write_grid(sheet: Worksheet, grid: layout.Grid, first_row: int) -> int:
 
 
 def _title(sheet: Worksheet, text: str, span: int) -> None:
-    sheet.cell(row=1, column=1, value=text).font = Font(name=FONT, size=12, bold=True)
+    target = sheet.cell(row=1, column=1)
+    _put(target, text)
+    target.font = Font(name=FONT, size=12, bold=True)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=span)
 
 
@@ -95,8 +113,10 @@ def workbook(report: AnnualReport, finalized: dict[str, Any] | None = None) -> b
     for check in report.checks:
         lines.append(("核对未通过", check["message"]))
     for n, (key, value) in enumerate(lines, 1):
-        about.cell(row=n, column=1, value=key).font = Font(name=FONT, bold=True)
-        about.cell(row=n, column=2, value=value).font = Font(name=FONT)
+        for column, text, bold in ((1, key, True), (2, value, False)):
+            target = about.cell(row=n, column=column)
+            _put(target, text)
+            target.font = Font(name=FONT, bold=bold)
     about.column_dimensions["A"].width = 24
     about.column_dimensions["B"].width = 90
 

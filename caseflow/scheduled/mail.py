@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 
 from caseflow.dates import SHANGHAI
 from caseflow.models import Notification, User
+from caseflow.scheduled.links import mail_body
 from caseflow.scheduled.runs import Failure, JobResult
 from caseflow.settings import Settings, get_settings
 
@@ -34,7 +35,8 @@ def _message(settings: Settings, row: Notification, user: User) -> EmailMessage:
     message["To"] = formataddr((user.display_name, user.email))
     domain = settings.smtp_from.rpartition("@")[2] or "caseflow"
     message["Message-ID"] = f"<notification-{row.id}-{row.dedupe_key.replace(':', '.')}@{domain}>"
-    message.set_content(f"{user.display_name}：\n\n{row.body}\n\n（本邮件由依申请公开办理系统自动发送）")
+    body = mail_body(row.body, settings.base_url)  # our own paths, made absolute with CASEFLOW_BASE_URL
+    message.set_content(f"{user.display_name}：\n\n{body}\n\n（本邮件由依申请公开办理系统自动发送）")
     return message
 
 

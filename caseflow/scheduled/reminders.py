@@ -29,8 +29,8 @@ from caseflow.calendar import default_calendar
 from caseflow.cases.engine import Actor
 from caseflow.dates import SHANGHAI, legal_date, zh
 from caseflow.models import Agency, Case, Notification, User
+from caseflow.scheduled.links import DASHBOARD_PATH, case_path
 from caseflow.scheduled.runs import Failure, JobResult, skipped
-from caseflow.settings import get_settings
 from caseflow.states.machine import OPEN_STATES, STATE_NAMES, SUPERVISOR, State
 
 #: A reply is "due soon" this many working days ahead.
@@ -137,7 +137,7 @@ class Recipients:
 def _text(reason: str, due: Due, today: dt.date) -> tuple[str, str]:
     cal = default_calendar()
     summary = due.description if len(due.description) <= 60 else due.description[:60] + "……"
-    link = f"{get_settings().base_url.rstrip('/')}/cases/{due.case_id}"
+    link = case_path(due.case_id)  # a path of our own: pages link it, mails prefix the base URL
     state = STATE_NAMES[State(due.state)]
     if reason == "overdue":
         late = cal.working_days_between(due.due_on, today)
@@ -250,7 +250,7 @@ def digest(engine: Engine, now: dt.datetime) -> JobResult:
                 lines.append("逾期件：" + "、".join(row["tracking_no"] for row in overdue) + more)
             if skipped_here:
                 lines.append(f"定时任务未能处理{len(skipped_here)}件：" + "、".join(skipped_here[:10]))
-            lines.append(f"{get_settings().base_url.rstrip('/')}/dashboard")
+            lines.append(DASHBOARD_PATH)
             row = {
                 "dedupe_key": f"daily_digest:{today.isoformat()}:{user.id}",
                 "user_id": user.id,
