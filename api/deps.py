@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Path, Request
 from pydantic import BaseModel, BeforeValidator
@@ -17,6 +18,7 @@ from caseflow import service
 from caseflow.db import get_engine
 from caseflow.models import AuthToken, Case, User
 from caseflow.sessions import csrf_ok, user_for_token
+from caseflow.settings import get_settings
 
 SESSION_COOKIE = "caseflow_session"
 #: Ids beyond this are no id of ours (and would overflow the database's integer): 404, never 500.
@@ -54,6 +56,10 @@ class ErrorBody(BaseModel):
     action: str | None = None
     expected_version: int | None = None
     version: int | None = None
+    #: A machine-readable reason where one is given (e.g. "sign_in_throttled" with a 429).
+    code: str | None = None
+    #: Seconds until the call will be taken again (429; also the Retry-After header).
+    retry_after: int | None = None
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -71,6 +77,18 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
     413: _error("The body is larger than the upload limit"),
     422: _error("Invalid input: each error names its field"),
 }
+
+
+def cross_site_origin(request: Request) -> str | None:
+    """The other site a browser says this request comes from (its Origin, else its Referer), or None
+    when it comes from this site or from no browser at all (scripts send neither header). Against
+    login CSRF: a foreign page must not sign a victim's browser in to an account of its choosing."""
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if claimed is None:
+        return None
+    netloc = urlsplit(claimed).netloc if claimed != "null" else ""
+    ours = {request.headers.get("host", ""), urlsplit(get_settings().base_url).netloc}
+    return None if netloc and netloc in ours else claimed
 
 
 def get_session() -> Iterator[Session]:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.routing import compile_path
 
+from api.limits import MAX_BODY, TOO_LARGE, BodyLimit, check_inputs, describe_text_limits
 from caseflow.errors import (
     CaseflowError,
     FactsError,
@@ -22,6 +23,7 @@ from caseflow.errors import (
     NotFound,
     RuleViolation,
     StaleVersion,
+    TooManyAttempts,
 )
 from caseflow.replies.fonts import FontMissing
 from caseflow.settings import get_settings
@@ -33,8 +35,8 @@ STATUS: list[tuple[type[CaseflowError], int]] = [
     (StaleVersion, 409),
     (RuleViolation, 409),
     (FactsError, 422),
+    (TooManyAttempts, 429),
 ]
-MAX_BODY = 20 * 1024 * 1024  # uploads of scans and envelopes; larger: 413
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -50,14 +52,13 @@ DOCS_CSP = (
 
 
 class Guard(BaseHTTPMiddleware):
-    """Security headers on every response; bodies over the upload limit refused with 413."""
+    """Security headers on every response; a declared body over the upload limit refused with 413
+    before routing (a chunked one is counted by ``api.limits.BodyLimit`` as it arrives)."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY:
-            response: Response = JSONResponse(
-                {"detail": f"the upload is larger than {MAX_BODY // (1024 * 1024)} MB"}, 413
-            )
+            response: Response = _too_large(request)
         else:
             response = await call_next(request)
         for key, value in SECURITY_HEADERS.items():
@@ -65,6 +66,14 @@ class Guard(BaseHTTPMiddleware):
         if request.url.path in ("/docs", "/redoc"):
             response.headers["Content-Security-Policy"] = DOCS_CSP
         return response
+
+
+def _too_large(request: Request) -> Response:
+    if _wants_html(request):
+        from api.web.pages import error_page
+
+        return error_page(request, 413, "上传的内容超过 20 MB")
+    return JSONResponse({"detail": TOO_LARGE}, 413)
 
 
 def _wants_html(request: Request) -> bool:
@@ -75,7 +84,8 @@ def _wants_html(request: Request) -> bool:
 
 def _field_message(error: Any) -> tuple[str, str]:
     """(field, message) of a validation error; a whole-model check says "field: message"."""
-    where = ".".join(str(p) for p in error["loc"] if p != "body")
+    loc = tuple(error["loc"])
+    where = ".".join(str(p) for p in (loc[1:] if loc[:1] == ("body",) else loc))  # (a fact named body)
     message = str(error["msg"]).removeprefix("Value error, ")
     name, _, rest = message.partition(": ")
     if rest and name.isidentifier() and not where:
@@ -102,6 +112,8 @@ def _body(exc: CaseflowError) -> dict[str, Any]:
         body.update(expected_version=exc.expected, version=exc.actual)
     if isinstance(exc, FactsError):
         body["errors"] = [{"field": f, "message": m} for f, m in exc.errors]
+    if isinstance(exc, TooManyAttempts):
+        body.update(code=exc.code, retry_after=exc.retry_after)
     return body
 
 
@@ -128,8 +140,14 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
         version="0.1.0",
         description="依申请公开办理系统 — requests for government information as state machines.",
         lifespan=_with_scheduler if run_scheduler else None,
+        dependencies=[Depends(check_inputs)],  # no control character in any input: 422
     )
+    app.add_middleware(BodyLimit, limit=MAX_BODY)  # inside Guard: its 413 carries the headers too
+    describe_text_limits(app)
     app.add_middleware(Guard)
+    from caseflow.accesslog import install as no_query_strings_in_access_log
+
+    no_query_strings_in_access_log()
 
     from api.routes import misc, requests
     from api.web import admin, oversight, pages
@@ -139,6 +157,11 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(oversight.router)
     app.include_router(admin.router)
+    from api.routes import admin_users as admin_users_api
+    from api.web import login as login_pages
+
+    app.include_router(login_pages.router)
+    app.include_router(admin_users_api.router)
     from api.routes import reports as reports_api
     from api.web import reports as reports_pages
 
@@ -148,14 +171,21 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     from api.web import notifications as notifications_pages
 
     app.include_router(notifications_api.router)
+    from api.routes import checkpoints
+
+    app.include_router(checkpoints.router)
+    app.include_router(checkpoints.pages)
     app.include_router(notifications_pages.router)
 
     @app.exception_handler(CaseflowError)
     async def caseflow_error(request: Request, exc: CaseflowError) -> Response:
         status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
         if _wants_html(request):
-            return pages.error_page(request, status, exc.message)
-        return JSONResponse(_body(exc), status)
+            page = pages.error_page(request, status, exc.message)
+            page.headers.update(headers or {})
+            return page
+        return JSONResponse(_body(exc), status, headers=headers)
 
     @app.exception_handler(FontMissing)
     async def font_missing(request: Request, exc: FontMissing) -> Response:
@@ -176,6 +206,8 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 401 and _wants_html(request):
             return RedirectResponse(f"/login?next={request.url.path}", 303)
+        if exc.status_code == 413:  # a chunked body counted past the limit (api.limits.BodyLimit)
+            return _too_large(request)
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
             headers["Allow"] = _allowed_methods(request, headers.get("Allow"))
@@ -192,5 +224,10 @@ app = create_app()
 
 
 def served_app() -> FastAPI:
-    """The application as ``caseflow serve`` runs it: with the scheduler unless turned off."""
+    """The application as ``caseflow serve`` runs it: with the scheduler unless turned off. Logs a
+    warning when its database role could disable the evidence triggers (superuser or owner)."""
+    from caseflow.db import get_engine
+    from caseflow.privileges import warn_if_privileged
+
+    warn_if_privileged(get_engine())
     return create_app(run_scheduler=get_settings().scheduler)

@@ -206,6 +206,7 @@ def calendar_load(path: Annotated[Path, typer.Argument(help="A notice as JSON (s
 
 
 # The commands live in modules by purpose; importing them registers them (in this order).
+from caseflow import cli_checkpoint as _cli_checkpoint  # noqa: E402, F401
 from caseflow import cli_evidence as _cli_evidence  # noqa: E402, F401
 from caseflow import cli_run as _cli_run  # noqa: E402, F401
 from caseflow.cli_ops import backup, restore  # noqa: E402

@@ -60,16 +60,25 @@ def letters(
 @app.command()
 def verify(
     case: Annotated[str | None, typer.Option("--case", help="Only this tracking number.")] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="Also: every chain extends its head in this signed checkpoint."),
+    ] = None,
+    checkpoint_key: Annotated[
+        Path | None, typer.Option("--checkpoint-key", help="The checkpoint public key (PEM) to trust.")
+    ] = None,
 ) -> None:
-    """Recompute every evidence hash chain: exit 0 when intact, 1 naming the first broken link."""
+    """Check everything the evidence claims: every hash chain and its head, the request rows, the
+    order of moments, every stored document and letter. Exit 0 when intact, 1 naming every problem
+    (request, field, event), one line each."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from caseflow.db import session_scope
-    from caseflow.evidence.chain import verify_all
+    from caseflow.db import get_engine
+    from caseflow.evidence.dbcheck import check_database
 
     try:
-        with session_scope() as session:
-            checked, problem = verify_all(session, [case] if case else None)
+        report = check_database(get_engine(), [case] if case else None, report=_print_problem)
+        checked = report.requests
     except SQLAlchemyError as exc:  # not a broken chain: the database could not be read (exit 2)
         raise _fail(
             f"cannot read the database {_safe_url(get_settings_url())}: "
@@ -77,10 +86,39 @@ def verify(
         ) from None
     if case and checked == 0:
         raise _fail(f"no request {case}")
-    if problem:
-        err.print(f"[bold red]BROKEN[/] {problem}", highlight=False)
+    anchored = True
+    if checkpoint is not None:  # every request named whose chain does not extend its checkpointed head
+        from caseflow.cli_checkpoint import database_extends
+
+        anchored = database_extends(checkpoint, checkpoint_key)
+    if not report.intact:
+        err.print(
+            f"发现{len(report.broken) + len(report.findings)}处问题（证据链断裂{len(report.broken)}处，"
+            f"与证据链不符{len(report.findings)}处）；已核对{checked}件申请、{report.events}条证据记录",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
-    console.print(f"证据链完整：{checked}件申请，全部哈希与链接一致")
+    if not anchored:
+        raise typer.Exit(1)
+    console.print(
+        f"证据链完整：{checked}件申请，全部哈希与链接一致；{report.events}条证据记录的时间顺序、"
+        f"申请记录（状态、结果、日期、期限、经办人、申请人、申请内容）、{report.documents}份文件"
+        f"和{report.letters}份文书均与证据链一致"
+        + (f"（其中{report.bulk}件为批量生成的历史数据，只核对了其事件记载的字段）" if report.bulk else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _print_problem(item: object) -> None:
+    """One line per problem, as it is found: a broken chain, or a row or file that contradicts it."""
+    from rich.markup import escape
+
+    from caseflow.evidence.chain import Problem
+
+    label = "BROKEN" if isinstance(item, Problem) else "不一致"
+    err.print(f"[bold red]{label}[/] {escape(str(item))}", highlight=False, soft_wrap=True)
 
 
 @evidence_app.command("export")
@@ -97,6 +135,14 @@ def evidence_export(
     user: Annotated[
         str | None, typer.Option("--user", help="Export as this user (default: the system).")
     ] = None,
+    masked: Annotated[
+        bool,
+        typer.Option(
+            "--masked",
+            help="For external auditors: ID numbers masked, old register events redacted "
+            "(their hashes taken as recorded).",
+        ),
+    ] = False,
 ) -> None:
     """Export the evidence of one request or of an agency subtree as a signed BagIt zip."""
     from rich.progress import Progress
@@ -134,9 +180,11 @@ def evidence_export(
                 scope=scope,
                 out=out,
                 progress=lambda n, total: progress.update(task, completed=n, total=total),
+                masked=masked,
             )
-        except (CaseflowError, FileNotFoundError) as exc:
-            raise _fail(getattr(exc, "message", str(exc))) from None
+        # a stored file missing or altered, --out not writable: no package, nothing recorded
+        except (CaseflowError, OSError, ValueError) as exc:
+            raise _fail(f"证据包未导出，未作记录：{getattr(exc, 'message', str(exc))}") from None
     console.print(
         f"已导出{result['cases']}件申请、{result['events']}条证据记录 -> {out}（签名密钥 {result['signer']}）"
     )
@@ -148,8 +196,22 @@ def evidence_verify(
     key: Annotated[
         Path | None, typer.Option("--key", help="A trusted public key (PEM) to check the signer.")
     ] = None,
+    allow_untrusted: Annotated[
+        bool,
+        typer.Option("--allow-untrusted", help="Without --key: exit 0 after an integrity check alone."),
+    ] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="Also: each request extends its head in this signed checkpoint."),
+    ] = None,
+    checkpoint_key: Annotated[
+        Path | None, typer.Option("--checkpoint-key", help="The checkpoint public key (PEM) to trust.")
+    ] = None,
 ) -> None:
-    """Verify a package offline: manifests, signature, every hash and link, every cited file."""
+    """Verify a package offline: manifests, signature, every hash and link, every cited file.
+
+    Without --key only its integrity is checked (the signer is not trusted): exit 2 unless
+    --allow-untrusted. With --key: 0 when that key signed it, 1 otherwise."""
     from caseflow.evidence.verify import PackageProblem, verify_package
 
     try:
@@ -165,3 +227,27 @@ def evidence_verify(
         f"签名密钥 {summary.signer}{'（受信任）' if summary.trusted else '（包内公钥）'}",
         highlight=False,
     )
+    if summary.redacted:
+        console.print(
+            f"{summary.redacted} events redacted (identity), their hashes taken as recorded："
+            f"脱敏包中{summary.redacted}条早期登记记录的身份证件号码已遮盖，其哈希按记录采信（无法重算），"
+            "其后的链接与链头仍已校验",
+            highlight=False,
+        )
+    from caseflow.evidence.trust import embedded_key_id, key_id
+
+    if key is not None:
+        console.print(f"签名密钥受信任：签名密钥指纹 {key_id(key.read_bytes())}", highlight=False)
+    else:
+        err.print(
+            "[bold yellow]签名人不受信任[/] 未指定受信任的公钥（--key），只校验了证据包未在签名后被改动；"
+            f"包内公钥（签名密钥指纹 {embedded_key_id(package)}）可由任何人替换，不能证明证据包由谁导出",
+            highlight=False,
+        )
+    if checkpoint is not None:
+        from caseflow.cli_checkpoint import package_extends
+
+        if not package_extends(package, checkpoint, checkpoint_key):
+            raise typer.Exit(1)
+    if key is None and not allow_untrusted:
+        raise typer.Exit(2)

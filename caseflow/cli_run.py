@@ -25,22 +25,47 @@ def init(
     agency_name: Annotated[
         str, typer.Option(help="Name of the top agency, if the database has none.")
     ] = "本机关",
+    print_roles: Annotated[
+        bool,
+        typer.Option(
+            "--print-roles", help="Only print the SQL creating the owner and application roles (PostgreSQL)."
+        ),
+    ] = False,
 ) -> None:
-    """Create or migrate the database, create the signing key and the admin user."""
+    """Create or migrate the database, create the signing key and the admin user.
+
+    PostgreSQL: migrations run as CASEFLOW_MIGRATION_DATABASE_URL's owner role when it is set, and
+    the application's role (CASEFLOW_DATABASE_URL) is then granted only what it needs.
+    """
     from sqlmodel import col, select
 
     from caseflow.accounts import create_agency, create_user
+    from caseflow.cli_ops import print_roles_sql, report_roles
     from caseflow.db import session_scope, upgrade
     from caseflow.errors import CaseflowError
     from caseflow.evidence.keys import ensure_signing_key
     from caseflow.models import Agency, User
+    from caseflow.privileges import PrivilegeError
     from caseflow.settings import get_settings
 
     settings = get_settings()
-    upgrade()
+    if print_roles:
+        print_roles_sql(settings)
+        return
+    try:
+        upgrade()
+    except PrivilegeError as exc:
+        raise _fail(exc.message) from None
     console.print(f"数据库已就绪：{_safe_url(settings.database_url)}")
+    report_roles(settings)
     public, created = ensure_signing_key()
     console.print(f"签名密钥{'已创建' if created else '已存在'}：{public}")
+    from caseflow.identity import ensure_key
+
+    identity_key, created = ensure_key()
+    console.print(
+        f"身份证件号码加密密钥{'已创建' if created else '已存在'}：{identity_key}（请随备份妥善保管）"
+    )
     _prepare_letter_font()
     with session_scope() as session:
         if session.exec(select(User).where(col(User.username) == "admin")).first() is not None:
@@ -238,9 +263,14 @@ def worker() -> None:
     import threading
 
     from caseflow.db import get_engine, upgrade
+    from caseflow.privileges import PrivilegeError, warn_if_privileged
     from caseflow.scheduled.scheduler import Scheduler
 
-    upgrade()
+    try:
+        upgrade()
+    except PrivilegeError as exc:
+        raise _fail(exc.message) from None
+    warn_if_privileged(get_engine())  # logged: a role that could disable the evidence triggers
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -274,9 +304,13 @@ def serve(
 
     from caseflow.db import session_scope, upgrade
     from caseflow.models import Agency
+    from caseflow.privileges import PrivilegeError
     from caseflow.settings import get_settings
 
-    upgrade()
+    try:
+        upgrade()
+    except PrivilegeError as exc:
+        raise _fail(exc.message) from None
     if with_demo:
         with session_scope() as session:
             empty = session.exec(select(func.count()).select_from(Agency)).one() == 0
@@ -288,6 +322,9 @@ def serve(
         os.environ["CASEFLOW_SCHEDULER"] = "false"
         get_settings.cache_clear()
     console.print(f"caseflow: http://{host}:{port}/  (API /api/v1, docs /docs)")
+    from caseflow.accesslog import install as no_query_strings_in_access_log
+
+    no_query_strings_in_access_log()  # query codes and search terms stay out of the access log
     uvicorn.run(
         "api.main:served_app",
         factory=True,

@@ -2,34 +2,56 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections import deque
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import API_ERRORS, Authorized, ErrorBody, SessionDep, actor_of, authorize
-from caseflow import queries
+from api.deps import API_ERRORS, Authorized, ErrorBody, SessionDep, actor_of, authorize, cross_site_origin
+from caseflow import queries, signin
 from caseflow.dates import today
-from caseflow.sessions import THROTTLE, issue_token, revoke, sign_in
+from caseflow.sessions import revoke
+from caseflow.texts import Line
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(authorize)], responses=API_ERRORS)
 
 
-@router.post("/auth/token", name="auth_token", tags=["auth"])
+@router.post(
+    "/auth/token",
+    name="auth_token",
+    tags=["auth"],
+    responses={
+        429: {
+            "model": ErrorBody,
+            "description": "Too many failed sign-ins for this user name or from this address "
+            "(code sign_in_throttled; Retry-After says when to try again)",
+        }
+    },
+)
 async def auth_token(
+    request: Request,
     username: Annotated[str, Form(min_length=1, max_length=80)],
     password: Annotated[str, Form(min_length=1, max_length=200)],
-    session: SessionDep,
 ) -> dict[str, str]:
-    """Exchange a user name and password for an opaque bearer token (stored hashed, revocable)."""
-    await asyncio.sleep(THROTTLE.delay(username))
-    user = sign_in(session, username, password)
-    if user is None:
-        raise HTTPException(401, "wrong user name or password", {"WWW-Authenticate": "Bearer"})
-    return {"access_token": issue_token(session, user, "api"), "token_type": "bearer"}
+    """Exchange a user name and password for an opaque bearer token (stored hashed, revocable).
+
+    Failed attempts are limited per user name and per address (429 with Retry-After); a call a
+    browser makes from another site is refused (403). Nothing here blocks the event loop: the
+    database work and the password check run in threads (``caseflow.signin``)."""
+    if cross_site_origin(request) is not None:
+        raise HTTPException(403, "拒绝来自其他网站的登录请求")
+    token = await signin.sign_in(username, password, client_address(request), kind="api")
+    if token is None:
+        raise HTTPException(401, "用户名或密码错误", {"WWW-Authenticate": "Bearer"})
+    return {"access_token": token, "token_type": "bearer"}
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (the proxy's X-Forwarded-For as uvicorn trusts it)."""
+    return request.client.host if request.client else "?"
 
 
 @router.delete("/auth/token", name="revoke_token", tags=["auth"], status_code=204)
@@ -80,6 +102,7 @@ PUBLIC_LIMIT = RateLimit(limit=20, window=60.0)
     "/public/status",
     name="public_status",
     tags=["public"],
+    deprecated=True,
     responses={429: {"model": ErrorBody, "description": "Too many status queries from this address"}},
 )
 def public_status(
@@ -88,7 +111,33 @@ def public_status(
     tracking_no: Annotated[str, Query(min_length=1, max_length=60)],
     code: Annotated[str, Query(min_length=1, max_length=20)],
 ) -> dict[str, Any]:
-    """What an applicant may see with the tracking number and query code: no personal data."""
+    """Deprecated: use ``POST /api/v1/public/status`` (a query code in a URL ends up in browser
+    histories and proxies' logs). Answers as the POST does."""
+    return _public_status(request, session, tracking_no, code)
+
+
+class StatusQuery(BaseModel):
+    """A look-up of one request's progress by its tracking number and query code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tracking_no: Line = Field(min_length=1, max_length=60)
+    code: Line = Field(min_length=1, max_length=20)
+
+
+@router.post(
+    "/public/status",
+    name="public_status_lookup",
+    tags=["public"],
+    responses={429: {"model": ErrorBody, "description": "Too many status queries from this address"}},
+)
+def public_status_lookup(request: Request, session: SessionDep, query: StatusQuery) -> dict[str, Any]:
+    """What an applicant may see with the tracking number and query code, sent in the JSON body: no
+    personal data. Rate-limited per address (429)."""
+    return _public_status(request, session, query.tracking_no.strip(), query.code)
+
+
+def _public_status(request: Request, session: SessionDep, tracking_no: str, code: str) -> dict[str, Any]:
     PUBLIC_LIMIT.check(request.client.host if request.client else "?")
     status = queries.public_status(session, tracking_no, code)
     if status is None:

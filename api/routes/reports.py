@@ -16,18 +16,20 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from api.deps import API_ERRORS, Authorized, SessionDep, actor_of, authorize
+from api.downloads import disposition_headers
 from caseflow.dates import today
 from caseflow.reports import candidates as candidates_module
 from caseflow.reports import figures as figures_module
 from caseflow.reports import service
 from caseflow.reports.scope import FIRST_YEAR, check_period, resolve_agency
+from caseflow.texts import TEXT_PATTERN
 
 router = APIRouter(
     prefix="/api/v1/reports", dependencies=[Depends(authorize)], tags=["reports"], responses=API_ERRORS
 )
 
-#: Text without NUL characters (no database stores them).
-TEXT = r"^[^\x00]*$"
+#: Text without control characters (``api.limits`` refuses them everywhere: 422).
+TEXT = TEXT_PATTERN
 Year = Annotated[
     int,
     Query(ge=FIRST_YEAR, le=9999, description="The report's year (2008 to the current year; later: 404)"),
@@ -100,7 +102,7 @@ def annual_report(
     return Response(
         result.render(fmt),
         media_type=service.MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": result.content_disposition(fmt)},
+        headers=disposition_headers(result.filename(fmt), fallback=result.ascii_filename(fmt)),
     )
 
 

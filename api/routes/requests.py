@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
+from starlette.background import BackgroundTask
 
 from api.deps import API_ERRORS, Authorized, CurrentCase, Id, IsoDate, SessionDep, actor_of, authorize
+from api.downloads import disposition_headers
 from caseflow import clock, queries, service
 from caseflow.dates import today
 from caseflow.errors import NotFound
 from caseflow.models import Letter
 from caseflow.replies.issue import issued_files, preview
-from caseflow.states.machine import ACTIONS
+from caseflow.states.machine import ACTIONS, RECORD_ONLY
 
 router = APIRouter(
     prefix="/api/v1", tags=["requests"], dependencies=[Depends(authorize)], responses=API_ERRORS
@@ -86,16 +92,18 @@ def list_requests(
 
 
 @router.get("/requests/{case_id}", name="get_request")
-def get_request(
-    case: CurrentCase, caller: Authorized, session: SessionDep, full_identity: bool = False
-) -> dict[str, Any]:
-    """One request. ``full_identity=true`` shows the identity number whole and records that view."""
-    if full_identity:
-        assert case.id is not None
-        case = service.perform(
-            session=session, case_id=case.id, actor=actor_of(caller), action="view_identity"
-        )
-    return queries.case_detail(session, case, today=today(), full_identity=full_identity)
+def get_request(case: CurrentCase, caller: Authorized, session: SessionDep) -> dict[str, Any]:
+    """One request, the applicant's ID number masked (``POST .../identity`` shows it whole)."""
+    return queries.case_detail(session, case, today=today(), full_identity=False)
+
+
+@router.post("/requests/{case_id}/identity", name="request_identity")
+def request_identity(case: CurrentCase, caller: Authorized, session: SessionDep) -> dict[str, Any]:
+    """The request with the applicant's ID number in full. Every such view is first recorded as a
+    ``view_identity`` evidence event (who, when); a browser session needs ``X-CSRF-Token``."""
+    assert case.id is not None
+    case = service.perform(session=session, case_id=case.id, actor=actor_of(caller), action="view_identity")
+    return queries.case_detail(session, case, today=today(), full_identity=True)
 
 
 @router.get("/requests/{case_id}/actions", name="request_actions")
@@ -111,8 +119,12 @@ def request_actions(case: CurrentCase, caller: Authorized, session: SessionDep) 
 def perform_action(
     case: CurrentCase, action: str, body: ActionBody, caller: Authorized, session: SessionDep
 ) -> dict[str, Any]:
-    """Take an action: 200 with the new state; 409 illegal now or stale; 403 role; 422 facts."""
+    """Take an action: 200 with the new state; 409 illegal now or stale; 403 role; 422 facts. Actions
+    that only record something seen or done elsewhere (an export, a full identity view) are not
+    taken here (404)."""
     assert case.id is not None
+    if action in RECORD_ONLY:
+        raise NotFound(f"没有该操作：{action}（该记录由相应功能自动产生，不能直接提交）")
     updated = service.perform(
         session=session,
         case_id=case.id,
@@ -189,41 +201,88 @@ def get_letter(
     session: SessionDep,
     format: Annotated[str, Query(pattern="^(pdf|html)$")] = "pdf",
 ) -> Response:
-    """A letter exactly as issued (PDF or HTML)."""
+    """A letter exactly as issued (PDF or HTML). A letter of a request the caller may not see is
+    answered exactly as one that does not exist."""
     letter = session.get(Letter, letter_id)
-    if letter is None:
-        raise NotFound(f"no letter {letter_id}")
-    service.load_visible(session, actor_of(caller), letter.case_id, lock=False)  # 404 for other agencies
+    try:
+        if letter is None:
+            raise NotFound("")
+        service.load_visible(session, actor_of(caller), letter.case_id, lock=False)
+    except NotFound:
+        raise NotFound("没有这份文书") from None  # the same answer whether it exists elsewhere or not
     files = issued_files(letter)
     if format not in files:
-        raise NotFound(f"letter {letter_id} has no {format.upper()} (issued without one)")
+        raise NotFound(f"该文书签发时未生成{format.upper()}")
     media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
-    filename = f"letter-{letter.id}.{format}"
     return Response(
-        files[format], media_type=media, headers={"Content-Disposition": f'inline; filename="{filename}"'}
+        files[format],
+        media_type=media,
+        headers=disposition_headers(
+            f"{letter.letter_no}.{format}", inline=True, fallback=f"letter-{letter.id}.{format}"
+        ),
     )
 
 
 @router.get(
     "/requests/{case_id}/evidence",
     name="request_evidence",
+    response_class=FileResponse,
     responses={200: {"content": {"application/zip": {}}}},
 )
-def request_evidence(case: CurrentCase, caller: Authorized, session: SessionDep) -> Response:
-    """The request's evidence package: a signed BagIt zip that verifies without caseflow
-    (``caseflow evidence verify FILE.zip``). The export itself is recorded as an evidence event."""
-    return evidence_download(session, actor_of(caller), case.tracking_no)
+def request_evidence(
+    case: CurrentCase, caller: Authorized, session: SessionDep, masked: bool = False
+) -> Response:
+    """The request's evidence package for API clients signed in with a bearer token: a signed BagIt
+    zip that verifies without caseflow (``caseflow evidence verify FILE.zip``). The export is
+    recorded as an evidence event once the package is complete. A browser session must use ``POST``
+    with its CSRF token (an export is recorded: a link must not be able to cause one)."""
+    if caller.via != "token":
+        raise HTTPException(
+            403, "浏览器会话下载证据包须用 POST 并附 X-CSRF-Token（或在案件页面点击“下载证据包”）"
+        )
+    return evidence_download(session, actor_of(caller), case.tracking_no, masked=masked)
 
 
-def evidence_download(session: Session, actor: service.Actor, tracking_no: str) -> Response:
-    """One request's evidence package as a zip download (for the API and the case page)."""
-    from caseflow.evidence.export import export_case_zip
+@router.post(
+    "/requests/{case_id}/evidence",
+    name="request_evidence_download",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def request_evidence_download(
+    case: CurrentCase, caller: Authorized, session: SessionDep, masked: bool = False
+) -> Response:
+    """The same package by ``POST`` (bearer token, or browser session with ``X-CSRF-Token``).
+    ``masked=true``: the variant for external auditors (ID numbers masked, register events written
+    before the identity commitment redacted with their hashes as recorded)."""
+    return evidence_download(session, actor_of(caller), case.tracking_no, masked=masked)
 
-    data = export_case_zip(session, actor, tracking_no)
-    return Response(
-        data,
+
+def evidence_download(
+    session: Session, actor: service.Actor, tracking_no: str, *, masked: bool = False
+) -> Response:
+    """One request's evidence package as a zip download (for the API and the case page).
+
+    The package is written completely to a temporary file, the export is recorded on the request
+    (with the package's SHA-256), and then the file is sent; the temporary file is removed after
+    the response. Recording before sending is deliberate: whether every byte reached the browser
+    cannot be known reliably (a proxy buffers, a server drops what a gone client would have got),
+    so the record errs towards an export that was made rather than one that went out unrecorded.
+    A failed export sends nothing and records nothing."""
+    from caseflow.evidence.export import Scope, export
+
+    folder = Path(tempfile.mkdtemp(prefix="caseflow-download-"))
+    out = folder / "evidence.zip"
+    try:
+        export(session=session, actor=actor, scope=Scope(tracking_no=tracking_no), out=out, masked=masked)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        out,
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{tracking_no}-evidence.zip"'},
+        headers=disposition_headers(f"{tracking_no}-evidence{'-masked' if masked else ''}.zip"),
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
 
 

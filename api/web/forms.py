@@ -160,6 +160,8 @@ ZH_MESSAGES: tuple[tuple[str, str], ...] = (
     ("String should have at least", "不能为空"),
     ("String should have at most", "内容过长"),
     ("List should have at least", "至少填写一项"),
+    ("List should have at most", "填写的项数过多"),
+    ("unable to parse raw data as a unicode string", "含有不允许的字符（孤立的代理码元）"),
     ("Input should be a valid datetime", "请填写有效的日期和时间"),
     ("Input should have timezone info", "请填写有效的日期和时间"),
     ("Input should be a valid date", "请填写有效的日期"),

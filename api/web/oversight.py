@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import Authorized, SessionDep, actor_of, authorize, check_csrf
+from api.deps import Authorized, SessionDep, actor_of, authorize, check_csrf, cross_site_origin
 from api.web.pages import render
 from caseflow import notifications, queries
 from caseflow.dates import today
@@ -103,6 +103,25 @@ async def page_verify(request: Request, caller: Authorized, session: SessionDep)
 def page_public_status(
     request: Request, session: SessionDep, tracking_no: str = "", code: str = ""
 ) -> HTMLResponse:
+    """The look-up form. (A look-up by query string still answers, for links made before the form
+    was posted; the access log never shows query strings.)"""
+    return _public_status(request, session, tracking_no, code)
+
+
+@router.post("/public/status", name="page_public_status_lookup")
+def page_public_status_lookup(
+    request: Request,
+    session: SessionDep,
+    tracking_no: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """The look-up, posted: the query code travels in the body, never in a URL or a log."""
+    if cross_site_origin(request) is not None:  # no session to bind a token to: the Origin check
+        raise HTTPException(403, "请从本系统的查询页面提交")
+    return _public_status(request, session, tracking_no, code)
+
+
+def _public_status(request: Request, session: SessionDep, tracking_no: str, code: str) -> HTMLResponse:
     from api.routes.misc import PUBLIC_LIMIT
 
     found = None
@@ -120,7 +139,9 @@ async def page_verify_package(request: Request, caller: Authorized) -> HTMLRespo
     import tempfile
     from pathlib import Path
 
-    from caseflow.evidence.verify import PackageProblem, verify_package
+    from caseflow.evidence.keys import installation_public_pem
+    from caseflow.evidence.trust import UntrustedSigner, verify_trusted
+    from caseflow.evidence.verify import PackageProblem
 
     await check_csrf(request, caller)
     form = await request.form()
@@ -132,8 +153,12 @@ async def page_verify_package(request: Request, caller: Authorized) -> HTMLRespo
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "package.zip"
         path.write_bytes(await upload.read())
-        try:
-            summary = verify_package(path)
+        try:  # trusted by this installation's key only, never by the key the package carries
+            summary, key_id = verify_trusted(path, installation_public_pem())
+        except UntrustedSigner as exc:
+            return render(request, "verify.html", checked=0, problem=str(exc), summary=None)
         except PackageProblem as exc:
             return render(request, "verify.html", checked=0, problem=f"证据包校验未通过：{exc}", summary=None)
-    return render(request, "verify.html", checked=summary.cases, problem=None, summary=summary)
+    return render(
+        request, "verify.html", checked=summary.cases, problem=None, summary=summary, key_id=key_id
+    )

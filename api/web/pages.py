@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import (
     SESSION_COOKIE,
@@ -24,13 +23,14 @@ from api.deps import (
     authorize,
     check_csrf,
 )
+from api.downloads import disposition_headers
 from api.web.forms import facts_from_form, fields_for, zh_date, zh_error
 from caseflow import clock, law, notifications, queries, service
 from caseflow.dates import now, today
 from caseflow.db import get_engine
 from caseflow.errors import CaseflowError, FactsError, NotFound
-from caseflow.sessions import THROTTLE, csrf_token, issue_token, revoke, sign_in
-from caseflow.states.machine import ACTIONS, OPEN_STATES, ROLE_NAMES, STATE_NAMES
+from caseflow.sessions import csrf_token, revoke
+from caseflow.states.machine import ACTIONS, OPEN_STATES, RECORD_ONLY, ROLE_NAMES, STATE_NAMES
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -73,6 +73,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
         403: "无权访问",
         404: "未找到",
         409: "当前状态不允许该操作",
+        413: "上传的内容过大",
         422: "填写有误",
         429: "请求过于频繁",
     }
@@ -81,42 +82,11 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     )
 
 
-@router.get("/login", name="page_login")
-def page_login(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", next=next if next.startswith("/") else "/", error=None)
-
-
-@router.post("/login", name="page_login_submit")
-async def page_login_submit(
-    request: Request,
-    session: SessionDep,
-    username: Annotated[str, Form(max_length=80)],
-    password: Annotated[str, Form(max_length=200)],
-    next: Annotated[str, Form()] = "/",
-) -> Response:
-    await asyncio.sleep(THROTTLE.delay(username))
-    user = sign_in(session, username, password)
-    if user is None:
-        return render(request, "login.html", 401, next=next, error="用户名或密码错误", username=username)
-    token = issue_token(session, user, "web")
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
-    response = RedirectResponse(target, 303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        max_age=12 * 3600,
-    )
-    return response
-
-
 @router.post("/logout", name="page_logout")
 async def page_logout(request: Request, caller: Authorized, session: SessionDep) -> Response:
     await check_csrf(request, caller)
     if caller.token:
-        revoke(session, caller.token)
+        await run_in_threadpool(revoke, session, caller.token)  # (no database work on the event loop)
     response = RedirectResponse("/login", 303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -273,14 +243,27 @@ def page_cases(
 
 
 @router.get("/cases/{case_id}", name="page_case")
-def page_case(
-    request: Request, case: CurrentCase, caller: Authorized, session: SessionDep, full_identity: bool = False
+def page_case(request: Request, case: CurrentCase, caller: Authorized, session: SessionDep) -> HTMLResponse:
+    return _workspace(request, session, case, caller)
+
+
+@router.post("/cases/{case_id}/identity", name="page_case_identity")
+async def page_case_identity(
+    request: Request, case: CurrentCase, caller: Authorized, session: SessionDep
 ) -> HTMLResponse:
-    actor = actor_of(caller)
+    """The workspace with the applicant's ID number whole: a form with the CSRF token, the view
+    recorded as a ``view_identity`` evidence event before the number is shown."""
+    await check_csrf(request, caller)
     assert case.id is not None
-    if full_identity:
-        case = service.perform(session=session, case_id=case.id, actor=actor, action="view_identity")
-    return _workspace(request, session, case, caller, full_identity=full_identity)
+
+    def view() -> HTMLResponse:
+        assert case.id is not None
+        viewed = service.perform(
+            session=session, case_id=case.id, actor=actor_of(caller), action="view_identity"
+        )
+        return _workspace(request, session, viewed, caller, full_identity=True)
+
+    return await run_in_threadpool(view)
 
 
 def _workspace(
@@ -315,6 +298,7 @@ def _workspace(
         "case.html",
         status,
         case=detail,
+        full_identity=full_identity,
         deadline=deadline,
         actions=actions,
         events=queries.events(session, case.id),
@@ -332,7 +316,7 @@ async def page_case_action(
 ) -> Response:
     await check_csrf(request, caller)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    if action not in ACTIONS:
+    if action not in ACTIONS or action in RECORD_ONLY:  # exports and identity views are recorded elsewhere
         return error_page(request, 404, f"没有该操作：{action}")
     facts = facts_from_form(ACTIONS[action].facts, form)
     version = form.get("expected_version")
@@ -378,22 +362,28 @@ def page_letter(
     if format not in files:
         raise NotFound("该文书签发时未生成PDF")
     media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
-    disposition = "attachment" if format == "pdf" else "inline"
     return Response(
         files[format],
         media_type=media,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(letter.letter_no)}.{format}"
-        },
+        headers=disposition_headers(  # a PDF is saved, the HTML shown
+            f"{letter.letter_no}.{format}", inline=format != "pdf", fallback=f"letter-{letter.id}.{format}"
+        ),
     )
 
 
-@router.get("/cases/{case_id}/evidence", name="page_case_evidence")
-def page_case_evidence(case: CurrentCase, caller: Authorized, session: SessionDep) -> Response:
-    """Download the request's signed evidence package (the export is recorded as evidence)."""
+@router.post("/cases/{case_id}/evidence", name="page_case_evidence")
+async def page_case_evidence(
+    request: Request, case: CurrentCase, caller: Authorized, session: SessionDep
+) -> Response:
+    """Download the request's signed evidence package (a form with the CSRF token: the export is
+    recorded as evidence, so no link may cause one)."""
     from api.routes.requests import evidence_download
 
-    return evidence_download(session, actor_of(caller), case.tracking_no)
+    await check_csrf(request, caller)
+    masked = (await request.form()).get("masked") == "1"  # the variant for external auditors
+    return await run_in_threadpool(
+        lambda: evidence_download(session, actor_of(caller), case.tracking_no, masked=masked)
+    )
 
 
 @router.get("/cases/{case_id}/preview", name="page_letter_preview")

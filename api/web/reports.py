@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from api.deps import Authorized, Caller, SessionDep, actor_of, authorize, check_csrf
+from api.downloads import disposition_headers
 from api.web.pages import render
 from caseflow import law
 from caseflow.dates import today
@@ -215,7 +216,7 @@ def page_report_annual_download(
     return Response(
         result.render(fmt),
         media_type=service.MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": result.content_disposition(fmt)},
+        headers=disposition_headers(result.filename(fmt), fallback=result.ascii_filename(fmt)),
     )
 
 

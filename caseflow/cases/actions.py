@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from caseflow import fees, law
+from caseflow.cases import four_eyes
 from caseflow.cases.engine import Ctx, Effect, LetterRequest, handler, not_before
 from caseflow.dates import zh
 from caseflow.errors import FactsError, RuleViolation
@@ -180,7 +181,7 @@ def _monthly_ordinal(ctx: Ctx) -> int:
         .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
         .where(
             col(Case.agency_id) == case.agency_id,
-            col(Applicant.id_number) == applicant.id_number,
+            col(Applicant.id_number_hmac) == applicant.id_number_hmac,  # the keyed commitment
             col(Applicant.type) == applicant.type,
             col(Case.receipt_date) >= first,
             (col(Case.receipt_date) < case.receipt_date)
@@ -343,6 +344,7 @@ def draft_reply(ctx: Ctx, facts: f.DraftReplyFacts) -> Effect:
 @handler("approve_reply")
 def approve_reply(ctx: Ctx, facts: f.ReviewCommentFacts) -> Effect:
     assert ctx.case.draft is not None
+    four_eyes.check_approver(ctx.session, ctx.case, ctx.actor.username)
     ctx.case.draft = {**ctx.case.draft, "approved_by": ctx.actor.username, "review_comments": facts.comments}
     return Effect(facts={"outcome": ctx.case.draft["outcome"]})
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from caseflow import clock, law
 from caseflow.calendar import CalendarError, WorkingCalendar, default_calendar
+from caseflow.cases import four_eyes
 from caseflow.dates import SHANGHAI, legal_date
 from caseflow.dates import now as current_moment
 from caseflow.db import begin_write, lock_case
@@ -247,6 +248,9 @@ def perform(
     begin_write(session)
     try:
         case = load_visible(session, actor, case_id, lock=True)
+        if now is None:  # the time read under the row lock: moments never go back along a chain
+            moment = current_moment().astimezone(SHANGHAI)
+            today = legal_date(moment)
         if expected_version is not None and expected_version != case.version:
             raise StaleVersion(expected_version, case.version)
         token = token_for(case)
@@ -330,4 +334,7 @@ def actions_for(session: Session, actor: Actor, case: Case) -> list[str]:
     token = token_for(case)
     names = set(allowed_actions(token, actor.roles, needs_review=True))
     names |= set(allowed_actions(token, actor.roles, needs_review=False))
+    if "approve_reply" in names:
+        if not four_eyes.may_approve(session, case, actor.username):
+            names.discard("approve_reply")  # the drafter does not approve their own reply
     return [n for n in possible_actions(case.state) if n in names and n not in RECORD_ONLY]

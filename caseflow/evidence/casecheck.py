@@ -15,6 +15,11 @@ one of two ways with the same outcome:
 - ``exact_chain`` then parses every line and payload with ``json`` and applies
   ``chain.verify_events``, which names the first problem (the database's ``caseflow verify`` uses
   the same function).
+
+A masked package (for external auditors) holds its register events written before the identity
+commitment with the number masked and ``"redacted": "identity"``: their payloads no longer hash to
+their recorded hashes, so those hashes are taken as recorded (the links to them, the next event's
+``prev_hash`` and the recorded heads are still checked) and counted in ``CaseResult.redacted``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from caseflow.evidence.chain import GENESIS, verify_events
+from caseflow.evidence.chain import GENESIS, redacted_count, verify_events
 
 
 class PackageProblem(Exception):
@@ -41,10 +46,12 @@ class CaseResult:
     head: str
     first: str | None  # earliest and latest event moments (ISO text, as in the payloads)
     last: str | None
+    redacted: int = 0  # events whose payload stands redacted (identity), their hashes as recorded
 
 
-#: (count, head, first moment, last moment, (seq, documents) of the events that cite documents)
-Chain = tuple[int, str, str | None, str | None, list[tuple[int, object]]]
+#: (count, head, first moment, last moment, (seq, documents) of the events that cite documents,
+#: events redacted: a masked package's register events written before the identity commitment)
+Chain = tuple[int, str, str | None, str | None, list[tuple[int, object]], int]
 
 # ASCII without '"' and '\' for the machine's words; any text but those and control characters for
 # the actor; the hashes are compared with digests and the moment parsed, so they need no more here
@@ -158,7 +165,7 @@ def fast_chain(tracking: str, data: bytes) -> Chain | None:
         if moment > last:
             last = moment
         prev = digest
-    return len(lines), prev.decode(), first.decode(), last.decode(), cited
+    return len(lines), prev.decode(), first.decode(), last.decode(), cited, 0
 
 
 def exact_chain(tracking: str, data: bytes) -> Chain:
@@ -190,7 +197,7 @@ def exact_chain(tracking: str, data: bytes) -> Chain:
         if isinstance(moment, str):
             first = min(first or moment, moment)
             last = max(last or moment, moment)
-    return count, head, first, last, cited
+    return count, head, first, last, cited, redacted_count(events)
 
 
 def _load(data: bytes) -> object:
@@ -225,7 +232,7 @@ def check_case(
     tracking = str(case.get("tracking_no", "?"))
     if events is None:
         raise PackageProblem(f"{tracking}: events.jsonl is missing")
-    count, head, first, last, cited = fast_chain(tracking, events) or exact_chain(tracking, events)
+    count, head, first, last, cited, redacted = fast_chain(tracking, events) or exact_chain(tracking, events)
     if recorded is not None and tracking in recorded and recorded[tracking] != [str(count), head]:
         raise PackageProblem(
             f"{tracking}: the chain ({count} events, head {head[:12]}…) differs from the head "
@@ -245,4 +252,4 @@ def check_case(
                 raise PackageProblem(f"{tracking} event {seq}: cited {kind} {sha[:12]}… is missing")
             if digest != sha:
                 raise PackageProblem(f"{tracking} event {seq}: {kind} {sha[:12]}… does not match its hash")
-    return CaseResult(tracking, count, head, first, last)
+    return CaseResult(tracking, count, head, first, last, redacted)

@@ -15,8 +15,20 @@ written to the zip one at a time, members stored uncompressed, the zip's central
 payload manifest and the chain heads of ``bag-info.txt`` spooled to temporary files; nothing of a
 request stays in memory once it is written, so memory does not grow with the number of requests.
 The zip holds the payload first, request by request, in the order of the manifest and of the chain
-heads, then the tag files: ``verify`` reads such a package in one pass. Every exported request
-first gets an ``export_evidence`` event (who, when, scope), so the package holds it too.
+heads, then the tag files: ``verify`` reads such a package in one pass.
+
+An export is evidence only once it exists: after the zip is completely written, closed and in its
+place, every exported request gets an ``export_evidence`` event (who, when, the scope and the
+package's SHA-256). An export that fails on the way (a stored file missing or altered, the output
+not writable) leaves no package and no event; the package holds each chain as it was before its
+export was recorded.
+
+``masked=True`` writes the variant for external auditors (``Caseflow-Identity: masked`` in
+``bag-info.txt``): ``case.json`` holds the masked ID number, new events hold only the number's keyed
+commitment and masked form anyway, and the register events written before the commitment (with
+the number in clear) are written redacted: the number masked, ``"redacted": "identity"``, the
+stored hash kept. Verification takes such an event's hash as recorded (it cannot be recomputed)
+and still checks every link to it and the chain heads; it reports how many events were redacted.
 """
 
 from __future__ import annotations
@@ -37,7 +49,8 @@ from sqlalchemy import ColumnElement, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from caseflow import queries, service
+from caseflow import identity, queries, service
+from caseflow.cases.engine import acting_role
 from caseflow.dates import SHANGHAI, now
 from caseflow.errors import NotFound
 from caseflow.evidence.chain import EVENT_TABLE
@@ -54,6 +67,9 @@ BAG_INFO = "bag-info.txt"
 BAGIT_TXT = b"BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n"
 CHAIN_HEAD = "Caseflow-Chain-Head"
 FORMAT = "caseflow-evidence/1"
+#: bag-info.txt: "full" (ID numbers whole in case.json) or "masked" (for external auditors: masked in
+#: case.json, and events written before the commitment redacted, their hashes as recorded).
+IDENTITY_TAG = "Caseflow-Identity"
 BATCH = 200  # requests per query
 
 
@@ -138,9 +154,11 @@ class _Bag:
         self.heads.close()
 
 
-def _write_case(session: Session, case: Case, folder: str, bag: _Bag, store: DocumentStore) -> None:
+def _write_case(
+    session: Session, case: Case, folder: str, bag: _Bag, store: DocumentStore, *, masked: bool = False
+) -> None:
     assert case.id is not None
-    detail = queries.case_detail(session, case, today=now().date(), full_identity=True)
+    detail = queries.case_detail(session, case, today=now().date(), full_identity=not masked)
     detail["last_hash"] = case.last_hash
     detail["event_count"] = case.event_count
     facts = json.dumps(detail, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -157,6 +175,8 @@ def _write_case(session: Session, case: Case, folder: str, bag: _Bag, store: Doc
     lines = []
     for row in rows:  # the moment in the payload's zone: the same text as in the payload
         event = {**row, "moment": row["moment"].astimezone(SHANGHAI).isoformat()}
+        if masked:  # an old payload with the number in clear: redacted, its hash as recorded
+            event = identity.masked_event(event)
         lines.append(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
     bag.add(f"{folder}events.jsonl", "".join(lines).encode())
     bag.events += len(lines)
@@ -221,8 +241,11 @@ def export(
     out: Path,
     progress: Callable[[int, int], None] | None = None,
     store: DocumentStore | None = None,
+    masked: bool = False,
 ) -> dict[str, Any]:
-    """Write the signed, zipped bag to ``out``; returns its summary (cases, events, signer)."""
+    """Write the signed, zipped bag to ``out``, then record the export on every request in it;
+    returns its summary (cases, events, signer, the package's SHA-256)."""
+    acting_role(actor, "export_evidence")  # a role that may not export is refused before any work
     where = _conditions(session, actor, scope)
     total, last_id = session.exec(select(func.count(), func.max(Case.id)).where(*where)).one()
     if not total or last_id is None:
@@ -239,16 +262,9 @@ def export(
                 bag = _Bag(writer, Path(spool))
                 try:
                     for n, case_id in enumerate(_case_ids(session, where, last_id), 1):
-                        case = service.perform(
-                            session=session,
-                            case_id=case_id,
-                            actor=actor,
-                            action="export_evidence",
-                            facts={"scope": scope.describe()},
-                            now=moment,
-                        )
+                        case = service.load_visible(session, actor, case_id, lock=False)
                         folder = "data/" if scope.tracking_no else f"data/cases/{case.tracking_no}/"
-                        _write_case(session, case, folder, bag, docs)
+                        _write_case(session, case, folder, bag, docs, masked=masked)
                         session.expunge_all()  # flat memory: nothing of the exported requests stays loaded
                         if progress:
                             progress(n, total)
@@ -262,23 +278,43 @@ def export(
                         "Caseflow-Cases": str(bag.cases),
                         "Caseflow-Events": str(bag.events),
                         "Payload-Oxum": f"{bag.bytes}.{bag.files}",
+                        IDENTITY_TAG: "masked" if masked else "full",
                     }
                     _finish(bag, info, key, public)
                 finally:
                     bag.close()
-        os.replace(part, out)
+        os.replace(part, out)  # the package is complete: only now is the export recorded
     finally:
         part.unlink(missing_ok=True)
+    try:
+        digest = _file_sha256(out)
+        facts: dict[str, object] = {"scope": scope.describe(), "package_sha256": digest}
+        if masked:
+            facts["masked"] = True
+        for case_id in _case_ids(session, where, last_id):
+            service.perform(
+                session=session, case_id=case_id, actor=actor, action="export_evidence", facts=facts
+            )
+            session.expunge_all()
+    except BaseException:
+        out.unlink(missing_ok=True)  # no package goes out without its export on record
+        raise
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return {"cases": bag.cases, "events": bag.events, "signer": fingerprint(raw), "out": str(out)}
+    return {
+        "cases": bag.cases,
+        "events": bag.events,
+        "signer": fingerprint(raw),
+        "out": str(out),
+        "sha256": digest,
+    }
 
 
-def export_case_zip(session: Session, actor: service.Actor, tracking_no: str) -> bytes:
-    """One request's package as bytes (for a download)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "evidence.zip"
-        export(session=session, actor=actor, scope=Scope(tracking_no=tracking_no), out=out)
-        return out.read_bytes()
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def fingerprint(raw_public_key: bytes) -> str:

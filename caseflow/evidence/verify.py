@@ -36,7 +36,8 @@ from caseflow.evidence.export import (
     TAGMANIFEST,
     fingerprint,
 )
-from caseflow.evidence.zipstream import Entry, ZipProblem, ZipReader
+from caseflow.evidence.ziplimits import check_declared
+from caseflow.evidence.zipstream import Entry, ZipLimit, ZipProblem, ZipReader
 
 __all__ = ["PackageProblem", "Summary", "verify_package"]
 
@@ -54,6 +55,7 @@ class Summary:
     signer: str = ""
     exporter: str = ""
     trusted: bool = False
+    redacted: int = 0  # events of a masked package standing redacted (identity), hashes as recorded
     _names: bytearray = field(default_factory=bytearray, repr=False)  # compact: an escaped name a line
 
     @property
@@ -64,6 +66,7 @@ class Summary:
     def add(self, case: CaseResult) -> None:
         self.cases += 1
         self.events += case.count
+        self.redacted += case.redacted
         self._names += case.tracking.encode("unicode_escape") + b"\n"
         if case.first is not None and (self.first_moment is None or case.first < self.first_moment):
             self.first_moment = case.first
@@ -79,12 +82,15 @@ def verify_package(path: Path, trusted_key: bytes | None = None) -> Summary:
         raise PackageProblem(f"{path}: not a readable zip file ({exc})") from None
     try:
         with archive:
+            check_declared(archive)  # a zip bomb is refused before anything is inflated or parsed
             root, tags = _structure(archive)
             try:
                 return _one_pass(archive, root, tags, trusted_key)
             except _Irregular:
                 pass  # (out of the handler: the one-pass check's open members are closed)
             return _indexed(archive, root, tags, trusted_key)
+    except ZipLimit as exc:
+        raise PackageProblem(f"{path}: 证据包超出解压限制：{exc}") from None
     except ZipProblem as exc:
         raise PackageProblem(f"{path}: not a readable zip file ({exc})") from None
 

@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote
 
 from sqlmodel import Session
 
@@ -49,9 +48,9 @@ class Annual:
         suffix = "-定稿" if self.as_finalized else ""
         return f"{self.report.agency_code}-{self.report.year}年度报告表三表四{suffix}.{fmt.value}"
 
-    def content_disposition(self, fmt: ReportFormat) -> str:
-        ascii_name = f"{self.report.agency_code}-{self.report.year}-annual-report.{fmt.value}"
-        return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(self.filename(fmt))}"
+    def ascii_filename(self, fmt: ReportFormat) -> str:
+        """The plain-ASCII name for clients that do not read RFC 5987 ``filename*``."""
+        return f"{self.report.agency_code}-{self.report.year}-annual-report.{fmt.value}"
 
     def render(self, fmt: ReportFormat) -> bytes:
         if fmt is ReportFormat.XLSX:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from caseflow.scheduled.calendar_update import recompute_provisional
+from caseflow.scheduled.checkpoints import make_checkpoint
 from caseflow.scheduled.lapses import sweep_lapses
 from caseflow.scheduled.mail import send_mail
+from caseflow.scheduled.orphans import sweep_store
 from caseflow.scheduled.reminders import digest, remind
 from caseflow.scheduled.runs import Job
 
@@ -20,6 +22,9 @@ JOBS: dict[str, Job] = {
         Job("lapses", "补正、缴费、征求意见期限届满", sweep_lapses, every=10 * _MINUTES),
         Job("reminders", "期限提醒与逾期督办", remind, every=10 * _MINUTES),
         Job("digest", "每日督办汇总", digest, daily_at=dt.time(8, 30)),
+        # Before mail, so that the auditors' copies of a new checkpoint go out in the same sweep.
+        Job("checkpoint", "签发证据链检查点", make_checkpoint, daily_at=dt.time(2, 0)),
         Job("mail", "发送提醒邮件", send_mail, every=2 * _MINUTES),
+        Job("orphans", "清理无引用的存储文件", sweep_store, daily_at=dt.time(3, 30)),
     )
 }

@@ -195,6 +195,7 @@ class Package:
 @pytest.fixture
 def package(world: World, signing_key: bytes, tmp_path: Path) -> Package:
     case = full_request(world)
+    exported = case.model_copy()  # the request as exported: the package holds this chain
     out = tmp_path / "evidence.zip"
     result = export(
         session=world.session, actor=world["auditor"], scope=Scope(tracking_no=case.tracking_no), out=out
@@ -202,9 +203,19 @@ def package(world: World, signing_key: bytes, tmp_path: Path) -> Package:
     world.session.expire_all()
     stored = world.session.get(Case, case.id)
     assert stored is not None
-    assert result["cases"] == 1 and result["events"] == stored.event_count
+    # the export is recorded once the package is complete: one event after the exported chain,
+    # naming the package by its SHA-256 (issue 13: no export event for an export that did not finish)
+    assert result["cases"] == 1 and result["events"] == exported.event_count == stored.event_count - 1
+    assert result["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    last = world.session.exec(
+        select(EvidenceEvent)
+        .where(col(EvidenceEvent.case_id) == case.id)
+        .order_by(col(EvidenceEvent.seq).desc())
+    ).first()
+    assert last is not None and last.action == "export_evidence" and last.prev_hash == exported.last_hash
+    assert json.loads(last.payload)["facts"]["package_sha256"] == result["sha256"]
     assert result["signer"] == raw_fingerprint(load_private_key())
-    return Package(world, stored, out, signing_key, tmp_path)
+    return Package(world, exported, out, signing_key, tmp_path)
 
 
 # --- an untouched package ------------------------------------------------------------------------
@@ -216,7 +227,10 @@ def test_untouched_package_verifies(package: Package) -> None:
         select(EvidenceEvent).where(col(EvidenceEvent.case_id) == case.id).order_by(col(EvidenceEvent.seq))
     ).all()
     assert [e.action for e in events][:2] == ["register", "request_supplement"]
-    assert events[-1].action == "export_evidence" and len(events) == case.event_count >= 8
+    # the export recorded after the package was written: the package holds the chain before it
+    assert events[-1].action == "export_evidence" and len(events) == case.event_count + 1 >= 8
+    assert dt.datetime.fromisoformat(json.loads(events[-1].payload)["moment"]) > T0 + 6 * DAY  # just now
+    events = events[:-1]
 
     with pytest.MonkeyPatch.context() as m:
         indexed_check_refused(m)  # as exported, the package is checked in one pass
@@ -226,8 +240,7 @@ def test_untouched_package_verifies(package: Package) -> None:
     assert summary.events == case.event_count == len(events)
     moments = [json.loads(e.payload)["moment"] for e in events]
     assert summary.first_moment == moments[0] == T0.isoformat()
-    assert summary.last_moment == moments[-1]
-    assert dt.datetime.fromisoformat(moments[-1]) > T0 + 6 * DAY  # the export itself, just now
+    assert summary.last_moment == moments[-1] == (T0 + 6 * DAY).isoformat()  # the delivery
     assert summary.exporter == "auditor"
     assert summary.signer == raw_fingerprint(load_private_key()) and not summary.trusted
 
@@ -721,7 +734,8 @@ def test_agency_subtree_in_a_date_range(world: World, signing_key: bytes, tmp_pa
     assert not (bag / "data" / "case.json").exists() and not (bag / "data" / "events.jsonl").exists()
     assert bagit.Bag(str(bag)).validate(processes=1)
 
-    # every exported request has its export event (who, the scope), and the package holds it
+    # every exported request has its export event (who, the scope, the package's hash), recorded
+    # after the package was complete: the package holds the chain up to the event before it
     world.session.expire_all()
     total = 0
     for case_id, tracking, day in cases:
@@ -736,18 +750,20 @@ def test_agency_subtree_in_a_date_range(world: World, signing_key: bytes, tmp_pa
         if tracking not in chosen:
             assert not exports, (tracking, day)
             continue
-        total += stored.event_count
+        total += stored.event_count - 1
         assert exports == [events[-1]]
         last = events[-1]
         assert (last.actor, last.role) == ("auditor", "auditor")
-        assert json.loads(last.payload)["facts"] == {"scope": scope.describe()}
+        facts = json.loads(last.payload)["facts"]
+        assert (facts["scope"], facts["package_sha256"]) == (scope.describe(), result["sha256"])
+        assert last.hash == stored.last_hash
         folder = bag / "data" / "cases" / tracking
         lines = (folder / "events.jsonl").read_text("utf-8").splitlines()
-        assert [json.loads(x)["hash"] for x in lines] == [e.hash for e in events]
-        assert json.loads(lines[-1])["hash"] == last.hash == stored.last_hash
+        assert [json.loads(x)["hash"] for x in lines] == [e.hash for e in events[:-1]]
+        assert json.loads(lines[-1])["hash"] == last.prev_hash
         facts = json.loads((folder / "case.json").read_text("utf-8"))
         assert facts["tracking_no"] == tracking
-        assert (facts["event_count"], facts["last_hash"]) == (stored.event_count, stored.last_hash)
+        assert (facts["event_count"], facts["last_hash"]) == (stored.event_count - 1, last.prev_hash)
     assert summary.events == result["events"] == total
     info = (bag / "bag-info.txt").read_text("utf-8")
     assert info.count("Caseflow-Chain-Head:") == 4 and "Caseflow-Cases: 4" in info
@@ -857,7 +873,8 @@ def test_agency_export_of_many_requests(
     cases = world.session.exec(select(Case.tracking_no, Case.event_count)).all()
     world.session.commit()
     trackings = sorted(tracking for tracking, _ in cases)
-    assert set(full) <= set(trackings) and result["events"] == sum(count for _, count in cases)
+    # each request's export was recorded after the package was written: one event more than it holds
+    assert set(full) <= set(trackings) and result["events"] == sum(count - 1 for _, count in cases)
 
     with monkeypatch.context() as m:
         indexed_check_refused(m)
@@ -958,10 +975,10 @@ def test_facts_with_escapes_and_line_separators(world: World, signing_key: bytes
     out = tmp_path / "escapes.zip"
     export(session=world.session, actor=world["auditor"], scope=Scope(tracking_no=case.tracking_no), out=out)
     summary = verify_package(out, signing_key)
-    assert summary.tracking_nos == [case.tracking_no] and summary.events == 3
+    assert summary.tracking_nos == [case.tracking_no] and summary.events == 2  # register, extend
     data = (unzip(out, tmp_path / "bag") / "data" / "events.jsonl").read_bytes()
     assert fast_chain(case.tracking_no, data) is None  # escapes other than \": json reads them
-    assert exact_chain(case.tracking_no, data)[:2] == (3, summary_head(out))
+    assert exact_chain(case.tracking_no, data)[:2] == (2, summary_head(out))
 
 
 def summary_head(package: Path) -> str:
@@ -1024,13 +1041,18 @@ def test_cli_export_and_verify(world: World, signing_key: bytes, db_url: str, tm
         "--user", "auditor",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "已导出1件申请、3条证据记录" in flat(result.output)
+    # register, extend: the export itself is recorded after the package was written, not in it
+    assert "已导出1件申请、2条证据记录" in flat(result.output)
     assert raw_fingerprint(load_private_key()) in result.output
 
+    # without a trusted key: integrity only, the signer not trusted (exit 2; issue 13, item 4)
     result = run_cli(world.session, db_url, "evidence", "verify", str(out))
+    assert result.exit_code == 2, result.output
+    assert "签名人不受信任" in flat(result.output)
+    result = run_cli(world.session, db_url, "evidence", "verify", str(out), "--allow-untrusted")
     assert result.exit_code == 0, result.output
     text = flat(result.output)
-    assert "证据包完整：1件申请，3条证据记录" in text
+    assert "证据包完整：1件申请，2条证据记录" in text
     assert f"{T0.isoformat()} 至" in text and "导出人 auditor" in text and "（包内公钥）" in text
     key = tmp_path / "trusted.pem"
     key.write_bytes(signing_key)
@@ -1108,7 +1130,8 @@ def test_api_evidence_package(web: Web, signing_key: bytes, tmp_path: Path) -> N
     out.write_bytes(reply.content)
     summary = verify_package(out)
     assert summary.cases == 1 and summary.exporter == "auditor"
-    assert summary.events == before + 1 == web.events(case.id or 0)
+    # the package holds the chain as exported; the export was recorded once it was complete
+    assert summary.events == before and web.events(case.id or 0) == before + 1
 
     # another agency's user: no such request for them (and nothing recorded)
     assert web.api("dept_clerk").get(f"{API}/requests/{case.id}/evidence").status_code == 404

@@ -155,8 +155,9 @@ def test_per_application_counts_the_applicants_requests_this_month_at_this_agenc
         if n == 7:
             world.new_case(agency="dept", actor="dept_clerk", at=moment, **applicant)
         cases.append(world.new_case(at=moment, **applicant))
-    # The same person's full-width number is a different string: stored exactly as given, counted apart.
-    world.new_case(
+    # The same person's full-width number: stored exactly as given (encrypted), but the applicants
+    # are matched by the keyed commitment over the normalised number (issue 13 item 6): counted together.
+    full_width = world.new_case(
         at=T0 + dt.timedelta(hours=2),
         applicant_name="王小明",
         id_number="１１０１０１１９９００１０１１２３４",
@@ -177,6 +178,9 @@ def test_per_application_counts_the_applicants_requests_this_month_at_this_agenc
         ), ordinal
         assert f"本月第{ordinal}件申请" in last_facts(world, case)["standard"]
         assert (case.state, case.pause_reason) == ("fee-pending", "fee")
+
+    case = world.act(full_width, "assess_fee", PER_APPLICATION, at=notice)
+    assert fee_row(world, case).units == 32
 
     # A new month starts counting again: the first October request is free.
     october = world.new_case(at=on(D(2026, 10, 8)), **applicant)

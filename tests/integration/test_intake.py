@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, func, select
 
-from caseflow import law, service
+from caseflow import identity, law, service
 from caseflow.cases.intake import QUERY_CODE_ALPHABET, QUERY_CODE_LENGTH
 from caseflow.dates import SHANGHAI
 from caseflow.errors import CaseflowError, FactsError, Forbidden, NotFound
@@ -243,18 +243,17 @@ def test_rare_characters_and_full_width_digits_stored_exactly(world: World, chan
     applicant = world.session.get(Applicant, case.applicant_id)
     row = world.session.get(Case, case.id)
     assert applicant is not None and row is not None
-    for key in ("applicant_name", "id_type", "id_number", "phone", "email", "address"):
+    for key in ("applicant_name", "id_type", "phone", "email", "address"):
         column = "name" if key == "applicant_name" else key
         value = getattr(applicant, column)
         assert value == given[key] and len(value) == len(given[key]), key
+    # The ID number is encrypted at rest (issue 13 item 6): exactly the given one when decrypted.
+    assert identity.reveal(applicant) == given["id_number"]
     assert applicant.type == given["applicant_type"]
     assert row.description == description
     facts = json.loads(first_event(world, case).payload)["facts"]
-    assert (facts["applicant_name"], facts["id_number"], facts["description"]) == (
-        given["applicant_name"],
-        given["id_number"],
-        description,
-    )
+    assert (facts["applicant_name"], facts["description"]) == (given["applicant_name"], description)
+    assert "id_number" not in facts and identity.matches(applicant, facts)
     assert verify_all(world.session) == (1, None)
 
 

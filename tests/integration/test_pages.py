@@ -623,8 +623,8 @@ def test_auditor_search_and_verify(web: Web) -> None:
     by_dates = client.get("/search", params={"received_from": "2026-10-01", "received_to": "2026-12-31"}).text
     assert "（0件）" in by_dates
     assert 'value="孙八"' in by_name  # the filter stays filled in
-    # identity numbers are masked in the results
-    assert "１１０１０１********１２３Ｘ" in page and "１１０１０１１９９００１０１１２３Ｘ" not in page
+    # identity numbers are masked in the results (at least half hidden: issue 13 item 6)
+    assert "１１０１**********１２３Ｘ" in page and "１１０１０１１９９００１０１１２３Ｘ" not in page
     # chain verification
     csrf = web.csrf(client, "/search")
     verified = client.post("/search/verify", data={"csrf_token": csrf})
@@ -651,6 +651,11 @@ def test_admin_creates_a_user(web: Web) -> None:
         "agency": "district",
         "csrf_token": csrf,
     }
+    # both the drafting and the approving role only with a recorded exception (issue 13, item 8)
+    unexcepted = client.post("/admin/users", data=form)
+    assert unexcepted.status_code == 422 and "职责分离" in unexcepted.text
+    assert web.count(User, col(User.username) == "clerk3") == 0
+    form["exception_reason"] = "东区仅一名工作人员，经分管领导批准兼任"
     created = client.post("/admin/users", data=form)
     assert created.status_code == 303 and created.headers["location"] == "/admin"
     assert "周九" in client.get("/admin").text

@@ -185,7 +185,8 @@ def call(route: RouteInfo, caller: Caller, subject: Subject, n: int) -> tuple[in
     """Call ``route`` as ``caller`` with a plausible path and body; (status, body, headers)."""
     action, facts = ACTION[caller.role]
     path = route.path.format(
-        case_id=subject.case_id, letter_id=subject.letter_id, action=action, notification_id=1
+        case_id=subject.case_id, letter_id=subject.letter_id, action=action, notification_id=1,
+        checkpoint_id=1, username="clerk2",
     )
     credentials = {"username": caller.username or "clerk", "password": PASSWORD}
     kwargs: dict[str, Any] = {}
@@ -203,6 +204,10 @@ def call(route: RouteInfo, caller: Caller, subject: Subject, n: int) -> tuple[in
         kwargs["params"] = {"format": "html"}
     elif route.name in ("public_status", "page_public_status"):
         kwargs["params"] = {"tracking_no": subject.tracking_no, "code": subject.query_code}
+    elif route.name == "public_status_lookup":
+        kwargs["json"] = {"tracking_no": subject.tracking_no, "code": subject.query_code}
+    elif route.name == "page_public_status_lookup":
+        form = {"tracking_no": subject.tracking_no, "code": subject.query_code}
     elif route.name == "page_login_submit":
         form = credentials
     elif route.name == "page_intake_submit":
@@ -307,23 +312,30 @@ def view_identity_events(web: Web, case_id: int) -> int:
     )
 
 
+MASKED = "1101**********1234"  # at least half hidden (issue 13 item 6)
+
+
 def test_full_identity_is_shown_on_request_and_recorded(web: Web) -> None:
     case = web.world.new_case(id_number=ID_NUMBER, at=T0)
     assert case.id is not None
     client = web.api("clerk")
 
     listed = client.get("/api/v1/requests").json()["items"]
-    assert [row["applicant_id_number"] for row in listed] == ["110101********1234"]
+    assert [row["applicant_id_number"] for row in listed] == [MASKED]
     assert ID_NUMBER not in json.dumps(listed)
 
     plain = client.get(f"/api/v1/requests/{case.id}")
     assert plain.status_code == 200
-    assert plain.json()["applicant_detail"]["id_number"] == "110101********1234"
+    assert plain.json()["applicant_detail"]["id_number"] == MASKED
     assert ID_NUMBER not in plain.text
+    assert view_identity_events(web, case.id) == 0
+    # a GET (a link, a prefetch) never shows the number whole nor records a view (issue 13 item 11)
+    asked = client.get(f"/api/v1/requests/{case.id}", params={"full_identity": "true"})
+    assert asked.status_code == 200 and ID_NUMBER not in asked.text
     assert view_identity_events(web, case.id) == 0
 
     before = web.events(case.id)
-    full = client.get(f"/api/v1/requests/{case.id}", params={"full_identity": "true"})
+    full = client.post(f"/api/v1/requests/{case.id}/identity")
     assert full.status_code == 200
     assert full.json()["applicant_detail"]["id_number"] == ID_NUMBER
     assert web.events(case.id) == before + 1
@@ -340,13 +352,18 @@ def test_full_identity_is_shown_on_request_and_recorded(web: Web) -> None:
     assert ID_NUMBER not in client.get("/api/v1/requests").text
 
     # the auditor may look too (and is recorded); the admin may not see requests at all
-    assert web.api("auditor").get(f"/api/v1/requests/{case.id}?full_identity=true").status_code == 200
+    assert web.api("auditor").post(f"/api/v1/requests/{case.id}/identity").status_code == 200
     assert view_identity_events(web, case.id) == 2
-    assert web.api("admin").get(f"/api/v1/requests/{case.id}?full_identity=true").status_code == 403
+    assert web.api("admin").post(f"/api/v1/requests/{case.id}/identity").status_code == 403
     # another agency's clerk learns nothing and nothing is recorded
-    outsider = web.api("dept_clerk").get(f"/api/v1/requests/{case.id}?full_identity=true")
+    outsider = web.api("dept_clerk").post(f"/api/v1/requests/{case.id}/identity")
     assert outsider.status_code == 404
     assert ID_NUMBER not in outsider.text
+    assert view_identity_events(web, case.id) == 2
+    # a browser session calling the API needs its CSRF header
+    browser = web.browser("clerk")
+    refused = browser.post(f"/api/v1/requests/{case.id}/identity")
+    assert refused.status_code == 403 and ID_NUMBER not in refused.text
     assert view_identity_events(web, case.id) == 2
 
 
@@ -356,10 +373,21 @@ def test_identity_masked_on_pages_until_asked(web: Web) -> None:
     browser = web.browser("clerk")
     listing = browser.get("/cases")
     assert listing.status_code == 200
-    assert "110101********1234" in listing.text and ID_NUMBER not in listing.text
+    assert MASKED in listing.text and ID_NUMBER not in listing.text
     page = browser.get(f"/cases/{case.id}")
-    assert "110101********1234" in page.text and ID_NUMBER not in page.text
+    assert MASKED in page.text and ID_NUMBER not in page.text
+    assert f'action="/cases/{case.id}/identity"' in page.text  # the full view is a form (POST)
     assert view_identity_events(web, case.id) == 0
-    full = browser.get(f"/cases/{case.id}", params={"full_identity": "true"})
+    # the old link no longer shows the number nor records anything
+    linked = browser.get(f"/cases/{case.id}", params={"full_identity": "true"})
+    assert linked.status_code == 200 and ID_NUMBER not in linked.text
+    # a form posted from elsewhere (no CSRF token, or a wrong one) is refused, nothing recorded
+    for data in ({}, {"csrf_token": "forged"}):
+        refused = browser.post(f"/cases/{case.id}/identity", data=data)
+        assert refused.status_code == 403 and ID_NUMBER not in refused.text
+    assert view_identity_events(web, case.id) == 0
+    full = browser.post(
+        f"/cases/{case.id}/identity", data={"csrf_token": web.csrf(browser, f"/cases/{case.id}")}
+    )
     assert full.status_code == 200 and ID_NUMBER in full.text
     assert view_identity_events(web, case.id) == 1

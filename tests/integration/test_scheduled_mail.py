@@ -95,7 +95,8 @@ def test_reminders_are_mailed_once(world: World, engine: Engine, inbox: Inbox) -
     ]
     message = inbox.messages[0]
     assert "已超过答复期限" in message["Subject"] and message["From"] == "gk@example.gov.cn"
-    assert f"/cases/{case_id}" in message.get_content()
+    # the notification holds the path; the mail makes it absolute with CASEFLOW_BASE_URL (issue 13)
+    assert f"{get_settings().base_url.rstrip('/')}/cases/{case_id}\n" in message.get_content()
     # Again, and after another reminder run: nothing is sent twice.
     run_job(engine, JOBS["reminders"], moment + dt.timedelta(hours=1))
     run, _ = run_job(engine, JOBS["mail"], moment + dt.timedelta(hours=1))

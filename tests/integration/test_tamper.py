@@ -412,7 +412,9 @@ def test_hashes_reproducible_without_caseflow(world: World, cases: Cases) -> Non
     first = _events(session, cases.tampered.id)[0]
     # Characters outside ASCII (and outside the BMP) are kept as themselves, not \u escapes.
     assert "𠀾王小明" in first["payload"] and "\\u" not in first["payload"]
-    assert "１１０１０１１９９００１０１１２３Ｘ" in first["payload"]
+    # The ID number is committed to and masked, never in clear (issue 13 item 6).
+    assert "１１０１**********１２３Ｘ" in first["payload"]
+    assert "１１０１０１１９９００１０１１２３Ｘ" not in first["payload"]
     body = json.loads(first["payload"])
     assert body["from"] is None and body["action"] == "register" and body["v"] == 1
     assert body["moment"] == T0.isoformat() == "2026-09-28T09:30:00+08:00"

@@ -3,8 +3,8 @@ permission tests).
 
 ``serve(monkeypatch, db_url)`` builds ``api.main.create_app()`` against the per-test database of
 ``tests/integration/conftest.py``; ``Web`` signs users of the ``world`` fixture in by bearer token (API)
-or by the login form (pages) and reads the CSRF token of a page. The process-wide failed-login
-throttle and the public-status rate limit are emptied around every use so that tests stay fast and
+or by the login form (pages) and reads the CSRF token of a page. The failed-sign-in counts
+and the public-status rate limit are emptied around every use so that tests stay fast and
 independent.
 """
 
@@ -20,14 +20,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, func, select
 
 import caseflow.db
 from caseflow.dates import SHANGHAI
 from caseflow.evidence.keys import ensure_signing_key
-from caseflow.models import Case, EvidenceEvent, Letter
-from caseflow.sessions import THROTTLE
+from caseflow.models import Case, EvidenceEvent, Letter, LoginAttempt
 from caseflow.settings import get_settings
 from tests.integration.conftest import World
 
@@ -36,10 +35,12 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]*)"')
 
 
 def reset_limits() -> None:
-    """Forget failed sign-ins and public-status calls (both are per process)."""
+    """Forget failed sign-ins (rows in the test's database) and public-status calls (per process)."""
     from api.routes.misc import PUBLIC_LIMIT
 
-    THROTTLE._failures.clear()
+    with Session(caseflow.db.get_engine()) as session:
+        session.execute(delete(LoginAttempt))
+        session.commit()
     PUBLIC_LIMIT._calls.clear()
 
 

@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import delete, text
 
 import api.main
 import caseflow.db
@@ -34,14 +34,20 @@ from api.routes.misc import PUBLIC_LIMIT
 from caseflow.calendar import reset_default_calendar
 from caseflow.demo_data import DEFAULT_PASSWORD, ROLE_USERS, build_demo
 from caseflow.evidence.keys import ensure_signing_key
-from caseflow.sessions import THROTTLE
+from caseflow.models import LoginAttempt
 from caseflow.settings import get_settings
 from caseflow.states.machine import ACTIONS
 
 MAX_EXAMPLES = 20
 ROLES = (*(username for username, _name, _roles in ROLE_USERS), "anonymous")
 #: Operations whose schema-valid bodies may break a business rule (answered 422 by design).
-BUSINESS_RULES = {("POST", "/api/v1/requests"), ("POST", "/api/v1/requests/{case_id}/actions/{action}")}
+BUSINESS_RULES = {
+    ("POST", "/api/v1/requests"),
+    ("POST", "/api/v1/requests/{case_id}/actions/{action}"),
+    # a user name taken, or clerk and reviewer together without an exception reason (issue 13, item 8)
+    ("POST", "/api/v1/admin/users"),
+    ("PUT", "/api/v1/admin/users/{username}/roles"),
+}
 MAX_ID = 2_147_483_647
 
 APP: FastAPI = api.main.create_app()
@@ -112,9 +118,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 
 def _reset_limits() -> None:
-    """The sign-in throttle and the status rate limit are per process and tested elsewhere; here
-    they would only make the run slow (and every 429 is documented anyway)."""
-    THROTTLE._failures.clear()
+    """The sign-in limits and the status rate limit are tested elsewhere; here they would only make
+    the run slow (and every 429 is documented anyway)."""
+    with caseflow.db.session_scope() as session:
+        session.execute(delete(LoginAttempt))
+        session.commit()
     PUBLIC_LIMIT._calls.clear()
 
 
