@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from caseflow.evidence.chain import GENESIS, canonical
-from caseflow.evidence.keys import public_key_fingerprint
+from caseflow.evidence.keys import new_key_pair, public_key_fingerprint
 from caseflow.evidence.merkle import Root
 from caseflow.settings import get_settings
 
@@ -74,15 +74,7 @@ def ensure_key() -> tuple[Ed25519PrivateKey, bool]:
             raise CheckpointProblem(f"{path} 不是Ed25519私钥")
         return key, False
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    public_key_file().write_bytes(public_pem(key.public_key()))
-    return key, True
+    return new_key_pair(path, public_key_file()), True
 
 
 def public_pem(key: Ed25519PublicKey) -> bytes:

@@ -22,6 +22,13 @@ def ensure_signing_key(data_dir: Path | None = None) -> tuple[Path, bool]:
     if private_path.exists():
         return public_path, False
     private_path.parent.mkdir(parents=True, exist_ok=True)
+    new_key_pair(private_path, public_path)
+    return public_path, True
+
+
+def new_key_pair(private_path: Path, public_path: Path) -> Ed25519PrivateKey:
+    """Generate an Ed25519 key, write it (PKCS#8 PEM, readable by its owner only, never over an
+    existing file) and its public key (SubjectPublicKeyInfo PEM) beside it."""
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -34,7 +41,7 @@ def ensure_signing_key(data_dir: Path | None = None) -> tuple[Path, bool]:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
-    return public_path, True
+    return key
 
 
 def load_private_key(data_dir: Path | None = None) -> Ed25519PrivateKey:
