@@ -1,20 +1,18 @@
-"""The public deadline vectors (shared/testdata/deadline-vectors.jsonl), one test per line."""
+"""The public deadline vectors (a copy of the brief's shared/testdata/deadline-vectors.jsonl kept in
+tests/fixtures, so that a fresh clone stands alone), one test per line."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from caseflow.calendar import WorkingCalendar
 from caseflow.clock import batch_line
-from tests.conftest import require
+from tests.conftest import FIXTURES
 
-#: shared/ lives next to the project root (../shared from /work/main).
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-VECTORS = SHARED / "testdata" / "deadline-vectors.jsonl"
+VECTORS = FIXTURES / "deadline-vectors.jsonl"
 
 
 def _vector_params() -> list[Any]:
@@ -36,13 +34,7 @@ VECTOR_PARAMS = _vector_params()
 
 
 def test_vectors_file_is_there_and_well_formed() -> None:
-    if not VECTORS.is_file():
-        if SHARED.is_dir():
-            pytest.fail(f"{VECTORS} is missing although {SHARED} exists: the public vectors must be there")
-        require(
-            "the shared deadline vectors",
-            f"no shared test data next to this checkout ({SHARED} does not exist)",
-        )
+    assert VECTORS.is_file(), f"{VECTORS} is missing: the public vectors must be in the repository"
     vectors = [json.loads(line) for line in VECTORS.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(vectors) == len(VECTOR_PARAMS) > 0
     ids = [v["id"] for v in vectors]
