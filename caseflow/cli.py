@@ -145,7 +145,8 @@ def deadline(
             f"[bold]答复期限：{zh_weekday(result.reply_due)}[/]"
             f"{'（暂定）' if result.provisional else ''}；截至{zh(as_of_date)}{status}"
         )
-    console.print(f"补正告知期限：{zh_weekday(result.supplement_notice_due)}")
+    notice = result.supplement_notice_due
+    console.print(f"补正告知期限：{zh_weekday(notice) if notice else f'无（{result.rules.name}未规定）'}")
 
 
 @calendar_app.command("show")

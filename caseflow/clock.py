@@ -170,7 +170,7 @@ class Deadline:
     received: dt.date
     rules: law.RuleSet
     reply_due: dt.date | None
-    supplement_notice_due: dt.date
+    supplement_notice_due: dt.date | None  # None: no limit (the 2007 Regulation set none)
     paused: bool
     pause_reason: str | None  # "supplement", "consultation", "fee" while paused
     provisional: bool
@@ -197,7 +197,7 @@ class Deadline:
         return {
             "reply_due": iso(self.reply_due) if self.reply_due else None,
             "paused": self.paused,
-            "supplement_notice_due": iso(self.supplement_notice_due),
+            "supplement_notice_due": iso(self.supplement_notice_due) if self.supplement_notice_due else None,
             "provisional": self.provisional,
             "rules": self.rules.code,
             "extended_days": self.extended_days,
@@ -227,9 +227,9 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
     steps: list[Step] = []
     add = steps.append
 
-    notice_period = law.SUPPLEMENT_NOTICE
-    assert notice_period.days is not None
-    supplement_notice_due = cal.add_working_days(received, notice_period.days)
+    notice_days = rules.supplement_notice_days
+    notice_basis = rules.supplement_notice_basis.label
+    supplement_notice_due = cal.add_working_days(received, notice_days) if notice_days else None
     base = received
     excluded = 0
     extended = 0
@@ -248,23 +248,35 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
             due,
         )
     )
-    add(
-        Step(
-            "supplement_notice_due",
-            supplement_notice_due,
-            f"如需补正，应于收到申请之日起{notice_period.days}个工作日内一次性告知，最迟于{zh(supplement_notice_due)}",
-            notice_period.basis.label,
-            notice_period.days,
-            due,
+    if supplement_notice_due is not None:
+        add(
+            Step(
+                "supplement_notice_due",
+                supplement_notice_due,
+                f"如需补正，应于收到申请之日起{notice_days}个工作日内一次性告知，最迟于{zh(supplement_notice_due)}",
+                notice_basis,
+                notice_days,
+                due,
+            )
         )
-    )
+    else:
+        add(
+            Step(
+                "supplement_notice_due",
+                None,
+                f"如需补正，应告知申请人作出更改、补充；{rules.name}未规定告知的期限",
+                notice_basis,
+                None,
+                due,
+            )
+        )
     supplement_requested = False
     waiting_supplement = False
     pause_start: dt.date | None = None
     ignored_pause: dt.date | None = None  # a pause that started when it could no longer stop the clock
     pause_reason: law.PauseReason | None = None
     last_date = received
-    span_end = max(first_due, supplement_notice_due)
+    span_end = max(first_due, supplement_notice_due or first_due)
 
     for n, ev in enumerate(timeline.events, 1):
         where = _Where(n, ev)
@@ -280,10 +292,10 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                 raise TimelineError(f"{where}: a supplement may be requested only once (Art. 30)")
             if pause_start is not None:
                 raise TimelineError(f"{where}: the clock is paused since {pause_start.isoformat()}")
-            if ev.date > supplement_notice_due:
+            if supplement_notice_due is not None and ev.date > supplement_notice_due:
                 raise TimelineError(
                     f"{where}: the supplement notice was due by {supplement_notice_due.isoformat()} "
-                    f"({notice_period.days} working days after receipt, Art. 30)"
+                    f"({notice_days} working days after receipt, Art. 30)"
                 )
             supplement_requested = waiting_supplement = True
             due = None
@@ -292,7 +304,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                     "supplement_requested",
                     ev.date,
                     f"{zh(ev.date)}发出补正告知，答复期限停止计算，待申请人补正",
-                    notice_period.basis.label,
+                    notice_basis,
                     None,
                     None,
                 )
@@ -307,14 +319,14 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
             art35_due = None
             due = cal.add_working_days(base, rules.reply_days)
             # The restart voids what came before: only the new period's days matter from here.
-            span_end = max(supplement_notice_due, due)
+            span_end = max(supplement_notice_due or due, due)
             add(
                 Step(
                     "supplement_received",
                     ev.date,
                     f"{zh(ev.date)}收到补正后的申请，答复期限自该日起重新计算{rules.reply_days}个工作日"
                     f"（此前的延期不再适用），期限至{zh(due)}",
-                    notice_period.basis.label,
+                    notice_basis,
                     rules.reply_days,
                     due,
                 )

@@ -60,6 +60,10 @@ class RuleSet:
     reply_basis: Basis
     extension_basis: Basis
     pause_basis: Basis
+    #: Working days after receipt within which a supplement notice must be sent (None: no limit),
+    #: and where the law says so.
+    supplement_notice_days: int | None
+    supplement_notice_basis: Basis
 
 
 RULES_2019 = RuleSet(
@@ -72,6 +76,8 @@ RULES_2019 = RuleSet(
     reply_basis=Basis(REGULATION, "第三十三条第二款"),
     extension_basis=Basis(REGULATION, "第三十三条第二款"),
     pause_basis=Basis(REGULATION, "第三十三条第三款"),
+    supplement_notice_days=7,
+    supplement_notice_basis=Basis(REGULATION, "第三十条"),
 )
 
 RULES_2007 = RuleSet(
@@ -84,6 +90,10 @@ RULES_2007 = RuleSet(
     reply_basis=Basis(f"{REGULATION}（2007年）", "第二十四条第二款"),
     extension_basis=Basis(f"{REGULATION}（2007年）", "第二十四条第二款"),
     pause_basis=Basis(f"{REGULATION}（2007年）", "第二十四条第三款"),
+    # Art. 21(4) of 2007: an unclear application is to be changed or supplemented, with no period
+    # for the agency's notice (the 7 working days are Art. 30 of 2019).
+    supplement_notice_days=None,
+    supplement_notice_basis=Basis(f"{REGULATION}（2007年）", "第二十一条第（四）项"),
 )
 
 RULE_SETS: dict[str, RuleSet] = {RULES_2019.code: RULES_2019, RULES_2007.code: RULES_2007}

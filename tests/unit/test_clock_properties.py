@@ -70,7 +70,9 @@ def legal_timelines(
         options = ["pause"]
         if allow_extension and not extension_used:
             options.append("extension")
-        if not supplement_used and last <= current.supplement_notice_due:
+        # the 2007 Regulation set no limit for the notice: any day up to the reply deadline
+        notice_limit = current.supplement_notice_due or due
+        if not supplement_used and last <= notice_limit:
             options.append("supplement")
         choice = draw(st.sampled_from(options))
         if choice == "pause":
@@ -90,7 +92,7 @@ def legal_timelines(
             events.append(ev(EventType.EXTENDED, when, days=k))
             extension_used = True
         else:
-            asked = last + plus(draw(st.integers(0, (current.supplement_notice_due - last).days)))
+            asked = last + plus(draw(st.integers(0, (notice_limit - last).days)))
             got = asked + plus(draw(st.integers(0, 60)))
             events += [ev(EventType.SUPPLEMENT_REQUESTED, asked), ev(EventType.SUPPLEMENT_RECEIVED, got)]
             supplement_used = True
@@ -106,7 +108,9 @@ def test_a_reply_deadline_is_always_a_working_day(cal: WorkingCalendar, t: Legal
     assert result.reply_due is not None
     assert cal.is_working_day(result.reply_due)
     assert result.reply_due > t.received
-    assert cal.is_working_day(result.supplement_notice_due)
+    notice = result.supplement_notice_due
+    assert (notice is None) == (result.rules.code == "2007")  # no limit under the 2007 Regulation
+    assert notice is None or cal.is_working_day(notice)
 
 
 @PROPS
@@ -245,6 +249,9 @@ def test_the_supplement_notice_is_due_7_working_days_after_receipt_whatever_foll
     cal: WorkingCalendar, t: Legal
 ) -> None:
     result = run(t.received, t.events)
+    if result.rules.code == "2007":  # Art. 21(4) of 2007 set no period for the notice
+        assert result.supplement_notice_due is None
+        return
     assert result.supplement_notice_due == cal.add_working_days(t.received, 7)
     assert result.supplement_notice_due == run(t.received).supplement_notice_due
     assert cal.working_days_between(t.received, result.supplement_notice_due) == 7
@@ -256,8 +263,8 @@ def test_a_supplement_restarts_the_period_and_voids_the_extension(
     cal: WorkingCalendar, received: dt.date, data: st.DataObject
 ) -> None:
     plain = run(received)
-    notice_due = plain.supplement_notice_due
     assert plain.reply_due is not None
+    notice_due = plain.supplement_notice_due or plain.reply_due  # 2007: no limit of its own
     events: list[ClockEvent] = []
     extended_on = received + plus(data.draw(st.integers(0, (notice_due - received).days)))
     events.append(ev(EventType.EXTENDED, extended_on, days=data.draw(st.integers(1, 15))))
@@ -278,7 +285,7 @@ def test_a_supplement_restarts_the_period_and_voids_the_extension(
     assert not result.paused
     assert result.reply_due == cal.add_working_days(got, result.rules.reply_days)
     assert result.extended_days == 0
-    assert result.supplement_notice_due == notice_due
+    assert result.supplement_notice_due == plain.supplement_notice_due
     # after the restart, a new extension is allowed again
     again = run(received, [*events, ev(EventType.EXTENDED, got, days=3)])
     assert again.reply_due == cal.add_working_days(got, result.rules.reply_days + 3)

@@ -176,3 +176,44 @@ def test_a_deadline_in_2027_is_provisional_and_says_so(timeline: dict[str, Any],
     assert "暂定" in last.text
     assert "2027年（推定）" in last.text
     assert 2027 in result.years
+
+
+def test_the_2007_regulation_set_no_period_for_the_supplement_notice(cal: WorkingCalendar) -> None:
+    """Art. 21(4) of 2007 required the notice but no period; the 7 working days are Art. 30 of 2019."""
+    received = D(2019, 5, 14)  # the last day of the 2007 rules
+    late = cal.add_working_days(received, 9)  # past what 7 working days would have allowed
+    old = compute(
+        Timeline.from_json(
+            {
+                "received": received.isoformat(),
+                "events": [{"type": "supplement_requested", "date": late.isoformat()}],
+            }
+        )
+    )
+    assert (
+        old.rules.code == "2007"
+        and old.supplement_notice_due is None
+        and old.to_json()["supplement_notice_due"] is None
+    )
+    step = next(s for s in old.explanation if s.kind == "supplement_notice_due")
+    assert step.date is None and "未规定告知的期限" in step.text and "第二十一条第（四）项" in step.basis
+    # the next day the 2019 Regulation applies: the same notice is too late
+    out, ok = batch_line(
+        json.dumps(
+            {
+                "id": "x",
+                "timeline": {
+                    "received": "2019-05-15",
+                    "events": [
+                        {
+                            "type": "supplement_requested",
+                            "date": cal.add_working_days(D(2019, 5, 15), 8).isoformat(),
+                        }
+                    ],
+                },
+            }
+        ),
+        1,
+        cal,
+    )
+    assert not ok and "supplement notice was due by" in str(out["error"])

@@ -1,4 +1,4 @@
-"""The public deadline vectors (a copy of the brief's shared/testdata/deadline-vectors.jsonl kept in
+"""The public deadline vectors (a copy of the brief's shared/testdata/deadline-vectors-v2.jsonl kept in
 tests/fixtures, so that a fresh clone stands alone), one test per line."""
 
 from __future__ import annotations
