@@ -1,7 +1,7 @@
 """The law as data: the one home of every period, article, outcome and document type.
 
 Everything else in caseflow (the clock, the state machine, letters, statistics) reads the rules
-from here. Sources (see shared/DOMAIN.md):
+from here. Sources (see docs/domain.md):
 
 - Regulation: 《中华人民共和国政府信息公开条例》 (State Council Decree No. 711, revised 2019-04-03,
   in force 2019-05-15); Regulation 2007: the earlier text, in force 2008-05-01 to 2019-05-14.

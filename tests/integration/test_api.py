@@ -1,4 +1,4 @@
-"""The JSON API v1 (shared/INTERFACES.md) on SQLite and PostgreSQL, through the real application.
+"""The JSON API v1 (docs/interfaces.md) on SQLite and PostgreSQL, through the real application.
 
 Registration, the filtered and paginated list, a request's view, its actions and their refusals
 (409 naming the state and the allowed actions, 409 stale, 403 role, 422 per-field facts), the
