@@ -19,7 +19,7 @@ from caseflow.accounts import (
     create_user,
     hash_password,
 )
-from caseflow.db import begin_write
+from caseflow.db import write_transaction
 from caseflow.errors import FactsError, NotFound, RuleViolation
 from caseflow.models import AccountChange, LoginAttempt, RoleException, User
 from caseflow.sessions import revoke_all
@@ -147,8 +147,7 @@ def create(
     agency_code: str,
     exception_reason: str = "",
 ) -> User:
-    begin_write(session)
-    try:
+    with write_transaction(session):
         reason = _reason(exception_reason)
         check_roles(roles)
         if conflicting_duties(set(roles)) and not reason:
@@ -166,17 +165,12 @@ def create(
         )
         exception = _duties_exception(session, actor, user, roles, reason, held=False)
         _record(session, actor, "create", user, "", f"例外理由：{exception.reason}" if exception else "")
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return user
 
 
 def set_active(session: Session, *, actor: str, username: str, active: bool) -> User:
     """Deactivate (every token of the user revoked at once) or reactivate a user."""
-    begin_write(session)
-    try:
+    with write_transaction(session):
         admins = _active_admins(session)
         user = _user(session, username)
         if user.active == active:
@@ -195,35 +189,25 @@ def set_active(session: Session, *, actor: str, username: str, active: bool) -> 
             user.roles,
             "" if active else f"注销登录 {revoked} 个",
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return user
 
 
 def reset_password(session: Session, *, actor: str, username: str, password: str) -> User:
     """A new password (the user's sign-ins are revoked: whoever knew the old one is out)."""
-    begin_write(session)
-    try:
+    with write_transaction(session):
         user = _user(session, username)
         user.password_hash = hash_password(password)
         session.add(user)
         revoked = revoke_all(session, user.id or 0)
         forget_failures(session, user.username)
         _record(session, actor, "reset_password", user, user.roles, f"注销登录 {revoked} 个")
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return user
 
 
 def set_roles(
     session: Session, *, actor: str, username: str, roles: list[str], exception_reason: str = ""
 ) -> User:
-    begin_write(session)
-    try:
+    with write_transaction(session):
         reason = _reason(exception_reason)
         check_roles(roles)
         admins = _active_admins(session)
@@ -240,24 +224,15 @@ def set_roles(
         _record(
             session, actor, "set_roles", user, before, f"例外理由：{exception.reason}" if exception else ""
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return user
 
 
 def revoke_tokens(session: Session, *, actor: str, username: str) -> int:
     """Revoke every browser session and API token of the user; how many were live."""
-    begin_write(session)
-    try:
+    with write_transaction(session):
         user = _user(session, username)
         revoked = revoke_all(session, user.id or 0)
         _record(session, actor, "revoke_tokens", user, user.roles, f"注销登录 {revoked} 个")
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return revoked
 
 

@@ -40,6 +40,19 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={WRITE_OPTION: True})
 
 
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """One write transaction (``begin_write``): committed when the block ends, rolled back on any
+    error, so a refusal leaves nothing changed."""
+    begin_write(session)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with caseflow's settings for its database."""
     kwargs.setdefault("hide_parameters", True)  # SQL parameters never in logs nor in error texts
