@@ -217,6 +217,16 @@ def test_intake_form(web: Web) -> None:
     assert 'value="compute"' in page and 'value="save"' in page
 
 
+def test_intake_computes_no_supplement_notice_limit_under_the_2007_rules(web: Web) -> None:
+    client = browser(web, "clerk")
+    csrf = web.csrf(client, "/intake")
+    form = {**intake_form(arrived_at="2019-05-14T10:00"), "intent": "compute", "csrf_token": csrf}
+    page = assert_html_page(client.post("/intake", data=form), 200, "登记政府信息公开申请")
+    computed = text_of(page[page.index('id="computed"') :])
+    assert "补正告知期限： 无（2007年公布的条例未规定）" in computed
+    assert web.requests() == 0
+
+
 def test_intake_computes_before_saving(web: Web) -> None:
     client = browser(web, "clerk")
     csrf = web.csrf(client, "/intake")
