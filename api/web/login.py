@@ -14,13 +14,14 @@ from api.routes.misc import client_address
 from api.web.pages import render
 from caseflow import signin
 from caseflow.errors import TooManyAttempts
+from caseflow.scheduled.links import own_path
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 
 
 def _target(next: str) -> str:
     """Back to the page asked for, on this site only."""
-    return next if next.startswith("/") and not next.startswith("//") and "\\" not in next else "/"
+    return own_path(next) or "/"
 
 
 async def _page(request: Request, status: int, **context: object) -> HTMLResponse:
