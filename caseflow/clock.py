@@ -7,10 +7,15 @@ This is the only deadline code in caseflow. The rules (DOMAIN.md section 3):
 - The supplement notice is due 7 working days after receipt (Art. 30), and may be sent once.
 - A supplement received restarts the reply period from its receipt; an earlier extension, earlier
   pauses and an Art. 35 date no longer apply.
-- A pause (consultation, fee) from date P to date R excludes the working days d with P < d <= R.
-  A pause that starts on or after the deadline in force cannot stop a period that has run out.
+- A pause (consultation, fee) from date P to date R excludes the working days d with P < d <= R:
+  the working days left at P are counted from R. A pause that starts on the deadline day counts (the
+  last day runs to its end, Civil Code Art. 203); that day is used, no working day is left, and the
+  reply is due on the first working day on or after R. A pause that starts after the deadline in
+  force cannot stop a period that has run out.
 - An extension adds its working days (at most the rule set's maximum), once, decided on or before
-  the deadline in force. An Art. 35 date replaces the computed deadline.
+  the deadline in force. An Art. 35 date replaces the computed deadline: it is set on or before the
+  deadline in force and is later than it (during a pause: later than the deadline the pause would
+  give if it ended that day); a pause still open, or started later, no longer moves it.
 """
 
 from __future__ import annotations
@@ -217,6 +222,17 @@ def compute(timeline: Timeline, calendar: WorkingCalendar | None = None) -> Dead
         raise TimelineError(str(exc)) from None
 
 
+def _resume(cal: WorkingCalendar, end: dt.date, left: int) -> dt.date:
+    """The reply deadline when a pause ends on ``end`` with ``left`` working days of the period left.
+
+    With none left (the pause started on the deadline day, which counts as used), the reply is due
+    on ``end`` itself if it is a working day, else on the first working day after it.
+    """
+    if left > 0:
+        return cal.add_working_days(end, left)
+    return end if cal.is_working_day(end) else cal.add_working_days(end, 1)
+
+
 def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
     received = timeline.received
     try:
@@ -274,6 +290,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
     waiting_supplement = False
     pause_start: dt.date | None = None
     ignored_pause: dt.date | None = None  # a pause that started when it could no longer stop the clock
+    ignored_why = ""  # why the open ignored pause does not count
     pause_reason: law.PauseReason | None = None
     last_date = received
     span_end = max(first_due, supplement_notice_due or first_due)
@@ -341,7 +358,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
             reason_name = law.PAUSE_REASON_NAMES[ev.reason]
             basis = law.PAUSE_REASON_BASIS[ev.reason].label
             if art35_due is not None:
-                ignored_pause = ev.date
+                ignored_pause, ignored_why = ev.date, "其开始时未中止期限"
                 add(
                     Step(
                         "pause_ignored",
@@ -352,8 +369,8 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                         due,
                     )
                 )
-            elif due is not None and ev.date >= due:
-                ignored_pause = ev.date
+            elif due is not None and ev.date > due:
+                ignored_pause, ignored_why = ev.date, "其开始时未中止期限"
                 add(
                     Step(
                         "pause_ignored",
@@ -362,6 +379,24 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                         basis,
                         0,
                         due,
+                    )
+                )
+            elif due is not None and ev.date == due:
+                # The last day runs to its end: a pause that starts on it stops the period, and
+                # the day counts as used (no working day is left when the pause ends).
+                last_day = law.last_day_basis(ev.date).label
+                pause_start, pause_reason = ev.date, ev.reason
+                due = None
+                add(
+                    Step(
+                        "pause_started",
+                        ev.date,
+                        f"{zh(ev.date)}于期限届满之日开始{reason_name}，所需时间不计算在答复期限内；"
+                        f"期限的最后一日截止到该日二十四时，该日计入已用期限（{last_day}），"
+                        "中止事由消除之日为答复期限（该日为休息日的，顺延至其后第一个工作日）",
+                        f"{basis}、{last_day}",
+                        None,
+                        None,
                     )
                 )
             else:
@@ -383,7 +418,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                     Step(
                         "pause_ignored",
                         ev.date,
-                        f"{zh(ev.date)}该中止事由消除；其开始时未中止期限，期限不变",
+                        f"{zh(ev.date)}该中止事由消除；{ignored_why}，期限不变",
                         "",
                         0,
                         due,
@@ -393,21 +428,34 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                 continue
             if pause_start is None or pause_reason is None:
                 raise TimelineError(f"{where}: a pause ended that never started")
-            days_out = cal.working_days_between(max(pause_start, base), ev.date)
+            start = max(pause_start, base)
+            left = rules.reply_days + extended + excluded - cal.working_days_between(base, start)
+            target = _resume(cal, ev.date, left)
+            # The working days in (start, target] that were not left at the start do not count:
+            # those up to the end, and with none left the first working day after a rest-day end.
+            days_out = cal.working_days_between(start, target) - left
             excluded += days_out
             due = cal.add_working_days(base, rules.reply_days + extended + excluded)
+            assert due == target, (due, target)
             span_end = max(span_end, due)
-            add(
-                Step(
-                    "pause_ended",
-                    ev.date,
-                    f"{zh(ev.date)}{law.PAUSE_REASON_NAMES[pause_reason]}结束，{zh(pause_start)}之后至"
-                    f"{zh(ev.date)}的{days_out}个工作日不计入，期限顺延至{zh(due)}",
-                    law.PAUSE_REASON_BASIS[pause_reason].label,
-                    days_out,
-                    due,
+            name = law.PAUSE_REASON_NAMES[pause_reason]
+            if left == 0:
+                text = (
+                    f"{zh(ev.date)}{name}结束；中止于期限届满之日开始，该日计入已用期限，已无剩余工作日，"
+                    + (
+                        f"答复期限为中止事由消除之日{zh(due)}"
+                        if due == ev.date
+                        else f"中止事由消除之日为休息日，答复期限顺延至其后第一个工作日{zh(due)}"
+                    )
                 )
-            )
+                basis = f"{law.PAUSE_REASON_BASIS[pause_reason].label}、{law.last_day_basis(start).label}"
+            else:
+                text = (
+                    f"{zh(ev.date)}{name}结束，{zh(pause_start)}之后至"
+                    f"{zh(ev.date)}的{days_out}个工作日不计入，期限顺延至{zh(due)}"
+                )
+                basis = law.PAUSE_REASON_BASIS[pause_reason].label
+            add(Step("pause_ended", ev.date, text, basis, days_out, due))
             pause_start = pause_reason = None
         elif kind is EventType.EXTENDED:
             if waiting_supplement:
@@ -450,7 +498,31 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                 raise TimelineError(
                     f"{where}: the Art. 35 date {ev.due.isoformat()} must be after the decision"
                 )
+            art35 = f"(Art. 35 / {law.ART35_DELAY.basis.label}：{law.ART35_DATE_RULE})"
             if pause_start is not None:
+                # Paused: the period has not run out; the deadline in force is the one the pause
+                # would give if it ended on the decision day.
+                left = rules.reply_days + extended + excluded - cal.working_days_between(base, pause_start)
+                in_force = _resume(cal, ev.date, left)
+            else:
+                assert due is not None
+                in_force = due
+                if ev.date > in_force:
+                    raise TimelineError(
+                        f"{where}: an Art. 35 date must be set on or before the reply deadline in force "
+                        f"({in_force.isoformat()}) {art35}"
+                    )
+            if ev.due <= in_force:
+                raise TimelineError(
+                    f"{where}: the Art. 35 date {ev.due.isoformat()} must be later than the reply deadline "
+                    f"in force ({in_force.isoformat()}) {art35}"
+                )
+            if pause_start is not None:
+                # The open pause no longer moves the date; its end is recorded without effect.
+                ignored_pause, ignored_why = (
+                    pause_start,
+                    f"答复期限已依{law.ART35_DELAY.basis.article}确定，不再顺延",
+                )
                 pause_start = pause_reason = None
             art35_due = due = ev.due
             add(
@@ -483,7 +555,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
     final += f"。工作日依国务院放假安排计算，涉及{year_labels}"
     if provisional:
         final += "；其中尚未发布放假安排的年份按推定日历计算，期限为暂定，放假安排发布后重新计算"
-    add(Step("reply_due", due, final, law.COUNTING_BASIS.label, None, due))
+    add(Step("reply_due", due, final, law.counting_basis(base).label, None, due))
     return Deadline(
         received=received,
         rules=rules,

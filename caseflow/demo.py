@@ -37,7 +37,9 @@ def random_timeline(
     due_days = rs.reply_days
     if rng.random() < 0.2:  # a consultation or a fee notice pauses the clock
         start = cal.add_working_days(day, rng.randint(1, due_days - 2))
-        reason = law.PauseReason.CONSULTATION if rng.random() < 0.7 else law.PauseReason.FEE
+        # A fee notice only where the Fee Measures apply (received from 2021-01-01, not under 2007).
+        fee = rng.random() >= 0.7 and rs.fees_allowed and received >= law.FEE_MEASURES_IN_FORCE
+        reason = law.PauseReason.FEE if fee else law.PauseReason.CONSULTATION
         events.append(ClockEvent(EventType.PAUSE_STARTED, start, reason=reason))
         if rng.random() < 0.9:
             day = cal.add_working_days(start, rng.randint(1, 15))

@@ -109,8 +109,13 @@ class Builder:
         person = kind is law.ApplicantType.NATURAL_PERSON
         channel = rng.choices(list(law.Channel), weights=[25, 15, 5, 50, 5])[0]
         arrived = self.moment(received, 9)
+        rule = law.RECEIPT_RULES[channel]
         if channel is not law.Channel.IN_PERSON and rng.random() < 0.3:
-            arrived = self.moment(received - dt.timedelta(days=rng.randint(1, 3)), 16)
+            earlier = self.moment(received - dt.timedelta(days=rng.randint(1, 3)), 16)
+            # An ordinary letter is confirmed on the day it arrives (Art. 31): only the others come earlier.
+            if rule.later is not law.LaterReceipt.NEVER:
+                arrived = earlier
+        late = arrived.date() < received and rule.later is law.LaterReceipt.WITH_REASON
         return {
             "applicant_type": kind.value,
             "applicant_name": rng.choice(NAMES) if person else rng.choice(ORGS[kind]),
@@ -129,6 +134,7 @@ class Builder:
             "receipt_proof": ""
             if channel is law.Channel.IN_PERSON
             else f"确认记录{rng.randrange(10**6):06d}",
+            "late_confirmation_reason": "申请到达时为非工作时间，于恢复办公后与申请人确认" if late else "",
         }
 
     def build(self, kind: str, agency_code: str, received: dt.date) -> Case:
@@ -137,7 +143,7 @@ class Builder:
             session=self.session,
             actor=clerk,
             agency_code=agency_code,
-            application=self.application(received),
+            application=_copies_for_fee(kind, self.application(received)),
             now=self.moment(received),
         )
         assert case.id is not None
@@ -148,7 +154,10 @@ class Builder:
         def act(actor: str, action: str, facts: dict[str, object] | None = None, after: int = 1) -> Case:
             nonlocal day, last
             day = self.cal.add_working_days(day, after) if after else day
-            who = self.actor(f"{actor}@{agency_code}" if actor in ("clerk", "reviewer") else actor)
+            # Each agency's own staff; an approval is its own supervisor's (Art. 33 para. 2).
+            who = self.actor(
+                f"{actor}@{agency_code}" if actor in ("clerk", "reviewer", "supervisor") else actor
+            )
             last = max(self.moment(day, 15), last)
             return service.perform(
                 session=self.session,
@@ -168,17 +177,24 @@ class Builder:
                 "request_supplement",
                 {"items": ["请明确所需信息的名称或文号", "请说明所需信息的时间范围"]},
             )
+            if kind in ("supplement-required", "other.no_supplement"):
+                # The applicant signs for the notice the next working day: the period runs from then.
+                received_on = self.cal.add_working_days(day, 1)
+                act("clerk", "record_notice_delivery", _delivered("supplement_notice", received_on))
             if kind == "supplement-required":
                 return self._refetch(case_id)
             if kind == "other.no_supplement":
+                # The sweep proposes the lapse after the period; the clerk confirms it (Art. 30).
                 day = self.cal.add_working_days(day, 16)
-                return service.perform(
+                service.perform(
                     session=self.session,
                     case_id=case_id,
                     actor=service.SYSTEM_ACTOR,
-                    action="lapse_supplement",
+                    action="propose_lapse",
+                    facts={"kind": "supplement"},
                     now=self.moment(day, 1),
                 )
+                return act("clerk", "lapse_supplement", after=0)
             act("clerk", "receive_supplement", {"summary": "申请人补充了信息名称"}, after=rng.randint(2, 8))
         if kind == "consultation" or kind == "withheld.third_party" or rng.random() < 0.08:
             act(
@@ -199,20 +215,26 @@ class Builder:
                 after=rng.randint(3, 12),
             )
         if kind in ("fee-pending", "other.fee_unpaid") or (
-            kind.startswith("disclosed") and rng.random() < 0.1
+            kind.startswith("disclosed") and rng.random() < 0.1 and _per_page_allowed(kind, case)
         ):
             act("clerk", "assess_fee", {"method": "per_page", "pages": rng.choice([80, 150, 260])})
+            if kind in ("fee-pending", "other.fee_unpaid"):
+                received_on = self.cal.add_working_days(day, 1)
+                act("clerk", "record_notice_delivery", _delivered("fee_notice", received_on))
             if kind == "fee-pending":
                 return self._refetch(case_id)
             if kind == "other.fee_unpaid":
+                # Proposed by the sweep after the period, confirmed by the clerk (Fee Measures).
                 day = self.cal.add_working_days(day, 21)
-                return service.perform(
+                service.perform(
                     session=self.session,
                     case_id=case_id,
                     actor=service.SYSTEM_ACTOR,
-                    action="lapse_fee",
+                    action="propose_lapse",
+                    facts={"kind": "fee"},
                     now=self.moment(day, 1),
                 )
+                return act("clerk", "lapse_fee", after=0)
             act("clerk", "record_payment", {"payment_ref": "缴款书" + str(rng.randrange(10**6))}, after=3)
         if kind == "extended" or rng.random() < 0.1:
             act(
@@ -237,6 +259,18 @@ class Builder:
                 "record_joint_opinion",
                 {"participants": "业务科室、法制机构、法律顾问", "opinion": "依法审慎答复"},
                 after=0,
+            )
+        if outcome == "rejected.excessive":  # Art. 35: the applicant is asked for reasons first
+            act(
+                "clerk",
+                "request_art35_reasons",
+                {"asked": "请说明短期内大量申请公开政府信息的理由及用途", "period_days": 5},
+            )
+            act(
+                "clerk",
+                "record_art35_reasons",
+                {"answer": "given", "reasons": "个人研究需要，需逐年比对全部项目"},
+                after=rng.randint(1, 4),
             )
         act("clerk", "draft_reply", _draft(outcome), after=rng.randint(3, 10))
         if kind == "legal-review":
@@ -284,6 +318,34 @@ class Builder:
         ).one()
         assert record_id is not None
         return int(record_id)
+
+
+#: The kinds that always get a per-page fee notice.
+FEE_KINDS = ("fee-pending", "other.fee_unpaid")
+
+
+def _delivered(document: str, received_on: dt.date) -> dict[str, object]:
+    """The notice signed for by its recipient (by post) on ``received_on``."""
+    return {
+        "document": document,
+        "method": "post",
+        "proof": "EMS挂号信，收件人本人签收",
+        "received_on": received_on.isoformat(),
+    }
+
+
+def _copies_for_fee(kind: str, application: dict[str, object]) -> dict[str, object]:
+    """A request charged per page asks for copies (Fee Measures Art. 5): not inspection on the spot."""
+    form = law.ProvisionForm(str(application["provision_form"]))
+    if kind in FEE_KINDS and form not in law.FEE_PER_PAGE_FORMS:
+        return {**application, "provision_form": law.ProvisionForm.PAPER.value}
+    return application
+
+
+def _per_page_allowed(kind: str, case: Case) -> bool:
+    """A per-page fee only where the reply supplies copies (Fee Measures Art. 5)."""
+    form = law.ProvisionForm(case.provision_form)
+    return kind in law.FEE_PER_PAGE_OUTCOMES and form in law.FEE_PER_PAGE_FORMS
 
 
 def _draft(outcome: str) -> dict[str, object]:
@@ -338,7 +400,7 @@ def build_demo(
             agency_code="city",
         )
     for code, _name, _parent, _prefix in AGENCIES[1:]:
-        for role, title in (("clerk", "经办人"), ("reviewer", "法制审核")):
+        for role, title in (("clerk", "经办人"), ("reviewer", "法制审核"), ("supervisor", "负责人")):
             create_user(
                 session,
                 username=f"{role}-{code}",
@@ -355,7 +417,7 @@ def build_demo(
         builder.actors[user.username] = actor
         home = session.get(Agency, user.agency_id)
         assert home is not None
-        for role in ("clerk", "reviewer"):
+        for role in ("clerk", "reviewer", "supervisor"):
             if role in user.role_set:
                 builder.actors[f"{role}@{home.code}"] = actor
     kinds = [*REPLY_OUTCOMES, *CLOSED_KINDS, *OPEN_KINDS, "withheld.third_party"]

@@ -46,7 +46,9 @@ class FeeBand:
 @dataclass(frozen=True)
 class FeeQuote:
     """The fee for one request: per application, ``units`` is the applicant's ordinal that calendar
-    month at that agency; per page, it is the number of pages."""
+    month at that agency of the request's first application (件) and ``items`` the number of
+    applications the request was split into (Fee Measures Art. 4, 一事一申请); per page, ``units`` is
+    the number of pages."""
 
     method: FeeMethod
     units: int
@@ -55,10 +57,28 @@ class FeeQuote:
     reduction_yuan: int
     reduction_reason: str
     amount_yuan: int
+    items: int = 1
+
+    @property
+    def last_ordinal(self) -> int:
+        """Per application: the ordinal of the request's last application that month."""
+        return self.units + self.items - 1
 
     def description_zh(self) -> str:
         charged = [b for b in self.bands if b.unit_yuan > 0 and b.units_charged > 0]
-        if self.method is FeeMethod.PER_APPLICATION:
+        if self.method is FeeMethod.PER_APPLICATION and self.items > 1:
+            head = (
+                f"按件计收：本申请按“一事一申请”原则拆分为{self.items}件，"
+                f"为本月第{self.units}至{self.last_ordinal}件申请"
+            )
+            parts = [
+                f"第{b.range_zh('件')}每件{b.unit_yuan}元计{b.units_charged}件{b.subtotal_yuan}元"
+                for b in charged
+            ]
+            free = f"每月{FEE_PER_APPLICATION_FREE}件以内免费"
+            body = (f"{free}，" + "，".join(parts)) if parts else free
+            body += f"，合计{self.gross_yuan}元"
+        elif self.method is FeeMethod.PER_APPLICATION:
             head = f"按件计收：本月第{self.units}件申请"
             if charged:
                 b = charged[0]
@@ -93,10 +113,10 @@ def _check_int(name: str, value: object) -> int:
     return value
 
 
-def _per_application_bands(ordinal: int) -> tuple[FeeBand, ...]:
-    free = FeeBand(1, FEE_PER_APPLICATION_FREE, 0, 1 if ordinal <= FEE_PER_APPLICATION_FREE else 0, 0)
+def _per_application_band(ordinal: int) -> tuple[int, int, int]:
+    """The band (first, last, yuan each) an ordinal falls in."""
     if ordinal <= FEE_PER_APPLICATION_FREE:
-        return (free,)
+        return 1, FEE_PER_APPLICATION_FREE, 0
     first, last, unit = FEE_PER_APPLICATION_FIRST_BAND
     if ordinal > last:
         # Each further band of BAND_SIZE ordinals costs BAND_STEP more per application.
@@ -104,7 +124,21 @@ def _per_application_bands(ordinal: int) -> tuple[FeeBand, ...]:
         first = last + 1 + step * FEE_PER_APPLICATION_BAND_SIZE
         last = first + FEE_PER_APPLICATION_BAND_SIZE - 1
         unit += FEE_PER_APPLICATION_BAND_STEP * (step + 1)
-    return free, FeeBand(first, last, unit, 1, unit)
+    return first, last, unit
+
+
+def _per_application_bands(ordinal: int, items: int = 1) -> tuple[FeeBand, ...]:
+    """The free band, then each band that the ordinals ``ordinal .. ordinal + items - 1`` reach."""
+    top = ordinal + items - 1
+    free_count = max(0, min(top, FEE_PER_APPLICATION_FREE) - ordinal + 1)
+    bands = [FeeBand(1, FEE_PER_APPLICATION_FREE, 0, free_count, 0)]
+    current = max(ordinal, FEE_PER_APPLICATION_FREE + 1)
+    while current <= top:
+        first, last, unit = _per_application_band(current)
+        count = min(top, last) - current + 1
+        bands.append(FeeBand(first, last, unit, count, count * unit))
+        current = last + 1
+    return tuple(bands)
 
 
 def _per_page_bands(pages: int) -> tuple[FeeBand, ...]:
@@ -119,18 +153,31 @@ def _per_page_bands(pages: int) -> tuple[FeeBand, ...]:
 
 
 def quote(
-    method: FeeMethod | str, units: int, *, reduction_yuan: int = 0, reduction_reason: str = ""
+    method: FeeMethod | str,
+    units: int,
+    *,
+    items: int = 1,
+    reduction_yuan: int = 0,
+    reduction_reason: str = "",
 ) -> FeeQuote:
-    """Quote the fee for one request (per application: one application with ordinal ``units``)."""
+    """Quote the fee for one request (per application: ``items`` applications from the ordinal
+    ``units`` on, one by default; a request split into several counts as several, Art. 4)."""
     fee_method = _method(method)
     units = _check_int("units", units)
     if units < 1:
         raise FeeError(f"units: must be at least 1, got {units}")
+    items = _check_int("items", items)
+    if items < 1:
+        raise FeeError(f"items: must be at least 1, got {items}")
+    if items > 1 and fee_method is not FeeMethod.PER_APPLICATION:
+        raise FeeError(
+            "items: a request is split into several applications only when charging per application"
+        )
     reduction_yuan = _check_int("reduction_yuan", reduction_yuan)
     if reduction_yuan < 0:
         raise FeeError(f"reduction_yuan: must not be negative, got {reduction_yuan}")
     if fee_method is FeeMethod.PER_APPLICATION:
-        bands = _per_application_bands(units)
+        bands = _per_application_bands(units, items)
     else:
         bands = _per_page_bands(units)
     gross = sum(b.subtotal_yuan for b in bands)
@@ -141,7 +188,7 @@ def quote(
     reason = reduction_reason.strip()
     if reduction_yuan > 0 and not reason:
         raise FeeError("reduction_reason: a reduction must be recorded with its reason")
-    return FeeQuote(fee_method, units, bands, gross, reduction_yuan, reason, gross - reduction_yuan)
+    return FeeQuote(fee_method, units, bands, gross, reduction_yuan, reason, gross - reduction_yuan, items)
 
 
 def is_chargeable(method: FeeMethod | str, units: int) -> bool:

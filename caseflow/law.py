@@ -8,7 +8,9 @@ from here. Sources (see docs/domain.md):
 - Fee Measures: 《政府信息公开信息处理费管理办法》 (国办函〔2020〕109号).
 - Report Format: 国办公开办函〔2021〕30号, tables 三 and 四.
 - Review Law: 《中华人民共和国行政复议法》 (2023 revision, in force 2024-01-01).
-- Litigation Law: 《中华人民共和国行政诉讼法》. Civil Code: 《中华人民共和国民法典》 Art. 201-204.
+- Litigation Law: 《中华人民共和国行政诉讼法》. Civil Code: 《中华人民共和国民法典》 Art. 201-204
+  (from 2021-01-01; before: 《中华人民共和国民法总则》 Art. 201-204 from 2017-10-01, before that
+  《中华人民共和国民法通则》 Art. 154).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ REGULATION_2007_IN_FORCE = dt.date(2008, 5, 1)
 REGULATION_2019_IN_FORCE = dt.date(2019, 5, 15)
 #: Since this day a refusal to disclose must first go to administrative review (Review Law Art. 23).
 REVIEW_FIRST_IN_FORCE = dt.date(2024, 1, 1)
+#: The Fee Measures came into force on this day (Fee Measures Art. 10): no fee for a request
+#: received before it.
+FEE_MEASURES_IN_FORCE = dt.date(2021, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +43,82 @@ class Basis:
     instrument: str
     article: str
     label: str = field(init=False, compare=False)
+    #: Words cited before the instrument: "参照" where a rule of civil law is applied by analogy.
+    prefix: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "label", f"{self.instrument}{self.article}")
+        object.__setattr__(self, "label", f"{self.prefix}{self.instrument}{self.article}")
 
 
-#: How periods are counted: the starting day does not count (Civil Code Art. 201).
-COUNTING_BASIS = Basis(CIVIL_CODE, "第二百零一条")
+# --- How periods are counted (civil law, applied by analogy: 参照) -----------------------------
+
+GENERAL_PRINCIPLES = "《中华人民共和国民法通则》"
+GENERAL_PROVISIONS = "《中华人民共和国民法总则》"
+#: 《民法总则》 came into force on this day (its Art. 201-204 replaced 《民法通则》 Art. 154 for periods).
+GENERAL_PROVISIONS_IN_FORCE = dt.date(2017, 10, 1)
+#: 《民法典》 came into force on this day (and repealed 《民法总则》 and 《民法通则》).
+CIVIL_CODE_IN_FORCE = dt.date(2021, 1, 1)
+
+#: The starting day does not count, day one is the next (《民法典》/《民法总则》 Art. 201, before
+#: 2017-10-01 《民法通则》 Art. 154), newest first: (in force from, basis).
+_COUNTING_BASES: tuple[tuple[dt.date, Basis], ...] = (
+    (CIVIL_CODE_IN_FORCE, Basis(CIVIL_CODE, "第二百零一条", prefix="参照")),
+    (GENERAL_PROVISIONS_IN_FORCE, Basis(GENERAL_PROVISIONS, "第二百零一条", prefix="参照")),
+    (REGULATION_2007_IN_FORCE, Basis(GENERAL_PRINCIPLES, "第一百五十四条", prefix="参照")),
+)
+#: The last day of a period runs to its end, 24:00 (《民法典》/《民法总则》 Art. 203, before
+#: 2017-10-01 《民法通则》 Art. 154): a pause that starts on the deadline day still stops the period.
+_LAST_DAY_BASES: tuple[tuple[dt.date, Basis], ...] = (
+    (CIVIL_CODE_IN_FORCE, Basis(CIVIL_CODE, "第二百零三条", prefix="参照")),
+    (GENERAL_PROVISIONS_IN_FORCE, Basis(GENERAL_PROVISIONS, "第二百零三条", prefix="参照")),
+    (REGULATION_2007_IN_FORCE, Basis(GENERAL_PRINCIPLES, "第一百五十四条", prefix="参照")),
+)
+
+
+def _in_force(bases: tuple[tuple[dt.date, Basis], ...], day: dt.date) -> Basis:
+    for since, basis in bases:
+        if day >= since:
+            return basis
+    return bases[-1][1]  # no request predates the Regulation (2008): the oldest text
+
+
+def counting_basis(start: dt.date) -> Basis:
+    """How a period that starts on ``start`` is counted: the civil-law text in force that day."""
+    return _in_force(_COUNTING_BASES, start)
+
+
+def last_day_basis(day: dt.date) -> Basis:
+    """Why a period's last day (``day``) runs to its end: the civil-law text in force that day."""
+    return _in_force(_LAST_DAY_BASES, day)
+
+
+#: The counting rule in force today (《民法典》 Art. 201); dated periods use ``counting_basis``.
+COUNTING_BASIS = counting_basis(CIVIL_CODE_IN_FORCE)
+#: The last-day rule in force today (《民法典》 Art. 203); dated periods use ``last_day_basis``.
+LAST_DAY_BASIS = last_day_basis(CIVIL_CODE_IN_FORCE)
+
+
+# --- Information processing fees: the articles (Regulation Art. 42; Fee Measures) -------------
+
+#: Regulation Art. 42: information is provided on request free of charge; where the quantity or the
+#: frequency of requests clearly exceeds a reasonable range, a processing fee may be charged.
+FEE_BASIS_REGULATION = Basis(REGULATION, "第四十二条")
+#: Fee Measures Art. 3: per application (按件) or per amount (按量), both progressive; one method
+#: per request, never both.
+FEE_METHOD_BASIS = Basis(FEE_MEASURES, "第三条")
+#: Art. 4: per application, for every kind of decision; a request with several items may be split
+#: into several applications (件) by the 一事一申请 principle at the smallest reasonable unit; the
+#: bands per applicant and calendar month.
+FEE_PER_APPLICATION_BASIS = Basis(FEE_MEASURES, "第四条")
+#: Art. 5: per amount (pages), where the applicant asks for paper copies, e-mail or copied electronic
+#: data; information already proactively published whose access is told: no per-page fee.
+FEE_PER_PAGE_BASIS = Basis(FEE_MEASURES, "第五条")
+#: Art. 7: the fee notice is sent within the reply period and states the basis, standard, amount
+#: and how to pay; the applicant pays within 20 working days from the day after receiving it,
+#: otherwise the request is deemed abandoned.
+FEE_NOTICE_BASIS = Basis(FEE_MEASURES, "第七条")
+#: Art. 10: in force from 2021-01-01 (``FEE_MEASURES_IN_FORCE``).
+FEE_IN_FORCE_BASIS = Basis(FEE_MEASURES, "第十条")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +138,21 @@ class RuleSet:
     #: and where the law says so.
     supplement_notice_days: int | None
     supplement_notice_basis: Basis
+    #: The consultations whose time does not count in the reply period (``pause_basis``): 2019
+    #: Art. 33 para. 3 third parties and other agencies; 2007 Art. 24 para. 3 third parties only.
+    pausing_consultations: tuple[str, ...] = ("third_party", "agency")
+    #: Whether a fee notice may pause the reply period: the Fee Measures (Regulation Art. 42 of 2019,
+    #: in force 2021-01-01) do not apply under the 2007 text, whose Art. 24 para. 3 pauses for third
+    #: parties only.
+    fees_allowed: bool = True
+    #: Where the letter consulting a third party finds its basis (2019 Art. 32; 2007 Art. 23), and
+    #: what that article says follows from the third party's answer (the letter quotes it).
+    third_party_basis: Basis = Basis(REGULATION, "第三十二条")
+    third_party_rule: str = (
+        "逾期未提出意见的，由本机关依照《中华人民共和国政府信息公开条例》的规定决定是否公开。"
+        "第三方不同意公开且有合理理由的，本机关不予公开；本机关认为不公开可能对公共利益造成重大影响的，"
+        "可以决定予以公开，并将决定公开的内容和理由书面告知贵方。"
+    )
 
 
 RULES_2019 = RuleSet(
@@ -94,6 +183,15 @@ RULES_2007 = RuleSet(
     # for the agency's notice (the 7 working days are Art. 30 of 2019).
     supplement_notice_days=None,
     supplement_notice_basis=Basis(f"{REGULATION}（2007年）", "第二十一条第（四）项"),
+    # Art. 24 para. 3 of 2007: only the time to consult a third party (Art. 23) does not count.
+    pausing_consultations=("third_party",),
+    fees_allowed=False,
+    third_party_basis=Basis(f"{REGULATION}（2007年）", "第二十三条"),
+    # Art. 23 of 2007: the third party's refusal binds, unless the public interest requires disclosure.
+    third_party_rule=(
+        "第三方不同意公开的，本机关不予公开；但是，本机关认为不公开可能对公共利益造成重大影响的，"
+        "应当予以公开，并将决定公开的政府信息内容和理由书面通知贵方。"
+    ),
 )
 
 RULE_SETS: dict[str, RuleSet] = {RULES_2019.code: RULES_2019, RULES_2007.code: RULES_2007}
@@ -132,16 +230,27 @@ class Period:
 
 #: The agency must send the supplement notice within 7 working days of receipt, once (Art. 30).
 SUPPLEMENT_NOTICE = Period("supplement_notice", "补正告知期限", 7, Basis(REGULATION, "第三十条"))
-#: The applicant's supplement period is set in the notice; this is the default (configurable).
+#: The applicant's supplement period is set in the notice; this is the default (configurable). It
+#: runs from the day after the applicant received the notice (its recorded delivery).
 APPLICANT_SUPPLEMENT = Period("applicant_supplement", "申请人补正期限", 15, Basis(REGULATION, "第三十条"))
 #: A third party gives its opinion within 15 working days of receiving the letter (Art. 32).
 THIRD_PARTY_OPINION = Period("third_party_opinion", "第三方答复期限", 15, Basis(REGULATION, "第三十二条"))
 #: A co-producing agency gives its opinion within 15 working days; silence is consent (Art. 34).
 AGENCY_OPINION = Period("agency_opinion", "其他机关答复期限", 15, Basis(REGULATION, "第三十四条"))
-#: The fee is paid within 20 working days from the day after the fee notice (Fee Measures).
-FEE_PAYMENT = Period("fee_payment", "缴费期限", 20, Basis(FEE_MEASURES, ""))
+#: The fee is paid within 20 working days from the day after the applicant received the notice
+#: (Fee Measures Art. 7): counted from the notice's recorded delivery (``PERIOD_FROM_DELIVERY``).
+FEE_PAYMENT = Period("fee_payment", "缴费期限", 20, FEE_NOTICE_BASIS)
 #: Art. 35: a reasonable date set by the agency, with reasons, for excessive requests.
 ART35_DELAY = Period("art35_delay", "延迟答复期限", None, Basis(REGULATION, "第三十五条"))
+#: The Art. 35 date delays a reply that cannot be given within the Art. 33 period: it is decided on
+#: or before the reply deadline in force and is later than it (the clock refuses any other).
+ART35_DATE_RULE = "延迟答复的合理期限应当在答复期限届满之日或者之前确定，且应当晚于该答复期限"
+#: Art. 35: before it decides on an excessive request the agency may ask the applicant for reasons,
+#: within a period it sets (working days from the day after the applicant receives the notice).
+ART35_REASONS = Period("art35_reasons", "说明理由期限", None, Basis(REGULATION, "第三十五条"))
+#: Art. 33 para. 2: an extension is approved by the head of the deciding agency's own office
+#: (政府信息公开工作机构负责人); caseflow applies the same to the Art. 35 date.
+OWN_AGENCY_APPROVAL = Basis(REGULATION, "第三十三条第二款")
 
 PERIODS: dict[str, Period] = {
     p.code: p
@@ -152,6 +261,7 @@ PERIODS: dict[str, Period] = {
         AGENCY_OPINION,
         FEE_PAYMENT,
         ART35_DELAY,
+        ART35_REASONS,
     )
 }
 
@@ -169,7 +279,7 @@ PAUSE_REASON_NAMES: dict[PauseReason, str] = {
 }
 PAUSE_REASON_BASIS: dict[PauseReason, Basis] = {
     PauseReason.CONSULTATION: Basis(REGULATION, "第三十三条第三款"),
-    PauseReason.FEE: Basis(FEE_MEASURES, ""),
+    PauseReason.FEE: FEE_NOTICE_BASIS,
 }
 
 
@@ -222,14 +332,50 @@ CHANNEL_REPORT_COLUMN: dict[Channel, str] = {
     Channel.INTERNET: "网络",
     Channel.FAX: "传真",
 }
-RECEIPT_DATE_RULES: dict[Channel, str] = {
-    Channel.IN_PERSON: "以提交之日为收到申请之日",
-    Channel.POST: "以行政机关签收之日为收到申请之日",
-    Channel.LETTER: "以行政机关与申请人确认之日为收到申请之日",
-    Channel.INTERNET: "以双方确认之日为收到申请之日",
-    Channel.FAX: "以双方确认之日为收到申请之日",
-}
 RECEIPT_DATE_BASIS = Basis(REGULATION, "第三十一条")
+
+
+class LaterReceipt(StrEnum):
+    """May the receipt date (Art. 31) be later than the day the application arrived?"""
+
+    #: No: the day it arrives is the receipt date (in person: the day submitted; an ordinary letter:
+    #: the office confirms with the applicant on the day it arrives).
+    NEVER = "never"
+    #: Yes, as the postal record shows: the day the agency signed for it.
+    SIGNED_FOR = "signed_for"
+    #: Only with the reason recorded (in the evidence) and stated on the receipt letter (登记回执).
+    WITH_REASON = "with_reason"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptDateRule:
+    """One channel's receipt-date rule (Art. 31): which day counts, and whether it may follow the arrival."""
+
+    text: str
+    basis: Basis
+    later: LaterReceipt
+
+
+RECEIPT_RULES: dict[Channel, ReceiptDateRule] = {
+    Channel.IN_PERSON: ReceiptDateRule(
+        "以提交之日为收到申请之日", Basis(REGULATION, "第三十一条第一项"), LaterReceipt.NEVER
+    ),
+    Channel.POST: ReceiptDateRule(
+        "以行政机关签收之日为收到申请之日", Basis(REGULATION, "第三十一条第二项"), LaterReceipt.SIGNED_FOR
+    ),
+    Channel.LETTER: ReceiptDateRule(
+        "应当于收到申请的当日与申请人确认，确认之日为收到申请之日",
+        Basis(REGULATION, "第三十一条第二项"),
+        LaterReceipt.NEVER,
+    ),
+    Channel.INTERNET: ReceiptDateRule(
+        "以双方确认之日为收到申请之日", Basis(REGULATION, "第三十一条第三项"), LaterReceipt.WITH_REASON
+    ),
+    Channel.FAX: ReceiptDateRule(
+        "以双方确认之日为收到申请之日", Basis(REGULATION, "第三十一条第三项"), LaterReceipt.WITH_REASON
+    ),
+}
+RECEIPT_DATE_RULES: dict[Channel, str] = {channel: rule.text for channel, rule in RECEIPT_RULES.items()}
 APPLICATION_CONTENT_BASIS = Basis(REGULATION, "第二十九条")
 
 
@@ -339,7 +485,7 @@ OUTCOMES: tuple[Outcome, ...] = (
         "other.fee_unpaid",
         "三(六)2",
         "申请人逾期未按收费通知要求缴纳费用",
-        (Basis(FEE_MEASURES, ""),),
+        (FEE_BASIS_REGULATION, FEE_NOTICE_BASIS),
         False,
         without_reply=True,
     ),
@@ -391,11 +537,95 @@ DOCUMENT_TYPES: tuple[DocumentType, ...] = (
         "consultation_third_party", "征求第三方意见书", THIRD_PARTY_OPINION.basis, "consultation", "征"
     ),
     DocumentType("consultation_agency", "征求意见函", AGENCY_OPINION.basis, "consultation", "征"),
-    DocumentType("fee_notice", "收费通知书", Basis(FEE_MEASURES, ""), "notice", "告", remedies=True),
+    DocumentType("fee_notice", "收费通知书", FEE_NOTICE_BASIS, "notice", "告", remedies=True),
     DocumentType("art35_notice", "延迟答复告知书", ART35_DELAY.basis, "notice", "告"),
+    DocumentType("art35_reasons_notice", "要求说明理由告知书", ART35_REASONS.basis, "notice", "告"),
     DocumentType("reply", "政府信息公开申请答复书", None, "reply", "", remedies=True),
 )
 DOCUMENT_TYPES_BY_CODE: dict[str, DocumentType] = {d.code: d for d in DOCUMENT_TYPES}
+
+
+# --- Delivery (送达) of the notices that start a period for their recipient -------------------
+
+
+class DeliveryMethod(StrEnum):
+    """How a notice reached its recipient; each has its rule of which day counts as received."""
+
+    POST = "post"
+    ELECTRONIC = "electronic"
+    IN_PERSON = "in_person"
+    FAX = "fax"
+    OTHER = "other"
+
+
+DELIVERY_METHOD_NAMES: dict[DeliveryMethod, str] = {
+    DeliveryMethod.POST: "邮寄送达",
+    DeliveryMethod.ELECTRONIC: "电子送达",
+    DeliveryMethod.IN_PERSON: "直接送达",
+    DeliveryMethod.FAX: "传真送达",
+    DeliveryMethod.OTHER: "其他方式送达",
+}
+#: Which day is the recipient's receipt (the day the period runs from; it starts on the next day).
+DELIVERY_DATE_RULES: dict[DeliveryMethod, str] = {
+    DeliveryMethod.POST: "以收件人签收之日（邮件回执或查询记录上的签收日）为收到之日",
+    DeliveryMethod.ELECTRONIC: "以送达内容到达收件人特定系统（电子邮箱、申请平台账户）之日为收到之日",
+    DeliveryMethod.IN_PERSON: "以收件人在送达回证上签收之日为收到之日",
+    DeliveryMethod.FAX: "以传真到达收件人之日为收到之日",
+    DeliveryMethod.OTHER: "以有证据证明的收件人实际收到之日为收到之日",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFromDelivery:
+    """A document whose delivery starts a period for its recipient (counted from the next day)."""
+
+    doc_code: str
+    #: Who receives it, and so whose period runs: 申请人, 第三方, 被征求意见机关.
+    recipient: str
+    #: The period's code in ``PERIODS`` (looked up there, so a period added later plugs in).
+    period_code: str
+
+
+#: The documents whose recipient's period runs from the day after the recorded delivery.
+PERIOD_FROM_DELIVERY: dict[str, PeriodFromDelivery] = {
+    d.doc_code: d
+    for d in (
+        PeriodFromDelivery("supplement_notice", "申请人", APPLICANT_SUPPLEMENT.code),
+        PeriodFromDelivery("consultation_third_party", "第三方", THIRD_PARTY_OPINION.code),
+        PeriodFromDelivery("consultation_agency", "被征求意见机关", AGENCY_OPINION.code),
+        PeriodFromDelivery("fee_notice", "申请人", FEE_PAYMENT.code),
+        # Art. 35: the applicant's reasons, within the period the agency sets (its letter and period
+        # are defined with the Art. 35 step).
+        PeriodFromDelivery("art35_reasons_notice", "申请人", "art35_reasons"),
+    )
+}
+
+
+def period_from_delivery(doc_code: str) -> Period | None:
+    """The period that the delivery of ``doc_code`` starts (None: none, or not defined yet)."""
+    entry = PERIOD_FROM_DELIVERY.get(doc_code)
+    return PERIODS.get(entry.period_code) if entry else None
+
+
+class LapseKind(StrEnum):
+    """A period of the applicant's whose end the sweep proposes as a lapse (the clerk confirms)."""
+
+    SUPPLEMENT = "supplement"
+    FEE = "fee"
+
+
+#: What the request shows while a lapse awaits the clerk's confirmation.
+LAPSE_PROPOSED_NAMES: dict[LapseKind, str] = {
+    LapseKind.SUPPLEMENT: "补正期限已过，待确认",
+    LapseKind.FEE: "缴费期限已过，待确认",
+}
+#: The period whose end each lapse needs (counted from the delivery of its notice).
+LAPSE_PERIODS: dict[LapseKind, Period] = {
+    LapseKind.SUPPLEMENT: APPLICANT_SUPPLEMENT,
+    LapseKind.FEE: FEE_PAYMENT,
+}
+#: Shown where a notice's delivery is not recorded (its period has not started to run).
+NOT_DELIVERED = "尚未登记送达"
 
 
 # --- Remedies (DOMAIN.md section 6) ----------------------------------------------------------
@@ -406,6 +636,12 @@ REVIEW_FIRST_BASIS = Basis(REVIEW_LAW, "第二十三条第一款第四项")
 REVIEW_FIRST_NOTICE_BASIS = Basis(REVIEW_LAW, "第二十三条第二款")
 LITIGATION_MONTHS = 6
 LITIGATION_BASIS = Basis(LITIGATION_LAW, "第四十六条")
+#: What a review or litigation record challenges. Either may be filed at any time after the
+#: request was registered: a failure to reply in time (逾期不答复) is challenged while the request is
+#: still open (Regulation Art. 51: 认为行政机关在政府信息公开工作中侵犯其合法权益的，
+#: 可以依法申请行政复议或者提起行政诉讼).
+REMEDY_SUBJECTS: dict[str, str] = {"decision": "答复或告知", "no_reply": "逾期不答复"}
+REMEDY_ANY_TIME_BASIS = Basis(REGULATION, "第五十一条")
 
 
 def review_required_first(outcome_code: str, issue_date: dt.date) -> bool:
@@ -413,7 +649,38 @@ def review_required_first(outcome_code: str, issue_date: dt.date) -> bool:
     return OUTCOMES_BY_CODE[outcome_code].refuses_disclosure and issue_date >= REVIEW_FIRST_IN_FORCE
 
 
-# --- Fees (Fee Measures) ---------------------------------------------------------------------
+# --- Fees (Fee Measures; the articles are above, before ``RuleSet``) -------------------------
+
+#: The forms of provision a per-page fee may be charged for (Fee Measures Art. 5: paper copies,
+#: e-mail, copied electronic data; paper copies sent by post or collected are paper copies). Not
+#: inspection on the spot, which supplies no copy.
+FEE_PER_PAGE_FORMS: frozenset[ProvisionForm] = frozenset(
+    {
+        ProvisionForm.PAPER,
+        ProvisionForm.ELECTRONIC,
+        ProvisionForm.EMAIL,
+        ProvisionForm.POST,
+        ProvisionForm.PICK_UP,
+    }
+)
+#: The outcomes that supply the information; a per-page fee is charged only for them (Art. 5:
+#: information already published, whose access is told, is not charged per page).
+FEE_PER_PAGE_OUTCOMES: tuple[str, ...] = ("disclosed.provided", "partial")
+#: Every fee letter cites these: the Regulation's permission, the method, the scale (per
+#: application, per page), the notice and payment period.
+FEE_LETTER_BASES: tuple[Basis, ...] = (
+    FEE_BASIS_REGULATION,
+    FEE_METHOD_BASIS,
+    FEE_PER_APPLICATION_BASIS,
+    FEE_PER_PAGE_BASIS,
+    FEE_NOTICE_BASIS,
+)
+#: How the fee letters cite them: 《条例》第四十二条和《办法》第三条、第四条、第五条、第七条.
+FEE_LETTER_BASIS_LABEL = f"{FEE_BASIS_REGULATION.label}和{FEE_MEASURES}" + "、".join(
+    b.article for b in FEE_LETTER_BASES if b.instrument == FEE_MEASURES
+)
+#: The names of the consulted parties (for letters and refusals).
+CONSULTATION_PARTY_NAMES: dict[str, str] = {"third_party": "第三方", "agency": "其他机关"}
 
 #: Per application, counted per applicant per calendar month per agency: (from, to, yuan each).
 FEE_PER_APPLICATION_FREE = 10

@@ -159,8 +159,18 @@ class Case(SQLModel, table=True):
     pause_reason: str | None = Field(default=None, max_length=20)
     provisional: bool = False
     extension_days: int = 0
-    #: The applicant's supplement deadline, while a supplement is awaited.
+    #: The applicant's supplement deadline, while a supplement is awaited: None until the notice's
+    #: delivery is recorded (the period runs from the applicant's receipt, ``notice_delivery``).
     supplement_due: dt.date | None = None
+    #: The supplement period the notice set (working days from the day after its receipt).
+    supplement_days: int | None = None
+    #: A lapse the sweep proposes and the clerk must confirm or answer (``law.LapseKind``), and when.
+    lapse_proposed: str | None = Field(default=None, max_length=20)
+    lapse_proposed_on: dt.date | None = None
+    #: The clerk decided to keep waiting on that period (its kind); the sweep proposes again only
+    #: after ``lapse_wait_until`` (never, when no date was given).
+    lapse_waiting: str | None = Field(default=None, max_length=20)
+    lapse_wait_until: dt.date | None = None
     answered_on: dt.date | None = None
     delivered_on: dt.date | None = None
     closed_on: dt.date | None = None
@@ -202,7 +212,9 @@ class Consultation(SQLModel, table=True):
     party_kind: str = Field(max_length=20)
     party_name: str = Field(max_length=200)
     letter_date: dt.date
-    window_end: dt.date
+    #: The last day to answer: None until the letter's delivery is recorded (Art. 32, 34: the period
+    #: runs from the day after the recipient received it).
+    window_end: dt.date | None = None
     opinion_date: dt.date | None = None
     opinion: str | None = Field(default=None, max_length=20)
     opinion_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -215,18 +227,62 @@ class FeeAssessment(SQLModel, table=True):
     case_id: int = Field(foreign_key="request.id", index=True)
     method: str = Field(max_length=20)
     units: int
+    #: Per application: the number of applications (件) the request counts as, where the agency
+    #: split it by the 一事一申请 principle (Fee Measures Art. 4); 1 otherwise. Counted in the
+    #: applicant's monthly ordinal of every later request.
+    items_split: int = 1
     gross_yuan: int
     reduction_yuan: int = 0
     reduction_reason: str = Field(default="", max_length=500)
     amount_yuan: int
     notice_date: dt.date
-    pay_by: dt.date
+    #: The last day to pay: None until the notice's delivery is recorded (Fee Measures: from the day
+    #: after the applicant received it).
+    pay_by: dt.date | None = None
     paid_on: dt.date | None = None
     status: str = Field(default="pending", max_length=20)
 
 
+class Art35Step(SQLModel, table=True):
+    """Art. 35: the applicant was asked to explain an excessive request (要求说明理由), and answered
+    (``given``, with the reasons and the day they arrived) or let the period pass (``not_given``).
+    The period runs in working days from the day after the applicant received the notice."""
+
+    __tablename__ = "art35_step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="request.id", index=True)
+    notice_date: dt.date
+    period_days: int
+    asked: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=20)  # pending | given | not_given
+    reasons: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reasons_on: dt.date | None = None
+    recorded_on: dt.date | None = None
+
+
+class NoticeDelivery(SQLModel, table=True):
+    """The recorded delivery (送达) of a letter that starts a period for its recipient.
+
+    The letter row stays as issued; this says how and when its recipient received it (the day the
+    period runs from), with the proof. One delivery per letter.
+    """
+
+    __tablename__ = "notice_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="request.id", index=True)
+    letter_id: int = Field(foreign_key="letter.id", unique=True)
+    doc_type: str = Field(max_length=40)
+    method: str = Field(max_length=20)
+    proof: str = Field(sa_column=Column(Text, nullable=False))
+    received_on: dt.date
+    recorded_at: dt.datetime = _moment()
+    recorded_by: str = Field(max_length=80)
+
+
 class RemedyRecord(SQLModel, table=True):
-    """Administrative review (行政复议) or litigation (行政诉讼) after the answer."""
+    """Administrative review (行政复议) or litigation (行政诉讼), at any time after registration."""
 
     __tablename__ = "remedy_record"
 
@@ -234,6 +290,7 @@ class RemedyRecord(SQLModel, table=True):
     case_id: int = Field(foreign_key="request.id", index=True)
     kind: str = Field(max_length=20)  # review | litigation
     path: str = Field(default="", max_length=20)  # litigation: direct | after_review
+    subject: str = Field(default="decision", max_length=20)  # law.REMEDY_SUBJECTS: decision | no_reply
     filed_on: dt.date
     body: str = Field(max_length=200)
     reference_no: str = Field(default="", max_length=100)

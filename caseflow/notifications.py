@@ -17,7 +17,7 @@ from caseflow.scheduled.reminders import REASONS
 from caseflow.scheduled.runs import latest_runs
 
 #: The name shown for each kind of notification: the reminders' reasons and the checkpoints.
-REASON_NAMES = {**REASONS, "checkpoint": "证据链检查点"}
+REASON_NAMES = {**REASONS, "checkpoint": "证据链检查点", "lapse_proposed": "期限已过，待确认"}
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from caseflow import identity, law
 from caseflow.calendar import WorkingCalendar, default_calendar
+from caseflow.cases import delivery
 from caseflow.cases.engine import Actor
 from caseflow.models import Agency, Applicant, Case, EvidenceEvent, Letter, User
 from caseflow.states.machine import AUDITOR, OPEN_STATES, STATE_NAMES, SUPERVISOR, SYSTEM, State
@@ -141,6 +142,11 @@ def summary(
         "complex": case.complex,
         "version": case.version,
         "handler_id": case.handler_id,
+        # A lapse the sweep proposed and the clerk has to confirm or answer (caseflow.cases.delivery).
+        "lapse_proposed": case.lapse_proposed if case.state in {s.value for s in OPEN_STATES} else None,
+        "lapse_proposed_name": law.LAPSE_PROPOSED_NAMES[law.LapseKind(case.lapse_proposed)]
+        if case.lapse_proposed and case.state in {s.value for s in OPEN_STATES}
+        else None,
     }
 
 
@@ -173,6 +179,29 @@ def case_detail(
             "handler": handler.username if handler else None,
             "rules": case.rules,
             "ledger": case.ledger,
+            "supplement_due": case.supplement_due.isoformat() if case.supplement_due else None,
+            "lapse_proposed_on": case.lapse_proposed_on.isoformat() if case.lapse_proposed_on else None,
+            "lapse_waiting": case.lapse_waiting,
+            "lapse_wait_until": case.lapse_wait_until.isoformat() if case.lapse_wait_until else None,
+            # Each letter that starts a period for its recipient: what it runs from, or not delivered.
+            "periods": [
+                {
+                    "doc_type": p.doc_type,
+                    "doc_name": p.doc_name,
+                    "letter_no": p.letter_no,
+                    "issued_on": p.issued_on.isoformat(),
+                    "recipient": p.recipient,
+                    "period_name": p.period_name,
+                    "period_days": p.period_days,
+                    "delivered": p.received_on is not None,
+                    "received_on": p.received_on.isoformat() if p.received_on else None,
+                    "method": p.method,
+                    "proof": p.proof,
+                    "runs_from": p.runs_from,
+                    "period_end": p.period_end.isoformat() if p.period_end else None,
+                }
+                for p in delivery.period_lines(session, case)
+            ],
             "applicant_detail": {
                 "name": applicant.name,
                 "type": applicant.type,
@@ -252,6 +281,7 @@ def dashboard(
             tally(col(Case.state).in_([State.SUPPLEMENT_REQUIRED.value, State.FEE_PENDING.value])),
             tally(col(Case.state) == State.CONSULTATION.value),
             tally(col(Case.state) == State.LEGAL_REVIEW.value),
+            tally(col(Case.lapse_proposed).is_not(None)),
             tally(),
             tally(*open_due, due >= today, due <= limits[3]),
             tally(*open_due, due > limits[3], due <= limits[10]),
@@ -259,9 +289,16 @@ def dashboard(
             tally(*open_due, due > limits[20]),
         ).where(scope, is_open)
     ).one()
-    overdue, due_soon, waiting_applicant, waiting_third_party, awaiting_review, open_count, *buckets = (
-        int(n or 0) for n in counts
-    )
+    (
+        overdue,
+        due_soon,
+        waiting_applicant,
+        waiting_third_party,
+        awaiting_review,
+        lapse_proposed,
+        open_count,
+        *buckets,
+    ) = (int(n or 0) for n in counts)
     # Open requests only: the history by outcome is the statistics' business (reports).
     by_state = dict(
         session.exec(select(Case.state, func.count()).where(scope, is_open).group_by(col(Case.state))).all()
@@ -292,6 +329,8 @@ def dashboard(
         "waiting_applicant": waiting_applicant,
         "waiting_third_party": waiting_third_party,
         "awaiting_review": awaiting_review,
+        # "补正期限已过，待确认" / "缴费期限已过，待确认": the clerk confirms or keeps waiting
+        "lapse_proposed": lapse_proposed,
         "open": open_count,
         "by_state": by_state,
         "by_handler": by_handler,

@@ -25,6 +25,7 @@ LABELS: dict[str, str] = {
     "opinion_date": "收到意见日期",
     "method": "计收方式",
     "pages": "页数",
+    "items_split": "按“一事一申请”拆分的件数（按件计收，未拆分为1）",
     "reduction_yuan": "减免金额（元）",
     "reduction_reason": "减免理由",
     "paid_on": "缴费日期",
@@ -48,6 +49,7 @@ LABELS: dict[str, str] = {
     "filed_on": "申请/起诉日期",
     "court": "法院",
     "path": "起诉方式",
+    "subject": "复议或诉讼针对的行为（留空：已作出答复的为答复，未答复的为逾期不答复）",
     "record_id": "记录编号",
     "result": "结果",
     "concluded_on": "审结日期",
@@ -55,12 +57,42 @@ LABELS: dict[str, str] = {
     "text": "说明",
     "handler": "新经办人（用户名）",
 }
+#: Labels of a field that means something else in one action ("action.field").
+ACTION_LABELS: dict[str, str] = {
+    "request_art35_reasons.period_days": "说明理由期限（工作日，自申请人收到告知书之次日起计算）",
+    "request_art35_reasons.asked": "要求申请人说明的事项",
+    "request_art35_reasons.notice_date": "告知日期",
+    "record_art35_reasons.answer": "说明理由情况",
+    "record_art35_reasons.reasons": "申请人说明的理由（未说明的留空）",
+    "record_art35_reasons.reasons_on": "收到理由日期（未说明的留空）",
+    "set_delayed_date.due": "延迟答复期限（须晚于现行答复期限）",
+    "record_notice_delivery.document": "送达的文书（同类文书有多份的，为最近一份尚未登记送达的）",
+    "record_notice_delivery.method": "送达方式",
+    "record_notice_delivery.proof": "送达凭证（如EMS单号及签收记录、送达回证、系统到达记录）",
+    "record_notice_delivery.received_on": "收件人收到日期（邮寄为签收日，电子送达为到达收件人系统之日）",
+    "propose_lapse.kind": "期限种类",
+    "keep_waiting.reason": "暂不认定逾期、继续等待的理由",
+    "keep_waiting.until": "等待至（留空：待经办人处理，系统不再提请）",
+}
+#: Choices of a field that means something else in one action ("action.field").
+ACTION_CHOICES: dict[str, dict[str, str]] = {
+    "record_notice_delivery.document": {
+        code: law.DOCUMENT_TYPES_BY_CODE[code].name if code in law.DOCUMENT_TYPES_BY_CODE else code
+        for code in law.PERIOD_FROM_DELIVERY
+    },
+    "record_notice_delivery.method": {
+        m.value: f"{law.DELIVERY_METHOD_NAMES[m]}（{law.DELIVERY_DATE_RULES[m]}）" for m in law.DeliveryMethod
+    },
+    "propose_lapse.kind": {k.value: law.LAPSE_PERIODS[k].name for k in law.LapseKind},
+}
 CHOICES: dict[str, dict[str, str]] = {
     "party_kind": {"third_party": "第三方", "agency": "其他机关"},
     "opinion": {"consent": "同意公开", "object": "不同意公开", "partial": "部分同意"},
     "method": {"per_page": "按量计收", "per_application": "按件计收"},
     "outcome": {o.code: f"{o.report_row} {o.name}" for o in law.OUTCOMES if not o.without_reply},
     "path": {"direct": "直接起诉", "after_review": "复议后起诉"},
+    "subject": law.REMEDY_SUBJECTS,
+    "answer": {"given": "申请人已说明理由", "not_given": "申请人逾期未说明理由"},
     "result": {"maintained": "维持", "corrected": "纠正", "other": "其他结果"},
     "method_delivery": {
         "in_person": "直接送达",
@@ -82,6 +114,7 @@ TEXTAREAS = frozenset(
         "opinion",
         "summary",
         "reason",
+        "asked",
     }
 )
 
@@ -102,7 +135,7 @@ def fields_for(model: type[BaseModel], action: str, values: dict[str, Any] | Non
     out = []
     for name, prop in schema.get("properties", {}).items():
         kind = "text"
-        options = CHOICES.get(
+        options = ACTION_CHOICES.get(f"{action}.{name}") or CHOICES.get(
             "method_delivery" if action == "record_delivery" and name == "method" else name, {}
         )
         types = {p.get("type") for p in prop.get("anyOf", [prop])} | {prop.get("format")}
@@ -119,7 +152,7 @@ def fields_for(model: type[BaseModel], action: str, values: dict[str, Any] | Non
         out.append(
             Field(
                 name,
-                LABELS.get(name, name),
+                ACTION_LABELS.get(f"{action}.{name}", LABELS.get(name, name)),
                 kind,
                 name in required,
                 options,
@@ -180,6 +213,9 @@ ZH_MESSAGES: tuple[tuple[str, str], ...] = (
     ("must not contain NUL", "含有无效字符"),
     ("is outside the dates caseflow handles", "超出可处理的日期范围"),
     ("every item to supplement", "每一项补正事项都须写明"),
+    ("record the reasons the applicant gave", "须填写申请人说明的理由"),
+    ("no reasons were given", "申请人未说明理由的，理由及收到日期应留空"),
+    ("starts no period for its recipient", "该文书不启动收件人的期限，无须在此登记送达"),
 )
 
 

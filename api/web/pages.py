@@ -117,6 +117,7 @@ def _application(form: dict[str, str]) -> dict[str, Any]:
         "provision_form",
         "channel",
         "receipt_proof",
+        "late_confirmation_reason",
     )
     app: dict[str, Any] = {k: form.get(k, "") for k in fields}
     arrived = form.get("arrived_at", "")

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from caseflow import fees, law
-from caseflow.cases import four_eyes
+from caseflow.cases import fee_rules, four_eyes
 from caseflow.cases.engine import Ctx, Effect, LetterRequest, handler, not_before
 from caseflow.dates import zh
 from caseflow.errors import FactsError, RuleViolation
@@ -37,19 +37,19 @@ def _clock(kind: str, date: dt.date, **extra: object) -> dict[str, object]:
 def request_supplement(ctx: Ctx, facts: f.RequestSupplementFacts) -> Effect:
     assert facts.notice_date is not None
     period = facts.period_days or get_settings().supplement_period_days
-    ctx.case.supplement_due = ctx.calendar.add_working_days(facts.notice_date, period)
+    # The applicant's period runs from the day after they receive the notice: its end is known once
+    # the delivery is recorded (caseflow.cases.delivery).
+    ctx.case.supplement_due = None
+    ctx.case.supplement_days = period
+    _delivery.clear_lapse(ctx.case)
     return Effect(
         clock=_clock("supplement_requested", facts.notice_date),
-        facts={"period_days": period, "supplement_due": ctx.case.supplement_due.isoformat()},
+        facts={"period_days": period, "supplement_days": period, "supplement_due": None},
         basis=(law.SUPPLEMENT_NOTICE.basis.label,),
         letter=LetterRequest(
             "supplement_notice",
             facts.notice_date,
-            notice={
-                "to_supplement": facts.items,
-                "period_days": period,
-                "supplement_due": zh(ctx.case.supplement_due),
-            },
+            notice={"to_supplement": facts.items, "period_days": period},
         ),
     )
 
@@ -58,6 +58,7 @@ def request_supplement(ctx: Ctx, facts: f.RequestSupplementFacts) -> Effect:
 def receive_supplement(ctx: Ctx, facts: f.ReceiveSupplementFacts) -> Effect:
     assert facts.received_on is not None
     ctx.case.supplement_due = None
+    _delivery.clear_lapse(ctx.case)
     return Effect(
         clock=_clock("supplement_received", facts.received_on), basis=(law.SUPPLEMENT_NOTICE.basis.label,)
     )
@@ -65,22 +66,23 @@ def receive_supplement(ctx: Ctx, facts: f.ReceiveSupplementFacts) -> Effect:
 
 @handler("lapse_supplement")
 def lapse_supplement(ctx: Ctx, facts: f.NoFacts) -> Effect:
-    due = ctx.case.supplement_due
-    if due is None or ctx.today <= due:
-        raise RuleViolation(
-            f"the applicant may supplement until {due.isoformat() if due else '—'}; "
-            "the request is deemed abandoned only after that"
-        )
+    # Art. 30: only once the period, counted from the notice's recorded delivery, has run out.
+    received, due = _delivery.refuse_early(ctx.session, ctx.case, law.LapseKind.SUPPLEMENT, ctx.today)
+    _delivery.clear_lapse(ctx.case)
     _conclude(ctx, "other.no_supplement")
     asked = _ledger_date(ctx, "supplement_requested")
     return Effect(
-        facts={"supplement_due": due.isoformat(), "outcome": "other.no_supplement"},
+        facts={
+            "supplement_due": due.isoformat(),
+            "received_on": received.isoformat(),
+            "outcome": "other.no_supplement",
+        },
         basis=(law.APPLICANT_SUPPLEMENT.basis.label,),
         letter=LetterRequest(
             "reply",
             ctx.today,
             outcome="other.no_supplement",
-            reply={"notice_date": zh(asked), "period_end": zh(due)},
+            reply={"notice_date": zh(asked), "received_on": zh(received), "period_end": zh(due)},
         ),
     )
 
@@ -107,22 +109,24 @@ def _open_consultation(ctx: Ctx) -> Consultation:
 @handler("start_consultation")
 def start_consultation(ctx: Ctx, facts: f.StartConsultationFacts) -> Effect:
     assert facts.letter_date is not None and ctx.case.id is not None
+    fee_rules.check_consultation(ctx, facts.party_kind)  # 2007 Art. 24(3): third parties only
     period = law.THIRD_PARTY_OPINION if facts.party_kind == "third_party" else law.AGENCY_OPINION
     assert period.days is not None
-    window_end = ctx.calendar.add_working_days(facts.letter_date, period.days)
+    # Art. 32, 34: the window runs from the day after the party receives the letter; its end is
+    # known once the delivery is recorded (caseflow.cases.delivery). The pause runs from the letter.
     ctx.session.add(
         Consultation(
             case_id=ctx.case.id,
             party_kind=facts.party_kind,
             party_name=facts.party_name,
             letter_date=facts.letter_date,
-            window_end=window_end,
+            window_end=None,
         )
     )
     return Effect(
         clock=_clock("pause_started", facts.letter_date, reason="consultation"),
-        facts={"window_end": window_end.isoformat(), "window_days": period.days},
-        basis=(period.basis.label, law.PAUSE_REASON_BASIS[law.PauseReason.CONSULTATION].label),
+        facts={"window_end": None, "window_days": period.days},
+        basis=fee_rules.consultation_basis(ctx.case, facts.party_kind),  # 2007: Art. 23, 24(3)
         letter=LetterRequest(
             f"consultation_{facts.party_kind}",
             facts.letter_date,
@@ -130,7 +134,6 @@ def start_consultation(ctx: Ctx, facts: f.StartConsultationFacts) -> Effect:
                 "party_name": facts.party_name,
                 "matters": facts.matters,
                 "window_days": period.days,
-                "window_end": zh(window_end),
             },
         ),
     )
@@ -153,12 +156,19 @@ def receive_opinion(ctx: Ctx, facts: f.ReceiveOpinionFacts) -> Effect:
 @handler("lapse_consultation")
 def lapse_consultation(ctx: Ctx, facts: f.NoFacts) -> Effect:
     row = _open_consultation(ctx)
+    period = law.AGENCY_OPINION if row.party_kind == "agency" else law.THIRD_PARTY_OPINION
+    if row.window_end is None:
+        raise RuleViolation(
+            f"{period.name}自被征求意见方收到征求意见书之次日起计算（{period.basis.label}）："
+            f"征求意见书{law.NOT_DELIVERED}，不能认定逾期未提出意见"
+        )
     if ctx.today <= row.window_end:
-        raise RuleViolation(f"the consulted party may answer until {row.window_end.isoformat()}")
+        raise RuleViolation(
+            f"被征求意见方可以在{zh(row.window_end)}前提出意见（{period.basis.label}）"
+        )
     # Art. 34: another agency's silence is consent; Art. 32: for a third party the agency decides.
     row.opinion_date, row.opinion = row.window_end, ("consent" if row.party_kind == "agency" else "none")
     ctx.session.add(row)
-    period = law.AGENCY_OPINION if row.party_kind == "agency" else law.THIRD_PARTY_OPINION
     return Effect(
         clock=_clock("pause_ended", row.window_end),
         facts={"window_end": row.window_end.isoformat(), "party_name": row.party_name, "deemed": row.opinion},
@@ -170,49 +180,58 @@ def lapse_consultation(ctx: Ctx, facts: f.NoFacts) -> Effect:
 
 
 def _monthly_ordinal(ctx: Ctx) -> int:
-    """This request's place among the applicant's requests to this agency in its calendar month."""
+    """The place of this request's (first) application among the applicant's applications to this
+    agency in its calendar month: an earlier request the agency split into several applications
+    (一事一申请, Fee Measures Art. 4) counts as its recorded number of them."""
     case = ctx.case
     applicant = ctx.session.get(Applicant, case.applicant_id)
     assert applicant is not None
     first = case.receipt_date.replace(day=1)
-    count = ctx.session.exec(
-        select(func.count())
+    earlier = ctx.session.exec(
+        select(func.coalesce(func.sum(func.coalesce(col(FeeAssessment.items_split), 1)), 0))
         .select_from(Case)
         .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
+        .outerjoin(FeeAssessment, col(FeeAssessment.case_id) == col(Case.id))
         .where(
             col(Case.agency_id) == case.agency_id,
             col(Applicant.id_number_hmac) == applicant.id_number_hmac,  # the keyed commitment
             col(Applicant.type) == applicant.type,
             col(Case.receipt_date) >= first,
             (col(Case.receipt_date) < case.receipt_date)
-            | ((col(Case.receipt_date) == case.receipt_date) & (col(Case.id) <= case.id)),
+            | ((col(Case.receipt_date) == case.receipt_date) & (col(Case.id) < case.id)),
         )
     ).one()
-    return int(count)
+    return int(earlier) + 1
 
 
 @handler("assess_fee")
 def assess_fee(ctx: Ctx, facts: f.AssessFeeFacts) -> Effect:
     assert facts.notice_date is not None and ctx.case.id is not None
+    fee_rules.check_assessment(ctx, facts)  # 2007 text, Fee Measures in force, deadline, per-page form
     if ctx.session.exec(select(FeeAssessment.id).where(col(FeeAssessment.case_id) == ctx.case.id)).first():
         raise RuleViolation("a fee was already assessed for this request (one method, once)")
     units = _monthly_ordinal(ctx) if facts.method is fees.FeeMethod.PER_APPLICATION else facts.pages
     assert units is not None
     try:
         quote = fees.quote(
-            facts.method, units, reduction_yuan=facts.reduction_yuan, reduction_reason=facts.reduction_reason
+            facts.method,
+            units,
+            items=facts.items_split,
+            reduction_yuan=facts.reduction_yuan,
+            reduction_reason=facts.reduction_reason,
         )
     except fees.FeeError as exc:
         raise FactsError([(str(exc).split(":", 1)[0], str(exc))]) from None
     if quote.gross_yuan == 0:
         raise RuleViolation(f"nothing to charge: {quote.description_zh()}")
     assert law.FEE_PAYMENT.days is not None
-    pay_by = ctx.calendar.add_working_days(facts.notice_date, law.FEE_PAYMENT.days)
+    pay_by = None  # from the day after the applicant receives the notice: set at its delivery
     ctx.session.add(
         FeeAssessment(
             case_id=ctx.case.id,
             method=facts.method.value,
             units=units,
+            items_split=facts.items_split,
             gross_yuan=quote.gross_yuan,
             reduction_yuan=quote.reduction_yuan,
             reduction_reason=quote.reduction_reason,
@@ -227,7 +246,8 @@ def assess_fee(ctx: Ctx, facts: f.AssessFeeFacts) -> Effect:
             "units": units,
             "gross_yuan": quote.gross_yuan,
             "amount_yuan": quote.amount_yuan,
-            "pay_by": pay_by.isoformat(),
+            "pay_by": None,
+            "pay_days": law.FEE_PAYMENT.days,
             "standard": quote.description_zh(),
         },
         basis=(law.FEE_PAYMENT.basis.label,),
@@ -238,7 +258,7 @@ def assess_fee(ctx: Ctx, facts: f.AssessFeeFacts) -> Effect:
                 "method": FEE_METHOD_NAMES[facts.method],
                 "standard": quote.description_zh(),
                 "amount": quote.amount_yuan,
-                "pay_by": zh(pay_by),
+                "pay_days": law.FEE_PAYMENT.days,
                 "how_to_pay": HOW_TO_PAY,
             },
         ),
@@ -261,13 +281,14 @@ def record_payment(ctx: Ctx, facts: f.RecordPaymentFacts) -> Effect:
     assert facts.paid_on is not None
     row = _pending_fee(ctx)
     not_before("paid_on", facts.paid_on, row.notice_date, "the fee notice")
-    if facts.paid_on > row.pay_by:
+    if row.pay_by is not None and facts.paid_on > row.pay_by:  # unknown before delivery: in time
         raise RuleViolation(
             f"the fee was due by {row.pay_by.isoformat()}; a later payment does not revive "
             "the request (deemed abandoned)"
         )
     row.paid_on, row.status = facts.paid_on, "paid"
     ctx.session.add(row)
+    _delivery.clear_lapse(ctx.case)
     return Effect(
         clock=_clock("pause_ended", facts.paid_on),
         facts={"amount_yuan": row.amount_yuan},
@@ -278,19 +299,28 @@ def record_payment(ctx: Ctx, facts: f.RecordPaymentFacts) -> Effect:
 @handler("lapse_fee")
 def lapse_fee(ctx: Ctx, facts: f.NoFacts) -> Effect:
     row = _pending_fee(ctx)
-    if ctx.today <= row.pay_by:
-        raise RuleViolation(f"the applicant may pay until {row.pay_by.isoformat()}")
+    # Fee Measures: only once the period, counted from the notice's recorded delivery, has run out.
+    received, pay_by = _delivery.refuse_early(ctx.session, ctx.case, law.LapseKind.FEE, ctx.today)
     row.status = "lapsed"
     ctx.session.add(row)
+    _delivery.clear_lapse(ctx.case)
     _conclude(ctx, "other.fee_unpaid")
     return Effect(
-        facts={"pay_by": row.pay_by.isoformat(), "outcome": "other.fee_unpaid"},
+        facts={
+            "pay_by": pay_by.isoformat(),
+            "received_on": received.isoformat(),
+            "outcome": "other.fee_unpaid",
+        },
         basis=(law.FEE_PAYMENT.basis.label,),
         letter=LetterRequest(
             "reply",
             ctx.today,
             outcome="other.fee_unpaid",
-            reply={"notice_date": zh(row.notice_date), "period_end": zh(row.pay_by)},
+            reply={
+                "notice_date": zh(row.notice_date),
+                "received_on": zh(received),
+                "period_end": zh(pay_by),
+            },
         ),
     )
 
@@ -317,6 +347,7 @@ def extend(ctx: Ctx, facts: f.ExtendFacts) -> Effect:
 @handler("set_delayed_date")
 def set_delayed_date(ctx: Ctx, facts: f.SetDelayedDateFacts) -> Effect:
     assert facts.decided_on is not None
+    _art35.check_delayed_date(ctx, facts)  # after the reasons step, by the deadline, later than it
     return Effect(
         clock=_clock("deadline_set", facts.decided_on, due=facts.due.isoformat()),
         basis=(law.ART35_DELAY.basis.label,),
@@ -332,6 +363,9 @@ def set_delayed_date(ctx: Ctx, facts: f.SetDelayedDateFacts) -> Effect:
 @handler("draft_reply")
 def draft_reply(ctx: Ctx, facts: f.DraftReplyFacts) -> Effect:
     outcome = law.outcome(facts.outcome)
+    fee_rules.check_reply_outcome(ctx, outcome.code)  # after a per-page fee: an outcome that supplies
+    if outcome.code == "rejected.excessive":  # Art. 35: only after the applicant was asked for reasons
+        _art35.completed(ctx.session, ctx.case, "以申请数量、频次明显超过合理范围为由不予处理")
     ctx.case.draft = {
         **facts.model_dump(mode="json"),
         "drafted_by": ctx.actor.username,
@@ -410,6 +444,8 @@ def archive(ctx: Ctx, facts: f.NoFacts) -> Effect:
     return Effect()
 
 
+from caseflow.cases import art35 as _art35  # noqa: E402 - registers the Art. 35 handlers
+from caseflow.cases import delivery as _delivery  # noqa: E402 - registers the delivery handlers
 from caseflow.cases import handling as _handling  # noqa: E402, F401 - registers the other handlers
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from caseflow import clock, law
 from caseflow.calendar import CalendarError, WorkingCalendar, default_calendar
-from caseflow.cases import four_eyes
+from caseflow.cases import approval, four_eyes
 from caseflow.dates import SHANGHAI, legal_date
 from caseflow.dates import now as current_moment
 from caseflow.db import begin_write, lock_case
@@ -253,6 +253,7 @@ def perform(
             today = legal_date(moment)
         if expected_version is not None and expected_version != case.version:
             raise StaleVersion(expected_version, case.version)
+        approval.check(session, actor.agency_id, actor.username, case, action)  # Art. 33 para. 2
         token = token_for(case)
         from_state = case.state
         condition_args: dict[str, Any] = {}
@@ -337,4 +338,5 @@ def actions_for(session: Session, actor: Actor, case: Case) -> list[str]:
     if "approve_reply" in names:
         if not four_eyes.may_approve(session, case, actor.username):
             names.discard("approve_reply")  # the drafter does not approve their own reply
+    names = {n for n in names if approval.may_approve(actor.agency_id, case, n)}  # Art. 33 para. 2
     return [n for n in possible_actions(case.state) if n in names and n not in RECORD_ONLY]

@@ -1,4 +1,4 @@
-"""Handlers for the work around a request: review and litigation records after the answer,
+"""Handlers for the work around a request: review and litigation records (at any time),
 complexity, reassignment, notes, what is only recorded (identity seen, evidence exported) and the
 recalculation of a deadline when the State Council's calendar changes."""
 
@@ -14,44 +14,62 @@ from caseflow.errors import FactsError, RuleViolation
 from caseflow.models import Agency, Case, RemedyRecord, User
 from caseflow.states import facts as f
 
-# --- After the answer: review and litigation ------------------------------------------------
+# --- Review and litigation: at any time after registration ---------------------------------
 
 
 def _remedy(
     ctx: Ctx, kind: str, facts: f.RecordReviewFacts | f.RecordLitigationFacts, body: str, path: str = ""
 ) -> Effect:
+    """Record a review or litigation in any state: a decision (reply, notice of a lapse) is challenged
+    from its date, a failure to reply in time (逾期不答复) from the receipt date on. A withdrawn
+    request (also once archived) is the applicant's own act: there is nothing to challenge."""
     assert ctx.case.id is not None
-    decided = ctx.case.answered_on or ctx.case.closed_on
-    if decided is None or ctx.case.outcome == "other.other":
+    if ctx.case.outcome == "other.other":
         raise RuleViolation(
             "this request ended without a decision of the agency (it was withdrawn); "
             "there is nothing to challenge by review or litigation"
         )
-    not_before("filed_on", facts.filed_on, decided, "the decision")
+    decided = ctx.case.answered_on or ctx.case.closed_on
+    subject = facts.subject or ("decision" if decided else "no_reply")
+    if subject == "decision":
+        if decided is None:
+            raise FactsError(
+                [
+                    (
+                        "subject",
+                        "尚未作出答复或告知，没有可供复议或诉讼的决定；申请人对逾期不答复不服的，"
+                        f"请选择“{law.REMEDY_SUBJECTS['no_reply']}”（{law.REMEDY_ANY_TIME_BASIS.label}）",
+                    )
+                ]
+            )
+        not_before("filed_on", facts.filed_on, decided, "the decision")
+    else:
+        not_before("filed_on", facts.filed_on, ctx.case.receipt_date, "the receipt date")
     row = RemedyRecord(
         case_id=ctx.case.id,
         kind=kind,
         path=path,
+        subject=subject,
         filed_on=facts.filed_on,
         body=body,
         reference_no=facts.reference_no,
     )
     ctx.session.add(row)
     ctx.session.flush()
-    return Effect(facts={"record_id": row.id})
+    return Effect(facts={"record_id": row.id, "subject": subject})
 
 
 @handler("record_review")
 def record_review(ctx: Ctx, facts: f.RecordReviewFacts) -> Effect:
     effect = _remedy(ctx, "review", facts, facts.body)
-    effect.basis = (law.REVIEW_BASIS.label,)
+    effect.basis = (law.REMEDY_ANY_TIME_BASIS.label, law.REVIEW_BASIS.label)
     return effect
 
 
 @handler("record_litigation")
 def record_litigation(ctx: Ctx, facts: f.RecordLitigationFacts) -> Effect:
     effect = _remedy(ctx, "litigation", facts, facts.court, facts.path)
-    effect.basis = (law.LITIGATION_BASIS.label,)
+    effect.basis = (law.REMEDY_ANY_TIME_BASIS.label, law.LITIGATION_BASIS.label)
     return effect
 
 

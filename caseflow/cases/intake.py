@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from caseflow import identity, law
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.cases.engine import Actor, apply_deadline, parse_facts
-from caseflow.dates import SHANGHAI, legal_date
+from caseflow.dates import SHANGHAI, legal_date, zh
 from caseflow.dates import now as current_moment
 from caseflow.db import begin_write
 from caseflow.errors import FactsError, Forbidden, NotFound
@@ -50,6 +50,12 @@ class Application(BaseModel):
     receipt_proof: Line = Field(
         default="", max_length=500, description="Tracking number, confirmation record, ..."
     )
+    late_confirmation_reason: Text = Field(
+        default="",
+        max_length=1000,
+        description="Internet, fax: why the confirmation is later than the day the application arrived "
+        "(required then, recorded and stated on the receipt letter; Art. 31)",
+    )
 
     @field_validator("*", mode="after")
     @classmethod
@@ -75,7 +81,35 @@ class Application(BaseModel):
                 )
             if self.confirmed_on < legal_date(self.arrived_at):
                 raise ValueError("confirmed_on: cannot be before the application arrived")
+        self._receipt_rule()
         return self
+
+    def _receipt_rule(self) -> None:
+        """The channel's Art. 31 rule (law.RECEIPT_RULES): may the receipt date follow the arrival day?"""
+        rule = law.RECEIPT_RULES[self.channel]
+        name = law.CHANNEL_NAMES[self.channel]
+        arrived = legal_date(self.arrived_at)
+        confirmed = self.confirmed_on or arrived
+        said = f"{name}的申请{rule.text}（{rule.basis.label}）"
+        if confirmed < arrived:
+            raise ValueError("confirmed_on: cannot be before the application arrived")
+        if confirmed > arrived and rule.later is law.LaterReceipt.NEVER:
+            what = "提交" if self.channel is law.Channel.IN_PERSON else "到达"
+            raise ValueError(
+                f"confirmed_on: {said}：申请于{zh(arrived)}{what}，{zh(confirmed)}晚于{what}之日，"
+                f"不能作为收到申请之日；收到申请之日为{zh(arrived)}"
+            )
+        late = confirmed > arrived and rule.later is law.LaterReceipt.WITH_REASON
+        if late and not self.late_confirmation_reason:
+            raise ValueError(
+                f"late_confirmation_reason: {said}：申请于{zh(arrived)}到达，{zh(confirmed)}才确认，"
+                "须写明确认晚于到达之日的理由（记入登记记录并载明于登记回执）"
+            )
+        if self.late_confirmation_reason and not late:
+            raise ValueError(
+                "late_confirmation_reason: 仅网络、传真申请的确认日期晚于到达之日时填写"
+                f"（{law.RECEIPT_DATE_BASIS.label}）；本申请的收到申请之日为{zh(confirmed)}，无需说明理由"
+            )
 
     def receipt_date(self) -> dt.date:
         """Art. 31: in person, the day submitted; otherwise the day signed for or confirmed."""
@@ -176,7 +210,9 @@ def register(
                 session.add(CaseDocument(case_id=case.id, sha256=digest, kind=upload.kind, event_seq=1))
                 documents.append((upload.kind, digest))
         # The event commits to the number (keyed HMAC) and shows it masked, never in clear.
-        facts = app.model_dump(mode="json", exclude={"id_number"})
+        # The reason for a late confirmation (Art. 31) is a fact only where there is one.
+        hidden = {"id_number"} | (set() if app.late_confirmation_reason else {"late_confirmation_reason"})
+        facts = app.model_dump(mode="json", exclude=hidden)
         facts.update(
             id_number_masked=sealed.masked,
             id_number_hmac=sealed.hmac,
@@ -187,7 +223,15 @@ def register(
         )
         from caseflow.replies.issue import issue
 
-        receipt = issue(session, case, "receipt", issue_date=today, moment=moment)
+        late = (
+            {
+                "late_confirmation_reason": app.late_confirmation_reason,
+                "arrived_on": zh(legal_date(app.arrived_at)),
+            }
+            if app.late_confirmation_reason
+            else None
+        )
+        receipt = issue(session, case, "receipt", issue_date=today, moment=moment, notice=late)
         documents.extend(receipt.documents)
         facts.update(receipt.facts)
         chain.append(

@@ -65,13 +65,43 @@ def _show(value: object) -> str:
 TODAY = "@today"  # the legal date of the event's moment (lapses conclude "today")
 NONE = "@none"
 TRUE = "@true"
+#: A source "?fact": set from the fact only when the event records it (facts added later, or set
+#: only in some cases, e.g. a delivery that starts the supplement period).
+OPTIONAL = "?"
+
+#: The lapse proposal's fields, cleared when the applicant's period is over (caseflow.cases.delivery).
+_NO_LAPSE = {
+    "lapse_proposed": NONE,
+    "lapse_proposed_on": NONE,
+    "lapse_waiting": NONE,
+    "lapse_wait_until": NONE,
+}
 
 #: action -> {request field: fact key or special value}. Dates as ISO text in the facts.
 SETS: dict[str, dict[str, str]] = {
-    "request_supplement": {"supplement_due": "supplement_due"},
-    "receive_supplement": {"supplement_due": NONE},
-    "lapse_supplement": {"outcome": "outcome", "closed_on": TODAY},
-    "lapse_fee": {"outcome": "outcome", "closed_on": TODAY},
+    "request_supplement": {
+        "supplement_due": "supplement_due",
+        "supplement_days": "?supplement_days",
+        **_NO_LAPSE,
+    },
+    "receive_supplement": {"supplement_due": NONE, **_NO_LAPSE},
+    "lapse_supplement": {"outcome": "outcome", "closed_on": TODAY, **_NO_LAPSE},
+    "lapse_fee": {"outcome": "outcome", "closed_on": TODAY, **_NO_LAPSE},
+    "record_payment": {**_NO_LAPSE},
+    # The supplement period starts at the notice's delivery (the other periods are not on the row).
+    "record_notice_delivery": {"supplement_due": "?supplement_due"},
+    "propose_lapse": {
+        "lapse_proposed": "kind",
+        "lapse_proposed_on": TODAY,
+        "lapse_waiting": NONE,
+        "lapse_wait_until": NONE,
+    },
+    "keep_waiting": {
+        "lapse_proposed": NONE,
+        "lapse_proposed_on": NONE,
+        "lapse_waiting": "kind",
+        "lapse_wait_until": "until",
+    },
     "extend": {"extended": TRUE},
     "issue_reply": {"outcome": "outcome", "answered_on": "issued_on"},
     "record_delivery": {"delivered_on": "delivered_on"},
@@ -106,6 +136,8 @@ RECORD_ONLY_FOR_ROW = frozenset(
         "record_litigation",
         "conclude_remedy",
         "record_joint_opinion",
+        "request_art35_reasons",  # the Art. 35 step lives in art35_step (caseflow.cases.art35)
+        "record_art35_reasons",
         "add_note",
         "view_identity",
         "export_evidence",
@@ -135,7 +167,17 @@ REGISTER_FIELDS: dict[str, str] = {
 #: Bulk history (``caseflow.bulk``): a second event standing for a request's whole handling.
 BULK_HISTORY = "bulk_history"
 
-_DATES = frozenset({"receipt_date", "supplement_due", "answered_on", "delivered_on", "closed_on"})
+_DATES = frozenset(
+    {
+        "receipt_date",
+        "supplement_due",
+        "answered_on",
+        "delivered_on",
+        "closed_on",
+        "lapse_proposed_on",
+        "lapse_wait_until",
+    }
+)
 
 
 def _check_complete() -> None:
@@ -227,6 +269,10 @@ def replay(tracking_no: str, events: Iterable[Event]) -> Expected:
             _bulk_history(out, facts, seq)
             continue
         for name, source in SETS.get(action, {}).items():
+            if source.startswith(OPTIONAL):
+                if source[1:] not in facts:
+                    continue
+                source = source[1:]
             raw = facts.get(source) if not source.startswith("@") else None
             values[name] = (_typed(name, _value(source, raw, event)), seq, action)
         rule = CLOCK.get(action)
@@ -253,7 +299,15 @@ def _register(out: Expected, event: Event, facts: Mapping[str, Any], seq: int) -
         out.values["handler"] = (event.get("actor"), seq, "register")
     out.values["extended"] = (False, seq, "register")
     out.values["complex"] = (False, seq, "register")
-    for name in ("outcome", "supplement_due", "answered_on", "delivered_on", "closed_on"):
+    for name in (
+        "outcome",
+        "supplement_due",
+        "answered_on",
+        "delivered_on",
+        "closed_on",
+        "supplement_days",
+        *_NO_LAPSE,
+    ):
         out.values[name] = (None, seq, "register")
 
 

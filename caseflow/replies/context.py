@@ -101,13 +101,25 @@ def letter_context(
             "receipt": law.RECEIPT_DATE_BASIS.label,
             "reply": rules.reply_basis.label,
             "extension": rules.extension_basis.label,
-            "supplement": law.SUPPLEMENT_NOTICE.basis.label,
-            "third_party": law.THIRD_PARTY_OPINION.basis.label,
+            # The rule set's own articles: a request received before 2019-05-15 cites the 2007 text.
+            "supplement": rules.supplement_notice_basis.label,
+            "third_party": rules.third_party_basis.label,
+            "pause": rules.pause_basis.label,
             "agency": law.AGENCY_OPINION.basis.label,
-            "fee": law.FEE_PAYMENT.basis.label,
+            # Every fee letter: Regulation Art. 42 and the Fee Measures' method, scales, notice.
+            "fee": law.FEE_LETTER_BASIS_LABEL,
+            "fee_notice": law.FEE_NOTICE_BASIS.label,
             "art35": law.ART35_DELAY.basis.label,
         },
-        "periods": {"reply_days": rules.reply_days, "fee_days": law.FEE_PAYMENT.days},
+        "periods": {
+            "reply_days": rules.reply_days,
+            "fee_days": law.FEE_PAYMENT.days,
+            # Whose consultation does not count in the reply period (2007: third parties only).
+            "pausing_parties": "和".join(
+                law.CONSULTATION_PARTY_NAMES[k] for k in rules.pausing_consultations
+            ),
+        },
+        "third_party_rule": rules.third_party_rule,
         "notice": notice,
         "outcome": {"code": outcome.code, "name": outcome.name, "basis_label": outcome.basis_label}
         if outcome

@@ -88,6 +88,10 @@ def compose(
         else None,
         rules=law.rules_for(case.receipt_date, case.rules),
     )
+    if doc_code == "art35_notice" or outcome_code == "rejected.excessive":
+        from caseflow.cases.art35 import letter_context as art35_context
+
+        context["art35"] = art35_context(session, case)  # the reasons step these letters cite
     return template, render_html(template, context), doc, outcome
 
 

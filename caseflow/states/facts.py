@@ -107,6 +107,12 @@ class AssessFeeFacts(Facts):
     reduction_yuan: int = Field(default=0, ge=0, le=1_000_000_000)
     reduction_reason: Line = Field(default="", max_length=500)
     notice_date: dt.date | None = None
+    items_split: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="Per application: the number of applications (件) the request is split into (一事一申请)",
+    )
 
     @model_validator(mode="after")
     def _pages_for_per_page(self) -> AssessFeeFacts:
@@ -114,6 +120,11 @@ class AssessFeeFacts(Facts):
             raise ValueError("pages: required when charging per page")
         if self.method is FeeMethod.PER_APPLICATION and self.pages is not None:
             raise ValueError("pages: only for per-page charging (one method per request)")
+        if self.method is FeeMethod.PER_PAGE and self.items_split != 1:
+            raise ValueError(
+                "items_split: a request is split into several applications (一事一申请) only when charging "
+                "per application (《政府信息公开信息处理费管理办法》第四条)"
+            )
         return self
 
 
@@ -132,6 +143,33 @@ class SetDelayedDateFacts(Facts):
     due: dt.date
     reason: Text = Field(min_length=1, max_length=4000)
     decided_on: dt.date | None = None
+
+
+class RequestArt35ReasonsFacts(Facts):
+    """Art. 35: ask the applicant to explain an excessive request, within a period the office sets."""
+
+    asked: Text = Field(min_length=1, max_length=4000, description="What the applicant is asked to explain")
+    period_days: int = Field(
+        ge=1, le=60, description="Working days, from the day after the applicant receives the notice"
+    )
+    notice_date: dt.date | None = None
+
+
+class RecordArt35ReasonsFacts(Facts):
+    """The applicant's reasons (given, with the day they arrived), or none within the period."""
+
+    answer: Literal["given", "not_given"]
+    reasons: Text = Field(default="", max_length=8000, description="The reasons the applicant gave")
+    #: The day the reasons arrived (given; default today); not a fact when none were given.
+    reasons_on: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _reasons_when_given(self) -> RecordArt35ReasonsFacts:
+        if self.answer == "given" and not self.reasons:
+            raise ValueError("reasons: record the reasons the applicant gave")
+        if self.answer == "not_given" and (self.reasons or self.reasons_on is not None):
+            raise ValueError("reasons: no reasons were given; leave the reasons and their date empty")
+        return self
 
 
 class DraftReplyFacts(Facts):
@@ -177,15 +215,59 @@ class RecordDeliveryFacts(Facts):
     delivered_on: dt.date | None = None
 
 
+class RecordNoticeDeliveryFacts(Facts):
+    """The delivery (送达) of a letter that starts a period for its recipient: how, the proof, and
+    the day the recipient received it (by post the signed-for day; electronic: the day it reached
+    the recipient's system). The period runs from the next day."""
+
+    document: Line = Field(
+        min_length=1, max_length=40, description="The letter's document type, e.g. fee_notice"
+    )
+    method: law.DeliveryMethod
+    proof: Text = Field(
+        min_length=1, max_length=2000, description="EMS tracking number and signed-for record, receipt, ..."
+    )
+    received_on: dt.date = Field(description="The day the recipient received it")
+
+    @field_validator("document")
+    @classmethod
+    def _starts_a_period(cls, code: str) -> str:
+        if code not in law.PERIOD_FROM_DELIVERY:
+            raise ValueError(
+                f"{code!r} starts no period for its recipient; one of: {', '.join(law.PERIOD_FROM_DELIVERY)}"
+            )
+        return code
+
+
+class ProposeLapseFacts(Facts):
+    """The sweep's proposal that the applicant's period ran out (the clerk confirms or waits)."""
+
+    kind: law.LapseKind
+
+
+class KeepWaitingFacts(Facts):
+    """The clerk's reason not to confirm a proposed lapse yet (e.g. the letter may still be in the
+    post), and optionally the day until which to wait before the sweep proposes it again."""
+
+    reason: Text = Field(min_length=1, max_length=4000)
+    until: dt.date | None = Field(default=None, description="Wait until this day (empty: until you act)")
+
+
 class WithdrawFacts(Facts):
     reason: Text = Field(min_length=1, max_length=4000)
     withdrawn_on: dt.date | None = None
+
+
+#: What a review or litigation challenges (law.REMEDY_SUBJECTS); omitted: the decision where the
+#: request has one, otherwise the failure to reply in time.
+RemedySubject = Literal["decision", "no_reply"]
 
 
 class RecordReviewFacts(Facts):
     body: Line = Field(min_length=1, max_length=200)
     reference_no: Line = Field(default="", max_length=100)
     filed_on: dt.date
+    subject: RemedySubject | None = None
 
 
 class RecordLitigationFacts(Facts):
@@ -193,6 +275,7 @@ class RecordLitigationFacts(Facts):
     path: Literal["direct", "after_review"]
     reference_no: Line = Field(default="", max_length=100)
     filed_on: dt.date
+    subject: RemedySubject | None = None
 
 
 class ConcludeRemedyFacts(Facts):

@@ -99,14 +99,29 @@ ACTIONS: dict[str, Action] = {
     for a in (
         _a("request_supplement", "发出补正告知", (CLERK,), f.RequestSupplementFacts),
         _a("receive_supplement", "收到补正", (CLERK,), f.ReceiveSupplementFacts),
-        _a("lapse_supplement", "逾期未补正，视为放弃", (CLERK, SYSTEM), f.NoFacts),
+        _a("lapse_supplement", "逾期未补正，视为放弃", (CLERK,), f.NoFacts),
         _a("start_consultation", "征求第三方或其他机关意见", (CLERK,), f.StartConsultationFacts),
         _a("receive_opinion", "收到意见", (CLERK,), f.ReceiveOpinionFacts),
         _a("lapse_consultation", "征求意见期限届满", (CLERK, SYSTEM), f.NoFacts),
         _a("assess_fee", "发出收费通知", (CLERK,), f.AssessFeeFacts),
         _a("record_payment", "收到缴费", (CLERK,), f.RecordPaymentFacts),
-        _a("lapse_fee", "逾期未缴费，视为放弃", (CLERK, SYSTEM), f.NoFacts),
+        _a("lapse_fee", "逾期未缴费，视为放弃", (CLERK,), f.NoFacts),
+        _a("record_notice_delivery", "登记文书送达", (CLERK, SYSTEM), f.RecordNoticeDeliveryFacts),
+        _a("propose_lapse", "期限已过，提请确认", (SYSTEM,), f.ProposeLapseFacts),
+        _a("keep_waiting", "暂不认定逾期，继续等待", (CLERK,), f.KeepWaitingFacts),
         _a("extend", "批准延期答复", (SUPERVISOR,), f.ExtendFacts),
+        _a(
+            "request_art35_reasons",
+            f"要求申请人说明理由（{law.ART35_REASONS.basis.article}）",
+            (CLERK,),
+            f.RequestArt35ReasonsFacts,
+        ),
+        _a(
+            "record_art35_reasons",
+            f"登记申请人说明理由情况（{law.ART35_REASONS.basis.article}）",
+            (CLERK,),
+            f.RecordArt35ReasonsFacts,
+        ),
         _a(
             "set_delayed_date",
             f"确定延迟答复期限（{law.ART35_DELAY.basis.article}）",
@@ -138,8 +153,11 @@ RECORD_ONLY = frozenset({"view_identity", "export_evidence", "recalculate_deadli
 
 _OPEN = [s.value for s in OPEN_STATES]
 _ANY = [s.value for s in State]
-#: Review and litigation follow a decision: a reply, or a termination for a lapse (closed).
-_AFTER_ANSWER = [State.ANSWERED.value, State.CLOSED.value, State.ARCHIVED.value]
+#: Review and litigation may be recorded in any state after registration (a failure to reply in time,
+#: 逾期不答复, is challenged while the request is open), except once the applicant withdrew it (the
+#: handler also refuses a withdrawn request that was archived). A record already filed may be concluded
+#: in any state.
+_REMEDY_SOURCES = [s.value for s in State if s is not State.WITHDRAWN]
 
 
 def _back(trigger: str, source: str | list[str]) -> list[dict[str, Any]]:
@@ -169,8 +187,21 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "assess_fee", "source": [s.value for s in WORKING], "dest": State.FEE_PENDING.value},
     *_back("record_payment", State.FEE_PENDING.value),
     {"trigger": "lapse_fee", "source": State.FEE_PENDING.value, "dest": State.CLOSED.value},
+    {"trigger": "record_notice_delivery", "source": _OPEN, "dest": "="},
+    {
+        "trigger": "propose_lapse",
+        "source": [State.SUPPLEMENT_REQUIRED.value, State.FEE_PENDING.value],
+        "dest": "=",
+    },
+    {
+        "trigger": "keep_waiting",
+        "source": [State.SUPPLEMENT_REQUIRED.value, State.FEE_PENDING.value],
+        "dest": "=",
+    },
     {"trigger": "extend", "source": State.RECEIVED.value, "dest": State.EXTENDED.value},
     {"trigger": "extend", "source": [State.LEGAL_REVIEW.value, State.READY.value], "dest": "="},
+    {"trigger": "request_art35_reasons", "source": [s.value for s in WORKING], "dest": "="},
+    {"trigger": "record_art35_reasons", "source": [s.value for s in WORKING], "dest": "="},
     {"trigger": "set_delayed_date", "source": [s.value for s in WORKING], "dest": "="},
     {
         "trigger": "draft_reply",
@@ -190,9 +221,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "record_delivery", "source": State.ANSWERED.value, "dest": "=", "unless": "is_delivered"},
     {"trigger": "withdraw", "source": _OPEN, "dest": State.WITHDRAWN.value},
     {"trigger": "archive", "source": [s.value for s in CONCLUDED], "dest": State.ARCHIVED.value},
-    {"trigger": "record_review", "source": _AFTER_ANSWER, "dest": "="},
-    {"trigger": "record_litigation", "source": _AFTER_ANSWER, "dest": "="},
-    {"trigger": "conclude_remedy", "source": _AFTER_ANSWER, "dest": "="},
+    {"trigger": "record_review", "source": _REMEDY_SOURCES, "dest": "="},
+    {"trigger": "record_litigation", "source": _REMEDY_SOURCES, "dest": "="},
+    {"trigger": "conclude_remedy", "source": _ANY, "dest": "="},
     {"trigger": "mark_complex", "source": _OPEN, "dest": "="},
     {"trigger": "record_joint_opinion", "source": _OPEN, "dest": "="},
     {"trigger": "reassign", "source": _OPEN, "dest": "="},

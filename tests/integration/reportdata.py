@@ -127,7 +127,13 @@ def build(world: World) -> Builder:
     b.act("B2", "withdraw", {"reason": "申请人自行撤回", "withdrawn_on": "2024-04-03"}, "2024-04-03")
     b.register("B3", "city", "legal_services", "2024-05-06")
     b.act("B3", "request_supplement", {"items": ["所需信息的名称"], "period_days": 5}, "2024-05-08")
-    b.act("B3", "lapse_supplement", {}, "2024-05-20", actor="system")
+    b.act(
+        "B3",
+        "record_notice_delivery",
+        {"document": "supplement_notice", "method": "post", "proof": "EMS 签收", "received_on": "2024-05-09"},
+        "2024-05-09",
+    )
+    b.act("B3", "lapse_supplement", {}, "2024-05-20")  # the period ran out on 2024-05-16
     b.register("B4", "district", "public_interest", "2024-11-25")
     b.register("B5", "dept", "other_org", "2024-07-01")
     b.answer("B5", "rejected.duplicate", "2024-07-08")

@@ -57,6 +57,12 @@ def refused(
     return info.value
 
 
+def deliver(world: World, case: Case, received: dt.date) -> Case:
+    """The fee notice handed to the applicant on ``received`` (the period runs from the next day)."""
+    facts = {"document": "fee_notice", "method": "in_person", "proof": "送达回证", "received_on": received}
+    return world.act(case, "record_notice_delivery", facts, at=on(received, 5))
+
+
 # --- Per page --------------------------------------------------------------------------------------
 
 
@@ -76,8 +82,7 @@ def test_per_page_assessment_pauses_and_payment_resumes(world: World) -> None:
         1700,
     )
     assert row.notice_date == D(2026, 9, 29) and row.status == "pending" and row.paid_on is None
-    # 20 working days after the notice: 09-30, 10-08..10-10 (a working Saturday), ..., 11-02.
-    assert row.pay_by == D(2026, 11, 2) == default_calendar().add_working_days(D(2026, 9, 29), 20)
+    assert row.pay_by is None  # from the applicant's receipt of the notice: known at its delivery
     assert (case.paused, case.pause_reason, case.reply_due) == (True, "fee", None)
     assert case.ledger[-1] == {"type": "pause_started", "date": "2026-09-29", "reason": "fee"}
     facts = last_facts(world, case)
@@ -85,9 +90,18 @@ def test_per_page_assessment_pauses_and_payment_resumes(world: World) -> None:
         150,
         1700,
         1700,
-        "2026-11-02",
+        None,
     )
     assert "共150页" in facts["standard"] and "合计1700元" in facts["standard"]
+    case = deliver(world, case, D(2026, 9, 29))  # handed over the day of the notice
+    # 20 working days after the receipt: 09-30, 10-08..10-10 (a working Saturday), ..., 11-02.
+    assert (
+        fee_row(world, case).pay_by
+        == D(2026, 11, 2)
+        == default_calendar().add_working_days(D(2026, 9, 29), 20)
+    )
+    assert last_facts(world, case)["pay_by"] == "2026-11-02"
+    assert case.ledger[-1] == {"type": "pause_started", "date": "2026-09-29", "reason": "fee"}
 
     case = world.act(case, "record_payment", {"payment_ref": "POS-20261009-01"}, at=on(D(2026, 10, 9)))
     assert case.state == "received"
@@ -103,6 +117,8 @@ def test_per_page_assessment_pauses_and_payment_resumes(world: World) -> None:
 def test_payment_on_the_last_day_and_after_it(world: World) -> None:
     on_time = world.act(world.new_case(), "assess_fee", PER_PAGE_150, at=on(D(2026, 9, 29)))
     late = world.act(world.new_case(), "assess_fee", PER_PAGE_150, at=on(D(2026, 9, 29)))
+    on_time = deliver(world, on_time, D(2026, 9, 29))
+    late = deliver(world, late, D(2026, 9, 29))
     err = refused(world, late, RuleViolation, "record_payment", {}, on(D(2026, 11, 3)))
     assert "2026-11-02" in err.message
     err = refused(world, late, RuleViolation, "record_payment", {"paid_on": "2026-11-03"}, on(D(2026, 11, 4)))
@@ -110,7 +126,7 @@ def test_payment_on_the_last_day_and_after_it(world: World) -> None:
     err = refused(world, late, FactsError, "record_payment", {"paid_on": "2026-09-28"}, on(D(2026, 10, 9)))
     assert [f for f, _ in err.errors] == ["paid_on"]
     assert fee_row(world, late).status == "pending"
-    case = world.act(late, "lapse_fee", None, actor="system", at=on(D(2026, 11, 3)))
+    case = world.act(late, "lapse_fee", None, at=on(D(2026, 11, 3)))  # the clerk confirms the lapse
     assert (case.state, case.outcome) == ("closed", "other.fee_unpaid")
 
     case = world.act(on_time, "record_payment", {}, at=on(D(2026, 11, 2)))

@@ -127,14 +127,27 @@ def test_other_channels_need_confirmation_and_proof(world: World, channel: str) 
     # Before the day it arrived (in Shanghai: the 27th in UTC is already the 28th there).
     err = refused(world, FactsError, **base, confirmed_on="2026-09-27", receipt_proof="x")
     assert fields(err) == ["confirmed_on"]
-    # In the future.
-    err = refused(world, FactsError, **base, confirmed_on="2026-10-01", receipt_proof="x")
-    assert fields(err) == ["confirmed_on"] and "future" in err.message
+    # In the future (a letter: any day after its arrival is refused first, Art. 31).
+    rule = law.RECEIPT_RULES[law.Channel(channel)]
+    reason = {"late_confirmation_reason": "x"} if rule.later is law.LaterReceipt.WITH_REASON else {}
+    err = refused(world, FactsError, **base, confirmed_on="2026-10-01", receipt_proof="x", **reason)
+    assert fields(err) == ["confirmed_on"]
+    assert ("第三十一条" if rule.later is law.LaterReceipt.NEVER else "future") in err.message
 
-    case = register(world, **base, confirmed_on="2026-09-29", receipt_proof="确认记录 2026-09-29 10:12")
+    # A confirmation the day after the arrival: per channel (Art. 31; test_receipt_confirmation.py).
+    later = {"confirmed_on": "2026-09-29", "receipt_proof": "确认记录 2026-09-29 10:12"}
+    if rule.later is law.LaterReceipt.NEVER:
+        err = refused(world, FactsError, **base, **later)
+        assert fields(err) == ["confirmed_on"] and rule.basis.label in err.message
+        base["arrived_at"] = on(D(2026, 9, 29), 8).isoformat()  # it arrived the day it was confirmed
+    elif rule.later is law.LaterReceipt.WITH_REASON:
+        later["late_confirmation_reason"] = "申请人次日方回复确认"
+    case = register(world, **base, **later)
     assert (case.channel, case.receipt_date, case.reply_due) == (channel, D(2026, 9, 29), D(2026, 11, 2))
     assert case.receipt_proof == "确认记录 2026-09-29 10:12"
-    same_day = register(world, **base, confirmed_on="2026-09-28", receipt_proof="x")
+    same_day = register(
+        world, **{**base, "arrived_at": arrived.isoformat()}, confirmed_on="2026-09-28", receipt_proof="x"
+    )
     assert same_day.receipt_date == D(2026, 9, 28)
     facts = json.loads(first_event(world, case).payload)["facts"]
     assert facts["receipt_date"] == "2026-09-29"
@@ -283,6 +296,7 @@ def test_tracking_numbers_are_gap_free_per_agency_and_year(world: World) -> None
         arrived_at=on(D(2026, 12, 31), 20).isoformat(),
         confirmed_on="2027-01-04",
         receipt_proof="网上确认",
+        late_confirmation_reason="12月31日20时提交，元旦假期后的首个工作日与申请人确认",
     )
     assert new_year.tracking_no == "CITY-2027-00001"
     assert register(world, now=on(D(2027, 1, 4), 10)).tracking_no == "CITY-2027-00002"
@@ -324,6 +338,7 @@ def test_first_event_and_uploads(world: World, isolated_data_dir: Path) -> None:
         arrived_at=T0.isoformat(),
         confirmed_on="2026-09-29",
         receipt_proof="确认记录编号 20260929-001",
+        late_confirmation_reason="申请人次日方回复确认",
         uploads=uploads,
     )
     event = first_event(world, case)
@@ -346,6 +361,7 @@ def test_first_event_and_uploads(world: World, isolated_data_dir: Path) -> None:
     assert body["facts"]["receipt_date"] == "2026-09-29"
     assert body["facts"]["receipt_rule"] == law.RECEIPT_DATE_RULES[law.Channel.INTERNET]
     assert body["facts"]["arrived_at"].startswith("2026-09-28T09:30:00")
+    assert body["facts"]["late_confirmation_reason"] == "申请人次日方回复确认"
     assert law.RECEIPT_DATE_BASIS.label in body["basis"]
     assert law.APPLICATION_CONTENT_BASIS.label in body["basis"]
     assert law.RECEIPT_DATE_BASIS.label.endswith("第三十一条")

@@ -73,6 +73,8 @@ CONSULT_AGENCY = {"party_kind": "agency", "party_name": "某市财政局", "matt
 FEE_50_PAGES = {"method": "per_page", "pages": 50}
 EXTEND = {"reason": "需要检索多年档案，正常期限内难以答复"}
 ART35 = {"due": "2026-12-31", "reason": "申请数量明显超过合理范围"}
+ART35_ASK = {"asked": "请说明在一个月内申请公开300余项信息的理由", "period_days": 5}
+ART35_REASONS = {"answer": "given", "reasons": "从事地方财政研究，需要逐年比对"}
 PROVIDED = {"outcome": "disclosed.provided", "provided": "2025年道路维修工程预算表（电子版）"}
 WITHHELD = {"outcome": "withheld.process_info", "reasons": "属于讨论记录，不予公开"}
 WITHDRAW = {"reason": "申请人书面撤回申请"}
@@ -238,20 +240,44 @@ def reply_facts(code: str) -> dict[str, Any]:
     return facts
 
 
+def art35_step(world: World, case: Case, asked: str = "", reasons: str = "") -> Case:
+    """Art. 35: the applicant asked for reasons and the reasons recorded (before an Art. 35 date or a
+    ``rejected.excessive`` reply)."""
+    case = world.act(case, "request_art35_reasons", {**ART35_ASK, **({"asked": asked} if asked else {})})
+    return world.act(
+        case, "record_art35_reasons", {**ART35_REASONS, **({"reasons": reasons} if reasons else {})}
+    )
+
+
+def delivered(document: str) -> dict[str, Any]:
+    """The notice handed to its recipient on the day it was issued."""
+    return {
+        "document": document,
+        "method": "in_person",
+        "proof": "送达回证",
+        "received_on": ACTED_ON.isoformat(),
+    }
+
+
 def issue_outcome(world: World, code: str) -> tuple[Case, Letter]:
     """A request received at T0 concluded with ``code`` by the real transitions."""
     case = world.new_case()
     if code == "other.no_supplement":
         case = world.act(case, "request_supplement", SUPPLEMENT)
-        assert case.supplement_due is not None
-        case = world.act(case, "lapse_supplement", actor="system", at=on(case.supplement_due + DAY))
+        case = world.act(case, "record_notice_delivery", delivered("supplement_notice"))
+        assert case.supplement_due is not None  # from the day after the applicant received it
+        case = world.act(case, "lapse_supplement", at=on(case.supplement_due + DAY))
     elif code == "other.fee_unpaid":
         case = world.act(case, "assess_fee", FEE_50_PAGES)
+        case = world.act(case, "record_notice_delivery", delivered("fee_notice"))
         fee = world.session.exec(select(FeeAssessment).where(col(FeeAssessment.case_id) == case.id)).one()
-        case = world.act(case, "lapse_fee", actor="system", at=on(fee.pay_by + DAY))
+        assert fee.pay_by is not None
+        case = world.act(case, "lapse_fee", at=on(fee.pay_by + DAY))
     elif code == "other.other":
         case = world.act(case, "withdraw", {**WITHDRAW, "withdrawn_on": ACTED_ON.isoformat()})
     else:
+        if code == "rejected.excessive":
+            case = art35_step(world, case)
         case = world.act(case, "draft_reply", reply_facts(code))
         if law.outcome(code).needs_review:
             case = world.act(case, "approve_reply", {"comments": "同意"}, actor="reviewer")
@@ -284,13 +310,17 @@ def test_reply_letter_per_outcome(world: World, code: str) -> None:
     if code == "unable.not_held":
         assert RESPONSIBLE in text, "the responsible agency is named"
     if code == "other.no_supplement":
-        assert zh(ACTED_ON) in text and zh(letter.issued_on - DAY) in text  # asked; period end
+        assert zh(ACTED_ON) in text and zh(letter.issued_on - DAY) in text  # asked, received; period end
+        assert "收到该补正告知书" in text and "自收到之次日起计算" in text
         assert "视为您放弃申请" in text
     if code == "other.fee_unpaid":
         fee = world.session.exec(select(FeeAssessment).where(col(FeeAssessment.case_id) == case.id)).one()
         assert zh(fee.notice_date) in text and zh(fee.pay_by) in text and "视为您放弃申请" in text
+        assert "收到该通知书" in text and "自收到之次日起计算" in text
     if code == "other.other":
         assert WITHDRAW["reason"] in text and "撤回" in text
+    if code == "rejected.excessive":  # Art. 35: the applicant's reasons, found unreasonable
+        assert f"说明的理由为：{ART35_REASONS['reasons']}" in text and "该理由不合理" in text
 
     # Its article(s): the outcome's basis as law.py states it (not-held cites the item that applies).
     cited = outcome.basis[1:] if code == "unable.not_held" else outcome.basis
@@ -305,7 +335,8 @@ def _reply_parts() -> dict[str, str]:
         "responsible_agency": "",
         "provided": WHAT,
         "notice_date": "2023年11月1日",
-        "period_end": "2023年11月22日",
+        "received_on": "2023年11月3日",
+        "period_end": "2023年11月24日",
     }
 
 
@@ -358,6 +389,7 @@ NOTICE_ACTIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "consultation_agency": ("clerk", "start_consultation", CONSULT_AGENCY),
     "fee_notice": ("clerk", "assess_fee", FEE_50_PAGES),
     "art35_notice": ("supervisor", "set_delayed_date", ART35),
+    "art35_reasons_notice": ("clerk", "request_art35_reasons", ART35_ASK),
 }
 
 
@@ -366,19 +398,23 @@ def test_letter_per_document_type(world: World, doc_type: str) -> None:
     doc = law.DOCUMENT_TYPES_BY_CODE[doc_type]
     case = world.new_case()
     issued_on = RECEIVED_ON
+    # The Art. 35 date follows the reasons step, whose notice takes the first number of the series.
+    n = 2 if doc_type == "art35_notice" else 1
     if doc_type != "receipt":
         actor, action, facts = NOTICE_ACTIONS[doc_type]
+        if doc_type == "art35_notice":
+            case = art35_step(world, case)
         case = world.act(case, action, facts, actor=actor)
         issued_on = ACTED_ON
     letter = the_letter(world, case, doc_type)
     html = html_of(letter)
-    number = f"{PREFIX}{doc.series_mark}〔2026〕第1号"
+    number = f"{PREFIX}{doc.series_mark}〔2026〕第{n}号"
     assert doc.series_mark == {"receipt": "收", "consultation": "征"}.get(doc.series, "告")
     consultation = doc_type.startswith("consultation")  # addressed to the consulted party, not the applicant
     text = check_common(
         html, letter, title=doc.name, number=number, date=issued_on, applicant=not consultation
     )
-    assert (letter.series, letter.number, letter.template) == (doc.series, 1, doc_type)
+    assert (letter.series, letter.number, letter.template) == (doc.series, n, doc_type)
     assert doc.basis is not None and doc.basis.label in text, f"{doc_type} must cite {doc.basis.label}"
     # Remedies: only the fee notice (a decision to charge) carries the clause, with litigation.
     check_remedies(text, "litigation" if doc_type == "fee_notice" else "none")
@@ -391,9 +427,10 @@ def test_letter_per_document_type(world: World, doc_type: str) -> None:
     elif doc_type == "supplement_notice":
         for item in SUPPLEMENT["items"]:
             assert f"<li>{item}</li>" in html
-        assert case.supplement_due is not None
-        assert zh(case.supplement_due) in text
-        assert f"{get_settings().supplement_period_days}个工作日" in text
+        assert case.supplement_due is None  # not delivered yet: the letter states the period, not a date
+        days = get_settings().supplement_period_days
+        assert f"自收到本告知书之次日起{days}个工作日内" in text
+        assert zh(default_calendar().add_working_days(ACTED_ON, days)) not in text
         assert "视为放弃申请" in text
     elif doc_type == "extension_notice":
         days = law.RULES_2019.extension_max_days
@@ -405,7 +442,9 @@ def test_letter_per_document_type(world: World, doc_type: str) -> None:
         assert f'<p class="to">{facts["party_name"]}：</p>' in html, "addressed to the consulted party"
         assert facts["matters"] in text and case.tracking_no in text
         period = law.THIRD_PARTY_OPINION if doc_type == "consultation_third_party" else law.AGENCY_OPINION
-        assert f"{period.days}个工作日" in text and period.days == 15 and zh(row.window_end) in text
+        assert f"{period.days}个工作日" in text and period.days == 15 and row.window_end is None
+        assert "收到本" in text and f"之日起{period.days}个工作日内" in text
+        assert zh(default_calendar().add_working_days(ACTED_ON, period.days)) not in text
         if doc_type == "consultation_third_party":
             assert "逾期未提出意见的" in text and "决定是否公开" in text
         else:
@@ -415,10 +454,16 @@ def test_letter_per_document_type(world: World, doc_type: str) -> None:
         fee = world.session.exec(select(FeeAssessment).where(col(FeeAssessment.case_id) == case.id)).one()
         assert "按量计收" in text and quote.description_zh() in text
         assert f"人民币{quote.amount_yuan}元" in text and quote.amount_yuan == 200
-        assert zh(fee.pay_by) in text and HOW_TO_PAY in text
+        assert fee.pay_by is None and HOW_TO_PAY in text
+        assert f"请自收到本通知书之次日起{law.FEE_PAYMENT.days}个工作日内缴纳" in text
+        assert zh(default_calendar().add_working_days(ACTED_ON, law.FEE_PAYMENT.days or 20)) not in text
         assert "视为放弃申请" in text
     elif doc_type == "art35_notice":
         assert zh(D(2026, 12, 31)) in text and ART35["reason"] in text
+        assert ART35_REASONS["reasons"] in text, "it cites the applicant's reasons"
+    elif doc_type == "art35_reasons_notice":
+        assert ART35_ASK["asked"] in text and "自收到本告知书之次日起5个工作日内" in text
+        assert "不予处理" in text and "延迟答复" in text
     else:  # pragma: no cover - every type is handled above
         raise AssertionError(doc_type)
 
@@ -602,6 +647,7 @@ def test_markup_in_every_free_text_field_is_shown_as_text(world: World) -> None:
     first = world.act(first, "extend", {"reason": m}, actor="supervisor")
     first = world.act(first, "start_consultation", {**CONSULT_AGENCY, "party_name": m, "matters": m})
     first = world.act(first, "receive_opinion", {"opinion": "consent"})
+    first = art35_step(world, first, asked=m, reasons=m)
     first = world.act(first, "set_delayed_date", {**ART35, "reason": m}, actor="supervisor")
     first = world.act(first, "draft_reply", {"outcome": "partial", "reasons": m, "provided": m})
     first = world.act(first, "approve_reply", {}, actor="reviewer")
@@ -633,7 +679,8 @@ def test_markup_in_every_free_text_field_is_shown_as_text(world: World) -> None:
         (first, "consultation_third_party", 3),  # addressee (the party), what was asked, matters
         (first, "extension_notice", 4),  # addressee, what was asked, document number, reason
         (first, "consultation_agency", 3),
-        (first, "art35_notice", 4),
+        (first, "art35_reasons_notice", 4),  # addressee, what was asked, document number, asked
+        (first, "art35_notice", 5),  # addressee, what was asked, document number, reason, reasons
         (first, "reply", 5),  # addressee, what was asked, document number, reasons, provided
         (publication, "reply", 3),  # addressee, where to obtain, reasons
         (public, "reply", 2),  # what was asked, where to obtain
@@ -818,7 +865,7 @@ def _snapshot_letter(world: World, name: str) -> str:
         "method": "按量计收",
         "standard": quote.description_zh(),
         "amount": quote.amount_yuan,
-        "pay_by": zh(default_calendar().add_working_days(ACTED_ON, law.FEE_PAYMENT.days or 20)),
+        "pay_days": law.FEE_PAYMENT.days,
         "how_to_pay": HOW_TO_PAY,
     }
     return compose(

@@ -76,6 +76,13 @@ def test_dashboard_counts_requests_a_job_skipped(web: Web) -> None:
     bad = world.act(
         world.new_case(), "assess_fee", {"method": "per_page", "pages": 150}, at=T0 + dt.timedelta(days=1)
     )
+    delivered = {
+        "document": "fee_notice",
+        "method": "post",
+        "proof": "EMS 签收",
+        "received_on": (T0 + dt.timedelta(days=2)).date().isoformat(),
+    }
+    bad = world.act(bad, "record_notice_delivery", delivered, at=T0 + dt.timedelta(days=2))
     world.session.rollback()
     with web.engine.begin() as conn:
         conn.execute(

@@ -68,29 +68,40 @@ def row(engine: Engine, case_id: int) -> Case:
         return case
 
 
+def deliver(world: World, case: Case, document: str, received: dt.date, moment: dt.datetime) -> Case:
+    """Record that the notice's recipient received it on ``received`` (its period starts the next day)."""
+    facts = {"document": document, "method": "post", "proof": "EMS 签收", "received_on": received}
+    return world.act(case, "record_notice_delivery", facts, at=moment)
+
+
 # --- Lapses through time (freezegun) -------------------------------------------------------------
 
 
-def test_supplement_lapse_closes_the_request_when_its_time_comes(world: World, engine: Engine) -> None:
+def test_supplement_lapse_is_proposed_when_its_time_comes(world: World, engine: Engine) -> None:
     with freeze_time(T0):
         case = world.new_case(at=now())
     with freeze_time(T0 + 2 * DAY):
         case = world.act(case, "request_supplement", {"items": ["请写明文件名称"]}, at=now())
+    assert case.supplement_due is None and case.state == "supplement-required"
+    with freeze_time(T0 + 5 * DAY):
+        case = deliver(world, case, "supplement_notice", (T0 + 4 * DAY).date(), now())
     due = case.supplement_due
-    assert due is not None and case.state == "supplement-required"
+    assert due == default_calendar().add_working_days((T0 + 4 * DAY).date(), 15)
     world.session.rollback()
     with freeze_time(at(due, 23)):  # the last day of the period: nothing yet
         run_all(engine, now())
-        assert row(engine, case.id or 0).state == "supplement-required"
+        assert row(engine, case.id or 0).lapse_proposed is None
     with freeze_time(at(due + DAY, 0)):  # the first moment after it
         (lapses_run, result) = run_job(engine, JOBS["lapses"], now())
-    assert result.done == [f"{case.tracking_no} lapse_supplement"] and lapses_run.status == "ok"
-    closed = row(engine, case.id or 0)
-    assert (closed.state, closed.outcome, closed.closed_on) == ("closed", "other.no_supplement", due + DAY)
+    assert result.done == [f"{case.tracking_no} propose_lapse:supplement"] and lapses_run.status == "ok"
+    proposed = row(engine, case.id or 0)
+    assert (proposed.state, proposed.outcome, proposed.closed_on) == ("supplement-required", None, None)
+    assert (proposed.lapse_proposed, proposed.lapse_proposed_on) == ("supplement", due + DAY)
     last = events(engine, case.id or 0)[-1]
-    assert last["action"] == "lapse_supplement" and last["actor"] == "system" and last["role"] == "system"
+    assert last["action"] == "propose_lapse" and last["actor"] == "system" and last["role"] == "system"
     assert any("第三十条" in b for b in last["basis"])
     assert due.isoformat() in json.dumps(last["facts"], ensure_ascii=False)
+    assert notes(engine, "lapse_proposed", case.id) == [("clerk", "lapse_proposed")]
 
 
 def test_fee_and_consultation_lapses_cite_their_dates(world: World, engine: Engine) -> None:
@@ -101,23 +112,23 @@ def test_fee_and_consultation_lapses_cite_their_dates(world: World, engine: Engi
         {"party_kind": "third_party", "party_name": "某公司", "matters": "商业秘密"},
         at=T0 + DAY,
     )
+    deliver(world, fee, "fee_notice", (T0 + 3 * DAY).date(), T0 + 4 * DAY)
+    deliver(world, consult, "consultation_third_party", (T0 + 3 * DAY).date(), T0 + 4 * DAY)
     world.session.rollback()
     run_job(engine, JOBS["lapses"], T0 + 80 * DAY)
-    assert (row(engine, fee.id or 0).state, row(engine, fee.id or 0).outcome) == (
-        "closed",
-        "other.fee_unpaid",
-    )
+    proposed = row(engine, fee.id or 0)
+    assert (proposed.state, proposed.outcome, proposed.lapse_proposed) == ("fee-pending", None, "fee")
     resumed = row(engine, consult.id or 0)
     assert resumed.state == "received" and not resumed.paused and resumed.reply_due is not None
     fee_event, consult_event = events(engine, fee.id or 0)[-1], events(engine, consult.id or 0)[-1]
-    assert fee_event["action"] == "lapse_fee" and fee_event["actor"] == "system"
+    assert fee_event["action"] == "propose_lapse" and fee_event["actor"] == "system"
     assert consult_event["action"] == "lapse_consultation" and consult_event["actor"] == "system"
     with Session(engine) as s:
         pay_by = s.exec(select(FeeAssessment.pay_by).where(col(FeeAssessment.case_id) == fee.id)).one()
         window_end = s.exec(
             select(Consultation.window_end).where(col(Consultation.case_id) == consult.id)
         ).one()
-    assert fee_event["facts"]["pay_by"] == pay_by.isoformat()
+    assert fee_event["facts"]["period_end"] == pay_by.isoformat()
     assert consult_event["facts"]["window_end"] == window_end.isoformat()
     assert fee_event["basis"] and consult_event["basis"]
 
@@ -240,6 +251,8 @@ def test_daily_digest_once_a_day_per_supervisor(world: World, engine: Engine) ->
 def test_a_request_that_makes_a_job_fail_is_skipped_counted_and_retried(world: World, engine: Engine) -> None:
     bad = world.act(world.new_case(), "assess_fee", {"method": "per_page", "pages": 150}, at=T0 + DAY)
     good = world.act(world.new_case(), "assess_fee", {"method": "per_page", "pages": 150}, at=T0 + DAY)
+    bad = deliver(world, bad, "fee_notice", (T0 + 2 * DAY).date(), T0 + 2 * DAY)
+    good = deliver(world, good, "fee_notice", (T0 + 2 * DAY).date(), T0 + 2 * DAY)
     world.session.rollback()
     ledger = row(engine, bad.id or 0).ledger
     with engine.begin() as conn:  # damaged data: a clock event of a kind the clock does not know
@@ -252,7 +265,7 @@ def test_a_request_that_makes_a_job_fail_is_skipped_counted_and_retried(world: W
     assert run.status == "errors" and (run.done, run.failed) == (1, 1)
     assert [f.tracking_no for f in result.failed] == [bad.tracking_no]
     assert "teleported" in result.failed[0].error
-    assert row(engine, good.id or 0).state == "closed"  # the others went on
+    assert row(engine, good.id or 0).lapse_proposed == "fee"  # the others went on
     assert events(engine, bad.id or 0) == before and row(engine, bad.id or 0).state == "fee-pending"
     # Counted for the supervisor (dashboard and API), not for another agency's supervisor.
     with Session(engine) as s:
@@ -267,7 +280,7 @@ def test_a_request_that_makes_a_job_fail_is_skipped_counted_and_retried(world: W
             text("UPDATE request SET ledger = :l WHERE id = :i"), {"l": json.dumps(ledger), "i": bad.id}
         )
     run, _ = run_job(engine, JOBS["lapses"], T0 + 81 * DAY)
-    assert run.status == "ok" and run.done == 1 and row(engine, bad.id or 0).state == "closed"
+    assert run.status == "ok" and run.done == 1 and row(engine, bad.id or 0).lapse_proposed == "fee"
     with Session(engine) as s:
         assert verify_all(s)[1] is None
 
@@ -319,15 +332,18 @@ def test_caseflow_sweep_twice_changes_nothing_the_second_time(
 ) -> None:
     from caseflow.cli import app
 
-    world.act(world.new_case(), "request_supplement", {"items": ["请写明文号"]}, at=T0 + DAY)
-    world.act(world.new_case(), "assess_fee", {"method": "per_page", "pages": 150}, at=T0 + DAY)
+    supplement = world.act(world.new_case(), "request_supplement", {"items": ["请写明文号"]}, at=T0 + DAY)
+    fee = world.act(world.new_case(), "assess_fee", {"method": "per_page", "pages": 150}, at=T0 + DAY)
+    deliver(world, supplement, "supplement_notice", (T0 + 2 * DAY).date(), T0 + 2 * DAY)
+    deliver(world, fee, "fee_notice", (T0 + 2 * DAY).date(), T0 + 2 * DAY)
     world.new_case()
     world.new_case(agency="dept", actor="dept_clerk")
     world.session.rollback()
     moment = (T0 + 60 * DAY).isoformat()
     first = cli_runner.invoke(app, ["sweep", "--now", moment])
     assert first.exit_code == 0, first.output
-    assert "lapse_supplement" in first.output and "lapse_fee" in first.output and "overdue" in first.output
+    assert "propose_lapse:supplement" in first.output and "propose_lapse:fee" in first.output
+    assert "overdue" in first.output
     assert "daily_digest" in first.output
     after_first = _everything(engine)
     second = cli_runner.invoke(app, ["sweep", "--now", moment])

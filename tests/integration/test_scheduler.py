@@ -22,8 +22,12 @@ DAY = dt.timedelta(days=1)
 
 
 def _due_work(world: World) -> None:
-    world.act(world.new_case(), "request_supplement", {"items": ["请写明文号"]}, at=T0 + DAY)
-    world.act(world.new_case(), "assess_fee", {"method": "per_page", "pages": 150}, at=T0 + DAY)
+    supplement = world.act(world.new_case(), "request_supplement", {"items": ["请写明文号"]}, at=T0 + DAY)
+    fee = world.act(world.new_case(), "assess_fee", {"method": "per_page", "pages": 150}, at=T0 + DAY)
+    for case, document in ((supplement, "supplement_notice"), (fee, "fee_notice")):
+        received = (T0 + 2 * DAY).date().isoformat()  # the periods run from the notices' delivery
+        facts = {"document": document, "method": "post", "proof": "EMS 签收", "received_on": received}
+        world.act(case, "record_notice_delivery", facts, at=T0 + 2 * DAY)
     world.new_case()  # overdue by now
     world.session.rollback()
 
@@ -69,7 +73,7 @@ def test_two_schedulers_started_together_do_the_work_once(world: World, engine: 
     with Session(engine) as s:
         runs = s.exec(select(JobRun.instance, JobRun.job, JobRun.status)).all()
         lapse_events = Counter(
-            s.exec(select(EvidenceEvent.case_id).where(col(EvidenceEvent.action).startswith("lapse_"))).all()
+            s.exec(select(EvidenceEvent.case_id).where(col(EvidenceEvent.action) == "propose_lapse")).all()
         )
         overdue = s.exec(
             select(func.count()).select_from(Notification).where(col(Notification.reason) == "overdue")
@@ -78,7 +82,7 @@ def test_two_schedulers_started_together_do_the_work_once(world: World, engine: 
     assert len({instance for instance, _, _ in runs}) == 1  # one leader did all the work
     assert Counter(job for _, job, _ in runs) == Counter(set(JOBS))  # each job once (the catch-up)
     assert {status for _, _, status in runs} == {"ok"}
-    assert sorted(lapse_events.values()) == [1, 1]  # each lapse applied once
+    assert sorted(lapse_events.values()) == [1, 1]  # each lapse proposed once
     assert overdue == 2  # the one request still open is overdue: its handler and supervisor, once each
 
 

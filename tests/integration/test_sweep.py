@@ -1,4 +1,7 @@
-"""The lapse sweep: due lapses applied by the system actor, idempotent, one request at a time."""
+"""The lapse sweep: due lapses applied by the system actor, idempotent, one request at a time.
+
+Periods run from the recorded delivery of their notice; the supplement and fee lapses are proposed
+(the clerk confirms them), the consultation lapse resumes the clock by itself."""
 
 from __future__ import annotations
 
@@ -24,6 +27,17 @@ def _state(engine: Engine, case_id: int) -> tuple[str, str | None, int]:
         return case.state, case.outcome, case.event_count
 
 
+def _delivered(world: World, case: Case, document: str) -> Case:
+    day = dt.timedelta(days=1)
+    facts = {
+        "document": document,
+        "method": "post",
+        "proof": "EMS 签收",
+        "received_on": (T0 + 3 * day).date(),
+    }
+    return world.act(case, "record_notice_delivery", facts, at=T0 + 4 * day)
+
+
 def _scenario(world: World) -> dict[str, int]:
     day = dt.timedelta(days=1)
     supplement = world.act(world.new_case(), "request_supplement", {"items": ["请写明文号"]}, at=T0 + day)
@@ -34,11 +48,19 @@ def _scenario(world: World) -> dict[str, int]:
         {"party_kind": "agency", "party_name": "某局", "matters": "共同制作"},
         at=T0 + day,
     )
+    undelivered = world.act(world.new_case(), "request_supplement", {"items": ["请写明文号"]}, at=T0 + day)
+    for case, document in (
+        (supplement, "supplement_notice"),
+        (fee, "fee_notice"),
+        (consultation, "consultation_agency"),
+    ):
+        _delivered(world, case, document)
     untouched = world.new_case()
     ids = {
         "supplement": supplement.id,
         "fee": fee.id,
         "consultation": consultation.id,
+        "undelivered": undelivered.id,
         "untouched": untouched.id,
     }
     return {k: int(v or 0) for k, v in ids.items()}
@@ -52,20 +74,26 @@ def test_sweep_applies_due_lapses_once(world: World, engine: Engine) -> None:
     report = sweep_lapses(engine, LATER)
     assert sorted(line.split()[1] for line in report.done) == [
         "lapse_consultation",
-        "lapse_fee",
-        "lapse_supplement",
+        "propose_lapse:fee",
+        "propose_lapse:supplement",
     ]
     assert report.failed == []
-    assert _state(engine, ids["supplement"])[:2] == ("closed", "other.no_supplement")
-    assert _state(engine, ids["fee"])[:2] == ("closed", "other.fee_unpaid")
+    # proposed, not closed: the clerk confirms (Art. 30: 无正当理由 is a human judgement)
+    assert _state(engine, ids["supplement"])[:2] == ("supplement-required", None)
+    assert _state(engine, ids["fee"])[:2] == ("fee-pending", None)
     assert _state(engine, ids["consultation"])[:2] == ("received", None)
+    assert _state(engine, ids["undelivered"]) == ("supplement-required", None, 2)  # waits for delivery
     assert _state(engine, ids["untouched"])[:2] == ("received", None)
     with Session(engine) as s:
         actors = set(
-            s.exec(select(EvidenceEvent.actor).where(col(EvidenceEvent.action).startswith("lapse_")))
+            s.exec(
+                select(EvidenceEvent.actor).where(
+                    col(EvidenceEvent.action).in_(["lapse_consultation", "propose_lapse"])
+                )
+            )
         )
         assert actors == {"system"}
-        assert verify_all(s) == (4, None)
+        assert verify_all(s) == (5, None)
     counts = {k: _state(engine, v)[2] for k, v in ids.items()}
     again = sweep_lapses(engine, LATER + dt.timedelta(days=1))
     assert again.done == [] and again.failed == []
@@ -87,7 +115,7 @@ def test_sweep_command(world: World, engine: Engine, db_url: str) -> None:
         runner = CliRunner()
         first = runner.invoke(app, ["sweep", "--now", LATER.isoformat()])
         assert first.exit_code == 0, first.output
-        assert "3 done, 0 skipped" in first.output and "lapse_supplement" in first.output
+        assert "3 done, 0 skipped" in first.output and "propose_lapse:supplement" in first.output
         second = runner.invoke(app, ["sweep", "--now", LATER.isoformat()])
         assert second.exit_code == 0 and "0 done, 0 skipped" in second.output
         bad = runner.invoke(app, ["sweep", "--now", "yesterday"])
@@ -96,4 +124,4 @@ def test_sweep_command(world: World, engine: Engine, db_url: str) -> None:
         mp.undo()
         get_settings.cache_clear()
         db._engine_for.cache_clear()
-    assert _state(engine, ids["fee"])[:2] == ("closed", "other.fee_unpaid")
+    assert _state(engine, ids["fee"])[:2] == ("fee-pending", None)

@@ -198,7 +198,8 @@ def reach(world: World, state: str, *, extended: bool = False, **changes: Any) -
         assert not extended, "a supplement can only be requested before any extension"
         fl.act("request_supplement", SUPPLEMENT)
         if state == State.CLOSED:
-            fl.act("lapse_supplement", actor="system", at=on(fl.case.supplement_due + DAY))
+            _deliver("supplement_notice")(fl)
+            fl.act("lapse_supplement", at=on(fl.case.supplement_due + DAY))
         return fl
     if extended or state == State.EXTENDED:
         fl.act("extend", EXTEND, actor="supervisor")
@@ -240,6 +241,32 @@ def _after_pay_by(fl: Flow) -> dt.datetime:
     return on(fl.fee().pay_by + DAY)
 
 
+def _delivery_facts(document: str) -> FactsArg:
+    """The notice received by its recipient on the day the delivery is recorded."""
+    return lambda fl, at: {
+        "document": document,
+        "method": "post",
+        "proof": "EMS1234567890CN 本人签收",
+        "received_on": at.date().isoformat(),
+    }
+
+
+def _deliver(document: str) -> Callable[[Flow], None]:
+    """Record the delivery of the request's latest ``document`` (the period starts the next day)."""
+    return lambda fl: fl.act("record_notice_delivery", _delivery_facts(document)) and None
+
+
+def _proposed(kind: str) -> Callable[[Flow], None]:
+    """The notice delivered, its period run out and the lapse proposed by the system."""
+
+    def prep(fl: Flow) -> None:
+        _deliver(f"{kind}_notice")(fl)
+        after = _after_supplement_period(fl) if kind == "supplement" else _after_pay_by(fl)
+        fl.act("propose_lapse", {"kind": kind}, actor="system", at=after)
+
+    return prep
+
+
 def _review(fl: Flow, at: dt.datetime) -> dict[str, Any]:
     return {"body": "某市人民政府", "reference_no": "某政复〔2026〕1号", "filed_on": at.date().isoformat()}
 
@@ -250,6 +277,20 @@ def _litigation(path: str) -> FactsArg:
 
 def _with_review(fl: Flow) -> None:
     fl.act("record_review", _review)
+
+
+ART35_ASK = {"asked": "请说明在一个月内申请公开300余项信息的理由", "period_days": 5}
+ART35_GIVEN = {"answer": "given", "reasons": "从事财政研究，需要逐年比对"}
+
+
+def _art35_asked(fl: Flow) -> None:
+    fl.act("request_art35_reasons", ART35_ASK)
+
+
+def _art35_step(fl: Flow) -> None:
+    """Art. 35: the applicant asked for reasons, and the reasons recorded (before a delayed date)."""
+    _art35_asked(fl)
+    fl.act("record_art35_reasons", ART35_GIVEN)
 
 
 def _conclusion(fl: Flow, at: dt.datetime) -> dict[str, Any]:
@@ -287,30 +328,52 @@ R, SR, CO, FP, EX, LR, RD, AN, WD, CL, AR = (s.value for s in State)
 SCENARIOS: dict[str, list[Scenario]] = {
     "request_supplement": [Scenario(R, SR, SUPPLEMENT)],
     "receive_supplement": [Scenario(SR, R, {"summary": "补充了身份证明"})],
-    "lapse_supplement": [Scenario(SR, CL, at=_after_supplement_period)],
+    "lapse_supplement": [Scenario(SR, CL, prep=_deliver("supplement_notice"), at=_after_supplement_period)],
     "start_consultation": [Scenario(R, CO, CONSULT), Scenario(EX, CO, CONSULT_AGENCY)],
     "receive_opinion": [
         Scenario(CO, R, {"opinion": "consent"}),
         Scenario(CO, EX, {"opinion": "object", "opinion_text": "涉及商业秘密"}, extended=True),
     ],
     "lapse_consultation": [
-        Scenario(CO, R, at=_after_consultation_window),
-        Scenario(CO, EX, extended=True, at=_after_consultation_window),
+        Scenario(CO, R, prep=_deliver("consultation_third_party"), at=_after_consultation_window),
+        Scenario(
+            CO, EX, extended=True, prep=_deliver("consultation_third_party"), at=_after_consultation_window
+        ),
     ],
     "assess_fee": [Scenario(R, FP, FEE_50_PAGES), Scenario(EX, FP, FEE_50_PAGES)],
     "record_payment": [
         Scenario(FP, R, {"payment_ref": "POS-0001"}),
         Scenario(FP, EX, {"payment_ref": "POS-0002"}, extended=True),
     ],
-    "lapse_fee": [Scenario(FP, CL, at=_after_pay_by)],
+    "lapse_fee": [Scenario(FP, CL, prep=_deliver("fee_notice"), at=_after_pay_by)],
+    "record_notice_delivery": [
+        Scenario(SR, SR, _delivery_facts("supplement_notice")),
+        Scenario(CO, CO, _delivery_facts("consultation_third_party")),
+        Scenario(FP, FP, _delivery_facts("fee_notice")),
+    ],
+    "propose_lapse": [
+        Scenario(
+            SR, SR, {"kind": "supplement"}, prep=_deliver("supplement_notice"), at=_after_supplement_period
+        ),
+        Scenario(FP, FP, {"kind": "fee"}, prep=_deliver("fee_notice"), at=_after_pay_by),
+    ],
+    "keep_waiting": [
+        Scenario(SR, SR, {"reason": "申请人称补正材料已寄出"}, prep=_proposed("supplement")),
+        Scenario(FP, FP, {"reason": "缴费凭证待核实", "until": "2027-01-15"}, prep=_proposed("fee")),
+    ],
     "extend": [
         Scenario(R, EX, {**EXTEND, "days": 10}),
         Scenario(LR, LR, EXTEND),
         Scenario(RD, RD, EXTEND),
     ],
+    "request_art35_reasons": [Scenario(R, R, ART35_ASK), Scenario(EX, EX, ART35_ASK)],
+    "record_art35_reasons": [
+        Scenario(R, R, ART35_GIVEN, prep=_art35_asked),
+        Scenario(EX, EX, ART35_GIVEN, prep=_art35_asked),
+    ],
     "set_delayed_date": [
-        Scenario(R, R, {"due": "2026-12-31", "reason": "申请数量明显超过合理范围"}),
-        Scenario(EX, EX, {"due": "2026-12-31", "reason": "申请数量明显超过合理范围"}),
+        Scenario(R, R, {"due": "2026-12-31", "reason": "申请数量明显超过合理范围"}, prep=_art35_step),
+        Scenario(EX, EX, {"due": "2026-12-31", "reason": "申请数量明显超过合理范围"}, prep=_art35_step),
     ],
     "draft_reply": [
         Scenario(R, RD, PROVIDED),
@@ -327,14 +390,21 @@ SCENARIOS: dict[str, list[Scenario]] = {
     "record_delivery": [Scenario(AN, AN, DELIVERY)],
     "withdraw": [Scenario(R, WD, WITHDRAW), *(Scenario(s, WD, WITHDRAW) for s in (SR, CO, FP, EX, LR, RD))],
     "archive": [Scenario(AN, AR), Scenario(WD, AR), Scenario(CL, AR)],
-    "record_review": [Scenario(AN, AN, _review), Scenario(AR, AR, _review)],
+    "record_review": [
+        Scenario(AN, AN, _review),
+        Scenario(AR, AR, _review),
+        *(Scenario(s, s, _review) for s in (R, SR, CO, FP, EX, LR, RD, CL)),
+    ],
     "record_litigation": [
         Scenario(AN, AN, _litigation("direct")),
         Scenario(AR, AR, _litigation("after_review")),
+        *(Scenario(s, s, _litigation("direct")) for s in (R, CO, LR)),
     ],
     "conclude_remedy": [
         Scenario(AN, AN, _conclusion, prep=_with_review),
         Scenario(AR, AR, _conclusion, prep=_with_review),
+        Scenario(R, R, _conclusion, prep=_with_review),
+        Scenario(FP, FP, _conclusion, prep=_with_review),
     ],
     "mark_complex": [Scenario(R, R, {"reason": "涉及多个部门"}), Scenario(CO, CO, {"reason": "涉及第三方"})],
     "record_joint_opinion": [
@@ -353,23 +423,74 @@ ALLOWED: dict[tuple[str, str], list[str]] = {
         "request_supplement",
         "start_consultation",
         "assess_fee",
+        "record_notice_delivery",
+        "request_art35_reasons",
+        "record_art35_reasons",
         "draft_reply",
         "withdraw",
+        "record_review",
+        "record_litigation",
+        "conclude_remedy",
         "mark_complex",
         "add_note",
     ],
-    ("clerk", SR): ["receive_supplement", "lapse_supplement", "withdraw", "mark_complex", "add_note"],
-    ("clerk", CO): ["receive_opinion", "lapse_consultation", "withdraw", "mark_complex", "add_note"],
+    ("clerk", SR): [
+        "receive_supplement",
+        "lapse_supplement",
+        "record_notice_delivery",
+        "keep_waiting",
+        "withdraw",
+        "record_review",
+        "record_litigation",
+        "conclude_remedy",
+        "mark_complex",
+        "add_note",
+    ],
+    ("clerk", CO): [
+        "receive_opinion",
+        "lapse_consultation",
+        "record_notice_delivery",
+        "withdraw",
+        "record_review",
+        "record_litigation",
+        "conclude_remedy",
+        "mark_complex",
+        "add_note",
+    ],
     ("clerk", EX): [
         "start_consultation",
         "assess_fee",
+        "record_notice_delivery",
+        "request_art35_reasons",
+        "record_art35_reasons",
         "draft_reply",
         "withdraw",
+        "record_review",
+        "record_litigation",
+        "conclude_remedy",
         "mark_complex",
         "add_note",
     ],
-    ("clerk", LR): ["withdraw", "mark_complex", "add_note"],
-    ("clerk", RD): ["issue_reply", "withdraw", "mark_complex", "add_note"],
+    # Review and litigation (逾期不答复) may be recorded while the request is open.
+    ("clerk", LR): [
+        "record_notice_delivery",
+        "withdraw",
+        "record_review",
+        "record_litigation",
+        "conclude_remedy",
+        "mark_complex",
+        "add_note",
+    ],
+    ("clerk", RD): [
+        "record_notice_delivery",
+        "issue_reply",
+        "withdraw",
+        "record_review",
+        "record_litigation",
+        "conclude_remedy",
+        "mark_complex",
+        "add_note",
+    ],
     ("clerk", AN): [
         "record_delivery",
         "archive",
@@ -378,11 +499,20 @@ ALLOWED: dict[tuple[str, str], list[str]] = {
         "conclude_remedy",
         "add_note",
     ],
-    ("clerk", WD): ["archive", "add_note"],
+    # Withdrawn: nothing to challenge; a record filed before the withdrawal may still be concluded.
+    ("clerk", WD): ["archive", "conclude_remedy", "add_note"],
     # A lapse closes the request with a decision (视为放弃) that carries remedies: it can be challenged.
     ("clerk", CL): ["archive", "record_review", "record_litigation", "conclude_remedy", "add_note"],
-    ("system", R): [],
-    ("reviewer", R): ["mark_complex", "record_joint_opinion", "add_note"],
+    # The system may record a delivery (the applicant portal); it proposes lapses only when due.
+    ("system", R): ["record_notice_delivery"],
+    ("reviewer", R): [
+        "record_review",
+        "record_litigation",
+        "conclude_remedy",
+        "mark_complex",
+        "record_joint_opinion",
+        "add_note",
+    ],
     ("reviewer", AN): ["record_review", "record_litigation", "conclude_remedy", "add_note"],
     ("supervisor", EX): ["set_delayed_date", "mark_complex", "reassign", "add_note"],
     ("supervisor", AN): ["archive", "add_note"],
@@ -392,14 +522,19 @@ ALLOWED: dict[tuple[str, str], list[str]] = {
 ILLEGAL: dict[str, list[tuple[str, str]]] = {
     "request_supplement": [(EX, "clerk"), (CO, "clerk")],
     "receive_supplement": [(R, "clerk")],
-    "lapse_supplement": [(R, "clerk"), (R, "system")],
+    "lapse_supplement": [(R, "clerk")],
     "start_consultation": [(SR, "clerk")],
     "receive_opinion": [(R, "clerk")],
     "lapse_consultation": [(EX, "clerk")],
     "assess_fee": [(CO, "clerk")],
     "record_payment": [(R, "clerk")],
     "lapse_fee": [(CL, "clerk")],
+    "record_notice_delivery": [(AN, "clerk")],
+    "propose_lapse": [(R, "system")],
+    "keep_waiting": [(R, "clerk")],
     "extend": [(EX, "supervisor")],
+    "request_art35_reasons": [(CO, "clerk")],
+    "record_art35_reasons": [(LR, "clerk")],
     "set_delayed_date": [(AN, "supervisor")],
     "draft_reply": [(SR, "clerk")],
     "approve_reply": [(R, "reviewer")],
@@ -408,9 +543,9 @@ ILLEGAL: dict[str, list[tuple[str, str]]] = {
     "record_delivery": [(RD, "clerk")],
     "withdraw": [(AN, "clerk")],
     "archive": [(R, "clerk")],
-    "record_review": [(R, "clerk")],
-    "record_litigation": [(R, "reviewer")],
-    "conclude_remedy": [(WD, "clerk")],
+    "record_review": [(WD, "clerk")],
+    "record_litigation": [(WD, "clerk")],
+    "conclude_remedy": [],
     "mark_complex": [(CL, "clerk")],
     "record_joint_opinion": [(AN, "reviewer")],
     "reassign": [(AN, "supervisor")],
@@ -474,6 +609,8 @@ def test_draft_reply_destination_follows_each_outcome(world: World) -> None:
     assert len(replies) == 19
     for outcome in replies:
         fl = Flow(world)
+        if outcome.code == "rejected.excessive":
+            _art35_step(fl)  # Art. 35: only after the applicant was asked for reasons
         facts = {
             "outcome": outcome.code,
             "reasons": "理由",
@@ -636,6 +773,7 @@ def test_extension_longer_than_twenty_days_refused(world: World) -> None:
 
 def test_art35_date_then_extension_refused(world: World) -> None:
     fl = Flow(world)
+    _art35_step(fl)
     case = fl.act(
         "set_delayed_date", {"due": "2026-12-31", "reason": "申请数量明显超过合理范围"}, actor="supervisor"
     )
@@ -648,7 +786,7 @@ def test_art35_date_then_extension_refused(world: World) -> None:
         {"due": fl.at.date().isoformat(), "reason": "x"},
         actor="supervisor",
     )
-    assert "must be after the decision" in err.message
+    assert "第三十五条" in err.message and "晚于现行答复期限" in err.message
 
 
 def test_dates_out_of_order_refused(world: World) -> None:
@@ -705,8 +843,12 @@ def test_agency_scoping(world: World) -> None:
         )
     assert info.value.message == f"no request {missing}"
 
-    # A parent agency's supervisor acts on the subtree; an auditor sees it but may not act.
-    case = dept.act("extend", EXTEND, actor="supervisor")
+    # A parent agency's supervisor acts on the subtree, except for the approvals that belong to the
+    # request's own agency (Art. 33 para. 2); an auditor sees it but may not act.
+    err = dept.refused(Forbidden, "extend", EXTEND, actor="supervisor")
+    assert "第三十三条第二款" in err.message
+    case = dept.act("reassign", {"handler": "dept_clerk"}, actor="supervisor")
+    case = dept.act("extend", EXTEND, actor="dept_supervisor")
     assert case.state == EX
     dept.refused(Forbidden, "add_note", {"text": "x"}, actor="auditor")
     case = dept.act("add_note", {"text": "x"}, actor="dept_supervisor")
@@ -840,23 +982,33 @@ def test_each_action_appends_one_chained_event(world: World) -> None:
 
 
 def test_lapse_supplement(world: World) -> None:
-    fl = reach(world, SR)  # notice 2026-09-29, 15 working days
+    fl = reach(world, SR)  # notice 2026-09-29, 15 working days from the day after its receipt
+    assert fl.case.supplement_due is None  # not delivered: the period has not started
+    err = fl.refused(RuleViolation, "lapse_supplement", at=on(D(2026, 12, 31)))
+    assert law.NOT_DELIVERED in err.message and "第三十条" in err.message
+    fl.act("record_notice_delivery", _delivery_facts("supplement_notice"))  # received 2026-09-30
     due = fl.case.supplement_due
-    assert due == D(2026, 10, 26)
+    assert due == D(2026, 10, 27) == default_calendar().add_working_days(D(2026, 9, 30), 15)
     for moment in (fl.at + DAY, on(due)):
-        err = fl.refused(RuleViolation, "lapse_supplement", actor="system", at=moment)
-        assert "2026-10-26" in err.message
-    case = fl.act("lapse_supplement", actor="system", at=on(D(2026, 10, 27)))
-    assert (case.state, case.outcome, case.closed_on) == (CL, "other.no_supplement", D(2026, 10, 27))
+        err = fl.refused(RuleViolation, "lapse_supplement", at=moment)
+        assert "2026年10月27日" in err.message and "2026年9月30日" in err.message
+    fl.refused(Forbidden, "lapse_supplement", actor="system", at=on(D(2026, 10, 28)))  # the clerk decides
+    case = fl.act("lapse_supplement", at=on(D(2026, 10, 28)))
+    assert (case.state, case.outcome, case.closed_on) == (CL, "other.no_supplement", D(2026, 10, 28))
     assert json.loads(last_event(world, fl.id).payload)["facts"]["outcome"] == "other.no_supplement"
 
 
 def test_lapse_fee(world: World) -> None:
     fl = reach(world, FP)  # fee notice 2026-09-29
-    assert fl.fee().pay_by == D(2026, 11, 2)
-    err = fl.refused(RuleViolation, "lapse_fee", actor="system", at=on(D(2026, 11, 2)))
-    assert "2026-11-02" in err.message
-    case = fl.act("lapse_fee", actor="system", at=on(D(2026, 11, 3)))
+    assert fl.fee().pay_by is None  # not delivered
+    err = fl.refused(RuleViolation, "lapse_fee", at=on(D(2026, 12, 31)))
+    assert law.NOT_DELIVERED in err.message
+    fl.act("record_notice_delivery", _delivery_facts("fee_notice"))  # received 2026-09-30
+    world.session.refresh(fl.fee())
+    assert fl.fee().pay_by == D(2026, 11, 3) == default_calendar().add_working_days(D(2026, 9, 30), 20)
+    err = fl.refused(RuleViolation, "lapse_fee", at=on(D(2026, 11, 3)))
+    assert "2026年11月3日" in err.message
+    case = fl.act("lapse_fee", at=on(D(2026, 11, 4)))
     assert (case.state, case.outcome) == (CL, "other.fee_unpaid")
     assert fl.fee().status == "lapsed"
 
@@ -867,14 +1019,20 @@ def test_lapse_consultation(world: World, extended: bool) -> None:
     letter = fl.at.date()
     row = fl.consultation()
     cal = default_calendar()
-    assert row.letter_date == letter and row.window_end == cal.add_working_days(letter, 15)
+    assert row.letter_date == letter and row.window_end is None  # until the letter is delivered
+    err = fl.refused(RuleViolation, "lapse_consultation", actor="system", at=on(letter + 90 * DAY))
+    assert law.NOT_DELIVERED in err.message
+    fl.act("record_notice_delivery", _delivery_facts("consultation_third_party"), days=3)
+    received = fl.at.date()
+    world.session.refresh(row)
+    assert row.window_end == cal.add_working_days(received, 15)
     err = fl.refused(RuleViolation, "lapse_consultation", actor="system", at=on(row.window_end))
-    assert row.window_end.isoformat() in err.message
+    assert f"{row.window_end.year}年{row.window_end.month}月{row.window_end.day}日" in err.message
     case = fl.act("lapse_consultation", actor="system", at=on(row.window_end + 3 * DAY))
     assert case.state == (EX if extended else R)
     assert case.ledger[-1] == {"type": "pause_ended", "date": row.window_end.isoformat()}
     excluded = cal.working_days_between(letter, row.window_end)
-    assert excluded == 15
+    assert excluded == 15 + cal.working_days_between(letter, received)  # the pause runs from the letter
     assert case.reply_due == cal.add_working_days(D(2026, 9, 28), 20 + (20 if extended else 0) + excluded)
     assert not case.paused and fl.consultation().opinion == "none"
 

@@ -93,7 +93,8 @@ def _full_reply(world: World) -> Case:
 
 
 def _fee_and_reassign(world: World) -> Case:
-    """Fee assessed and paid, reassigned, a note, an Art. 35 date, a reply without review."""
+    """Fee assessed and paid, reassigned, a note, the applicant's reasons and an Art. 35 date, a reply
+    without review."""
     c = world.new_case(
         applicant_name="某某科技有限公司",
         applicant_type="commercial",
@@ -104,6 +105,10 @@ def _fee_and_reassign(world: World) -> Case:
     c = world.act(c, "record_payment", {"payment_ref": "缴款书001"}, at=T0 + 3 * DAY)
     c = world.act(c, "reassign", {"handler": "clerk2"}, actor="supervisor", at=T0 + 4 * DAY)
     c = world.act(c, "add_note", {"text": "申请人来电询问进度"}, actor="clerk2", at=T0 + 4 * DAY)
+    ask = {"asked": "请说明短期内大量申请的理由", "period_days": 5}  # Art. 35: reasons first
+    c = world.act(c, "request_art35_reasons", ask, actor="clerk2", at=T0 + 4 * DAY)
+    reasons = {"answer": "given", "reasons": "企业投标需要"}
+    c = world.act(c, "record_art35_reasons", reasons, actor="clerk2", at=T0 + 5 * DAY)
     due = (T0 + 60 * DAY).date().isoformat()
     c = world.act(
         c,
@@ -125,6 +130,13 @@ def _fee_and_reassign(world: World) -> Case:
     )
 
 
+def _delivered(world: World, case: Case, document: str) -> Case:
+    """The notice reached its recipient the day after its date (by post, signed for)."""
+    received = (T0 + 2 * DAY).date().isoformat()
+    facts = {"document": document, "method": "post", "proof": "EMS 签收", "received_on": received}
+    return world.act(case, "record_notice_delivery", facts, at=T0 + 3 * DAY)
+
+
 def _concluded_by_the_system(world: World) -> list[Case]:
     """Withdrawal, and the lapses the scheduled jobs record (supplement, fee, consultation)."""
     later = T0 + 60 * DAY
@@ -132,10 +144,22 @@ def _concluded_by_the_system(world: World) -> list[Case]:
     withdrawn = world.act(withdrawn, "withdraw", {"reason": "申请人书面撤回"}, at=T0 + 2 * DAY)
     no_supplement = world.new_case()
     no_supplement = world.act(no_supplement, "request_supplement", {"items": ["请说明时间范围"]}, at=T0 + DAY)
-    no_supplement = world.act(no_supplement, "lapse_supplement", {}, actor="system", at=later)
+    no_supplement = _delivered(world, no_supplement, "supplement_notice")
+    no_supplement = world.act(
+        no_supplement, "propose_lapse", {"kind": "supplement"}, actor="system", at=later
+    )
+    no_supplement = world.act(
+        no_supplement, "keep_waiting", {"reason": "核实邮寄情况", "until": later.date()}, at=later
+    )
+    no_supplement = world.act(
+        no_supplement, "propose_lapse", {"kind": "supplement"}, actor="system", at=later + DAY
+    )
+    no_supplement = world.act(no_supplement, "lapse_supplement", {}, at=later + DAY)
     unpaid = world.new_case()
     unpaid = world.act(unpaid, "assess_fee", {"method": "per_page", "pages": 260}, at=T0 + DAY)
-    unpaid = world.act(unpaid, "lapse_fee", {}, actor="system", at=later)
+    unpaid = _delivered(world, unpaid, "fee_notice")
+    unpaid = world.act(unpaid, "propose_lapse", {"kind": "fee"}, actor="system", at=later)
+    unpaid = world.act(unpaid, "lapse_fee", {}, at=later)
     silent = world.new_case()
     silent = world.act(
         silent,
@@ -143,6 +167,7 @@ def _concluded_by_the_system(world: World) -> list[Case]:
         {"party_kind": "agency", "party_name": "某市财政局", "matters": "是否同意公开"},
         at=T0 + DAY,
     )
+    silent = _delivered(world, silent, "consultation_agency")
     silent = world.act(silent, "lapse_consultation", {}, actor="system", at=later)
     return [withdrawn, no_supplement, unpaid, silent]
 
@@ -174,7 +199,15 @@ def test_requests_through_every_kind_of_action_verify_clean(
     assert default_calendar().year_is_official(2027)
     with Session(engine) as s:
         actions = s.execute(text("SELECT action FROM evidence_event")).scalars().all()
-    assert {"recalculate_deadline", "lapse_supplement", "lapse_fee", "lapse_consultation"} <= set(actions)
+    assert {
+        "recalculate_deadline",
+        "lapse_supplement",
+        "lapse_fee",
+        "lapse_consultation",
+        "record_notice_delivery",
+        "propose_lapse",
+        "keep_waiting",
+    } <= set(actions)
 
     report = _check(engine)
     assert _lines(report) == []

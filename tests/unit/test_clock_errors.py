@@ -188,6 +188,65 @@ BAD_TIMELINES = [
         ["events[2] (extended on 2026-10-20)", "Art. 35", "cannot be extended"],
         id="extension-after-art35",
     ),
+    pytest.param(
+        tl(e("deadline_set", "2026-10-31", due="2026-12-31")),
+        [
+            "events[1] (deadline_set on 2026-10-31)",
+            "must be set on or before the reply deadline in force (2026-10-30)",
+            "Art. 35",
+            "第三十五条",
+        ],
+        id="art35-set-the-day-after-the-deadline",
+    ),
+    pytest.param(
+        tl(e("deadline_set", "2026-10-12", due="2026-10-30")),
+        [
+            "events[1] (deadline_set on 2026-10-12)",
+            "Art. 35 date 2026-10-30 must be later than the reply deadline in force (2026-10-30)",
+            "第三十五条",
+            "晚于该答复期限",
+        ],
+        id="art35-date-equal-to-the-deadline",
+    ),
+    pytest.param(
+        tl(e("deadline_set", "2026-10-12", due="2026-10-29")),
+        ["must be later than the reply deadline in force (2026-10-30)"],
+        id="art35-date-before-the-deadline",
+    ),
+    pytest.param(
+        tl(
+            e("pause_started", "2026-10-14", reason="consultation"),
+            e("pause_ended", "2026-10-20"),
+            e("deadline_set", "2026-11-06", due="2026-12-31"),
+        ),
+        ["events[3] (deadline_set on 2026-11-06)", "on or before the reply deadline in force (2026-11-05)"],
+        id="art35-set-after-the-deadline-moved-by-a-pause",
+    ),
+    pytest.param(
+        tl(
+            e("pause_started", "2026-11-02", reason="fee"),
+            e("deadline_set", "2026-11-05", due="2026-12-31"),
+        ),
+        ["events[2] (deadline_set on 2026-11-05)", "on or before the reply deadline in force (2026-10-30)"],
+        id="art35-set-during-a-pause-that-started-after-the-deadline",
+    ),
+    pytest.param(
+        tl(
+            e("pause_started", "2026-10-30", reason="consultation"),
+            e("deadline_set", "2026-11-03", due="2026-11-03"),
+        ),
+        ["the Art. 35 date 2026-11-03 must be after the decision"],
+        id="art35-date-on-the-decision-day-during-a-last-day-pause",
+    ),
+    pytest.param(
+        tl(
+            e("pause_started", "2026-10-30", reason="consultation"),
+            e("pause_ended", "2026-11-07"),
+            e("extended", "2026-11-10"),
+        ),
+        ["events[3] (extended on 2026-11-10)", "decided by the deadline in force (2026-11-09)"],
+        id="extension-after-the-deadline-a-last-day-pause-gave",
+    ),
     pytest.param(tl(received="2045-12-20"), ["beyond the calendar", "2045-12-31"], id="beyond-the-calendar"),
     pytest.param([R], ["timeline: expected an object"], id="timeline-not-an-object"),
     pytest.param({"received": R, "events": {}}, ["events: expected a list"], id="events-not-a-list"),
@@ -232,6 +291,44 @@ def test_an_illegal_timeline_is_refused_with_a_precise_message(timeline: Any, fr
             id="supplement-requested-on-the-last-day",
         ),
         pytest.param(tl(received="2008-05-01"), "2008-05-22", id="first-day-of-the-regulation"),
+        pytest.param(
+            tl(e("deadline_set", "2026-10-30", due="2026-11-02")),
+            "2026-11-02",
+            id="art35-set-on-the-deadline-day",
+        ),
+        pytest.param(
+            tl(e("deadline_set", "2026-10-12", due="2026-10-31")),
+            "2026-10-31",
+            id="art35-date-the-day-after-the-deadline",
+        ),
+        pytest.param(
+            tl(
+                e("pause_started", "2026-10-14", reason="consultation"),
+                e("pause_ended", "2026-10-20"),
+                e("deadline_set", "2026-11-05", due="2026-11-06"),
+            ),
+            "2026-11-06",
+            id="art35-set-on-the-deadline-moved-by-a-pause",
+        ),
+        pytest.param(
+            tl(e("pause_started", "2026-10-30", reason="consultation"), e("pause_ended", "2026-11-10")),
+            "2026-11-10",
+            id="pause-started-on-the-due-day-ends-on-a-working-day",
+        ),
+        pytest.param(
+            tl(e("pause_started", "2026-10-30", reason="fee"), e("pause_ended", "2026-11-07")),
+            "2026-11-09",
+            id="pause-started-on-the-due-day-ends-on-a-saturday",
+        ),
+        pytest.param(
+            tl(
+                e("pause_started", "2026-10-30", reason="consultation"),
+                e("pause_ended", "2026-11-07"),
+                e("extended", "2026-11-09", days=1),
+            ),
+            "2026-11-10",
+            id="extension-on-the-deadline-a-last-day-pause-gave",
+        ),
     ],
 )
 def test_the_limits_themselves_are_legal(timeline: dict[str, Any], reply_due: str) -> None:
@@ -242,9 +339,9 @@ def test_the_limits_themselves_are_legal(timeline: dict[str, Any], reply_due: st
     ("timeline", "reply_due"),
     [
         pytest.param(
-            tl(e("pause_started", "2026-10-30", reason="consultation"), e("pause_ended", "2026-11-10")),
+            tl(e("pause_started", "2026-10-31", reason="consultation"), e("pause_ended", "2026-11-10")),
             "2026-10-30",
-            id="pause-started-on-the-due-day",
+            id="pause-started-the-day-after-the-due-day",
         ),
         pytest.param(
             tl(

@@ -76,9 +76,10 @@ def legal_timelines(
             options.append("supplement")
         choice = draw(st.sampled_from(options))
         if choice == "pause":
-            if last >= due:
+            if last > due:
                 continue  # a pause cannot stop a period that has run out
-            start = last + plus(draw(st.integers(0, (due - last).days - 1)))
+            # up to the deadline day itself: the last day runs to its end (Civil Code Art. 203)
+            start = last + plus(draw(st.integers(0, (due - last).days)))
             end = start + plus(draw(st.integers(0, 40)))
             events += [
                 ev(EventType.PAUSE_STARTED, start, reason=draw(reasons)),
@@ -171,6 +172,55 @@ def test_adding_a_pause_never_makes_a_deadline_earlier(
     assert after.reply_due >= before.reply_due
     # exactly the working days in (start, end] are added
     assert cal.working_days_between(before.reply_due, after.reply_due) == cal.working_days_between(start, end)
+
+
+def first_working_day_from(cal: WorkingCalendar, day: dt.date) -> dt.date:
+    return day if cal.is_working_day(day) else cal.add_working_days(day, 1)
+
+
+@PROPS
+@given(t=legal_timelines(), data=st.data())
+def test_a_pause_starting_on_the_deadline_day_ends_with_the_first_working_day_from_its_end(
+    cal: WorkingCalendar, t: Legal, data: st.DataObject
+) -> None:
+    """The deadline day counts as used: no working day is left when the pause ends."""
+    before = run(t.received, t.events)
+    due = before.reply_due
+    assert due is not None
+    assume(t.last_date <= due)
+    end = due + plus(data.draw(st.integers(0, 60)))
+    paused = [*t.events, ev(EventType.PAUSE_STARTED, due, reason=data.draw(reasons))]
+    assert run(t.received, paused).paused
+    after = run(t.received, [*paused, ev(EventType.PAUSE_ENDED, end)])
+    assert after.reply_due == first_working_day_from(cal, end)
+    assert after.reply_due >= end and after.reply_due >= due
+    # the new deadline is a deadline like any other: an extension decided on it adds exactly its days
+    k = data.draw(st.integers(1, before.rules.extension_max_days))
+    if not t.extension_used:
+        extended = run(
+            t.received,
+            [*paused, ev(EventType.PAUSE_ENDED, end), ev(EventType.EXTENDED, after.reply_due, days=k)],
+        )
+        assert extended.reply_due is not None
+        assert cal.working_days_between(after.reply_due, extended.reply_due) == k
+        # decided during the pause instead, the days are counted from its end
+        during = run(
+            t.received, [*paused, ev(EventType.EXTENDED, due, days=k), ev(EventType.PAUSE_ENDED, end)]
+        )
+        assert during.reply_due == cal.add_working_days(end, k)
+
+
+@PROPS
+@given(t=legal_timelines(), data=st.data())
+def test_a_pause_starting_after_the_deadline_changes_nothing(t: Legal, data: st.DataObject) -> None:
+    before = run(t.received, t.events)
+    due = before.reply_due
+    assert due is not None
+    start = max(due, t.last_date) + plus(data.draw(st.integers(1, 10)))
+    end = start + plus(data.draw(st.integers(0, 30)))
+    pause = [ev(EventType.PAUSE_STARTED, start, reason=data.draw(reasons)), ev(EventType.PAUSE_ENDED, end)]
+    assert run(t.received, [*t.events, pause[0]]).reply_due == due
+    assert run(t.received, [*t.events, *pause]).reply_due == due
 
 
 @PROPS

@@ -131,3 +131,51 @@ def test_per_application_gross_is_monotone_and_bands_sum_to_gross(ordinal: int) 
     q = quote(FeeMethod.PER_APPLICATION, ordinal)
     assert quote(FeeMethod.PER_APPLICATION, ordinal + 1).gross_yuan >= q.gross_yuan
     assert sum(b.subtotal_yuan for b in q.bands) == q.gross_yuan
+
+
+# --- A request split into several applications (Fee Measures Art. 4, 一事一申请) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "items", "expected"),
+    [
+        (1, 10, 0),  # all inside the free band
+        (1, 11, 100),  # the 11th costs 100
+        (9, 3, 100),  # 9 and 10 free, 11 at 100
+        (29, 4, 100 + 100 + 200 + 200),  # 29, 30 at 100; 31, 32 at 200
+        (13, 19, 18 * 100 + 200),
+        (40, 2, 200 + 300),
+    ],
+)
+def test_split_request_is_charged_for_each_of_its_applications(first: int, items: int, expected: int) -> None:
+    q = quote("per_application", first, items=items)
+    assert (q.gross_yuan, q.items, q.last_ordinal) == (expected, items, first + items - 1)
+    assert sum(b.units_charged for b in q.bands) == items
+    assert q.gross_yuan == sum(quote("per_application", n).gross_yuan for n in range(first, first + items))
+
+
+def test_split_request_description_names_the_split_and_its_ordinals() -> None:
+    text = quote("per_application", 29, items=4).description_zh()
+    assert "拆分为4件" in text and "第29至32件" in text
+    assert "第11至30件每件100元计2件200元" in text and "第31至40件每件200元计2件400元" in text
+    assert "合计600元" in text
+    assert (
+        quote("per_application", 12, items=1).description_zh()
+        == quote("per_application", 12).description_zh()
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "items"),
+    [("per_application", 0), ("per_application", -1), ("per_application", True), ("per_page", 2)],
+)
+def test_bad_split_raises_naming_items(method: str, items: object) -> None:
+    with pytest.raises(FeeError, match="items"):
+        quote(method, 40, items=items)  # type: ignore[arg-type]
+
+
+@given(st.integers(min_value=1, max_value=200), st.integers(min_value=1, max_value=60))
+def test_split_equals_the_sum_of_single_applications(first: int, items: int) -> None:
+    q = quote(FeeMethod.PER_APPLICATION, first, items=items)
+    singles = sum(quote(FeeMethod.PER_APPLICATION, n).gross_yuan for n in range(first, first + items))
+    assert q.gross_yuan == singles == sum(b.subtotal_yuan for b in q.bands)

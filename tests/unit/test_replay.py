@@ -56,3 +56,35 @@ def test_a_chain_replays_into_its_row() -> None:
     assert out.ledger_set == (4, "extend")
     # event 6 says it left "ready-to-issue", but event 5 left the request "extended"
     assert [(f.field, f.seq) for f in out.findings] == [("state", 6)]
+
+
+def test_delivery_and_lapse_proposals_replay_into_the_row() -> None:
+    """The supplement period starts at the notice's delivery; a delivery of another notice sets no
+    supplement date; the proposal, the decision to wait and the confirmation set and clear the lapse
+    fields; an old chain without ``supplement_days`` leaves it unknown (None)."""
+    sr = "supplement-required"
+    events = [
+        _event(1, "register", None, "received", {"tracking_no": "T-1", "receipt_date": "2026-09-28"}),
+        _event(2, "request_supplement", "received", sr,
+               {"notice_date": "2026-09-29", "period_days": 10, "supplement_days": 10,
+                "supplement_due": None}),
+        _event(3, "record_notice_delivery", sr, sr,
+               {"document": "supplement_notice", "received_on": "2026-09-30",
+                "supplement_due": "2026-10-21"}),
+        _event(4, "propose_lapse", sr, sr, {"kind": "supplement"}, actor="system"),
+        _event(5, "keep_waiting", sr, sr, {"kind": "supplement", "reason": "在途", "until": "2026-10-30"}),
+    ]  # fmt: skip
+    values = {n: v for n, (v, _s, _a) in replay.replay("T-1", events).values.items()}
+    assert values["supplement_days"] == 10 and values["supplement_due"] == dt.date(2026, 10, 21)
+    assert (values["lapse_proposed"], values["lapse_proposed_on"]) == (None, None)
+    assert (values["lapse_waiting"], values["lapse_wait_until"]) == ("supplement", dt.date(2026, 10, 30))
+    proposed = {n: v for n, (v, _s, _a) in replay.replay("T-1", events[:4]).values.items()}
+    assert (proposed["lapse_proposed"], proposed["lapse_proposed_on"]) == ("supplement", dt.date(2026, 9, 29))
+    confirmed = [*events, _event(6, "lapse_supplement", sr, "closed", {"outcome": "other.no_supplement"})]
+    closed = {n: v for n, (v, _s, _a) in replay.replay("T-1", confirmed).values.items()}
+    assert closed["lapse_waiting"] is None and closed["outcome"] == "other.no_supplement"
+    # another notice's delivery leaves the supplement date alone; an old chain has no supplement_days
+    fee = [events[0], _event(2, "record_notice_delivery", "received", "received", {"document": "fee_notice"})]
+    old = [events[0], _event(2, "request_supplement", "received", sr, {"supplement_due": "2026-10-20"})]
+    assert replay.replay("T-1", fee).values["supplement_due"][0] is None
+    assert replay.replay("T-1", old).values["supplement_days"][0] is None

@@ -1,0 +1,406 @@
+"""Delivery (送达) of the letters that start a period for their recipient, and the lapses that follow.
+
+The supplement notice (Art. 30), the consultation letters (Art. 32, 34), the fee notice (Fee
+Measures) and the Art. 35 notice asking for reasons each start a period that runs from the day after
+their recipient received them (``law.PERIOD_FROM_DELIVERY``). Until the delivery is recorded
+(``record_notice_delivery``: method, proof, the day received) that period has not started, so its end
+is unknown: ``Case.supplement_due``, ``Consultation.window_end`` and ``FeeAssessment.pay_by`` stay
+empty, and nothing lapses.
+
+When the applicant's supplement or payment period has run out, the sweep does not close the request:
+it proposes the lapse (``propose_lapse``, notifying the handler), since 逾期不补正 needs 无正当理由
+(Art. 30), a human judgement, and a letter may still be in the post. The clerk confirms it
+(``lapse_supplement`` / ``lapse_fee``) or records why to keep waiting (``keep_waiting``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from caseflow import law
+from caseflow.cases.engine import Ctx, Effect, handler
+from caseflow.dates import zh
+from caseflow.errors import FactsError, RuleViolation
+from caseflow.models import Case, Consultation, FeeAssessment, Letter, NoticeDelivery, User
+from caseflow.states import facts as f
+from caseflow.states.machine import SUPERVISOR, State
+
+#: The notification reason of a proposed lapse (``caseflow.notifications.REASON_NAMES``).
+LAPSE_REASON = "lapse_proposed"
+
+
+def latest_letter(session: Session, case_id: int, doc_type: str) -> Letter | None:
+    """The latest letter of ``doc_type`` issued on the request."""
+    return session.exec(
+        select(Letter)
+        .where(col(Letter.case_id) == case_id, col(Letter.doc_type) == doc_type)
+        .order_by(col(Letter.id).desc())
+    ).first()
+
+
+def delivery_of(session: Session, letter_id: int) -> NoticeDelivery | None:
+    return session.exec(select(NoticeDelivery).where(col(NoticeDelivery.letter_id) == letter_id)).first()
+
+
+def received_on(session: Session, case_id: int, doc_type: str) -> dt.date | None:
+    """The day the recipient received the latest letter of ``doc_type`` on the request (None: that
+    letter's delivery is not recorded, or there is no such letter)."""
+    letter = latest_letter(session, case_id, doc_type)
+    if letter is None or letter.id is None:
+        return None
+    row = delivery_of(session, letter.id)
+    return row.received_on if row else None
+
+
+def deliveries(session: Session, case_id: int) -> dict[int, NoticeDelivery]:
+    """The request's recorded deliveries by letter id."""
+    rows = session.exec(select(NoticeDelivery).where(col(NoticeDelivery.case_id) == case_id))
+    return {row.letter_id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class PeriodLine:
+    """One letter that starts a period, as the case page shows it."""
+
+    doc_type: str
+    doc_name: str
+    letter_no: str
+    issued_on: dt.date
+    recipient: str
+    period_name: str
+    period_days: int | None
+    received_on: dt.date | None
+    method: str | None
+    proof: str | None
+    #: The period's last day where caseflow knows it (None before delivery, or when not tracked).
+    period_end: dt.date | None
+
+    @property
+    def runs_from(self) -> str:
+        """What the period runs from, in words (or that the delivery is not recorded)."""
+        if self.received_on is None or self.method is None:
+            return f"{law.NOT_DELIVERED}（期限自{self.recipient}收到之次日起计算）"
+        method = law.DELIVERY_METHOD_NAMES[law.DeliveryMethod(self.method)]
+        return f"自{self.recipient}于{zh(self.received_on)}收到（{method}）之次日起计算"
+
+
+def period_lines(session: Session, case: Case) -> list[PeriodLine]:
+    """Every letter on the request that starts a period for its recipient, with its delivery."""
+    assert case.id is not None
+    letters = session.exec(
+        select(Letter)
+        .where(col(Letter.case_id) == case.id, col(Letter.doc_type).in_(list(law.PERIOD_FROM_DELIVERY)))
+        .order_by(col(Letter.id))
+    ).all()
+    delivered = deliveries(session, case.id)
+    ends = _period_ends(session, case)
+    out = []
+    for letter in letters:
+        entry = law.PERIOD_FROM_DELIVERY[letter.doc_type]
+        period = law.period_from_delivery(letter.doc_type)
+        row = delivered.get(letter.id or 0)
+        doc = law.DOCUMENT_TYPES_BY_CODE.get(letter.doc_type)
+        days = case.supplement_days if letter.doc_type == "supplement_notice" else None
+        out.append(
+            PeriodLine(
+                doc_type=letter.doc_type,
+                doc_name=doc.name if doc else letter.title,
+                letter_no=letter.letter_no,
+                issued_on=letter.issued_on,
+                recipient=entry.recipient,
+                period_name=period.name if period else "",
+                period_days=days or (period.days if period else None),
+                received_on=row.received_on if row else None,
+                method=row.method if row else None,
+                proof=row.proof if row else None,
+                period_end=ends.get(letter.id or 0) if row else None,
+            )
+        )
+    return out
+
+
+def _period_ends(session: Session, case: Case) -> dict[int, dt.date]:
+    """letter id -> the end of the period its delivery started, for the periods caseflow tracks."""
+    assert case.id is not None
+    out: dict[int, dt.date] = {}
+    supplement = latest_letter(session, case.id, "supplement_notice")
+    if supplement is not None and supplement.id is not None and case.supplement_due is not None:
+        out[supplement.id] = case.supplement_due
+    fee = session.exec(
+        select(FeeAssessment)
+        .where(col(FeeAssessment.case_id) == case.id)
+        .order_by(col(FeeAssessment.id).desc())
+    ).first()
+    notice = latest_letter(session, case.id, "fee_notice")
+    if fee is not None and fee.pay_by is not None and notice is not None and notice.id is not None:
+        out[notice.id] = fee.pay_by
+    consultations = session.exec(
+        select(Consultation).where(col(Consultation.case_id) == case.id).order_by(col(Consultation.id))
+    ).all()
+    for kind in ("third_party", "agency"):
+        rows = [c for c in consultations if c.party_kind == kind]
+        letters = session.exec(
+            select(Letter)
+            .where(col(Letter.case_id) == case.id, col(Letter.doc_type) == f"consultation_{kind}")
+            .order_by(col(Letter.id))
+        ).all()
+        for row, letter in zip(rows, letters, strict=False):
+            if row.window_end is not None and letter.id is not None:
+                out[letter.id] = row.window_end
+    return out
+
+
+# --- Recording a delivery -----------------------------------------------------------------------
+
+
+def _basis(doc_type: str) -> law.Basis | None:
+    period = law.period_from_delivery(doc_type)
+    if period is not None:
+        return period.basis
+    doc = law.DOCUMENT_TYPES_BY_CODE.get(doc_type)
+    return doc.basis if doc else None
+
+
+@handler("record_notice_delivery")
+def record_notice_delivery(ctx: Ctx, facts: f.RecordNoticeDeliveryFacts) -> Effect:
+    case = ctx.case
+    assert case.id is not None
+    code = facts.document
+    doc = law.DOCUMENT_TYPES_BY_CODE.get(code)
+    name = doc.name if doc else code
+    letters = ctx.session.exec(
+        select(Letter)
+        .where(col(Letter.case_id) == case.id, col(Letter.doc_type) == code)
+        .order_by(col(Letter.id).desc())
+    ).all()
+    if not letters:
+        raise FactsError([("document", f"本申请尚未发出{name}，无从登记送达")])
+    delivered = deliveries(ctx.session, case.id)
+    pending = [letter for letter in letters if letter.id not in delivered]
+    if not pending:
+        done = delivered[letters[0].id or 0]
+        raise RuleViolation(
+            f"{name}（{letters[0].letter_no}）已于{zh(done.received_on)}登记送达，不能重复登记；"
+            "如登记有误，请以“补充说明（更正）”记载"
+        )
+    letter = pending[0]
+    assert letter.id is not None
+    if facts.received_on < letter.issued_on:
+        raise FactsError(
+            [
+                (
+                    "received_on",
+                    f"收到日期{zh(facts.received_on)}早于{name}（{letter.letter_no}）的发文日期"
+                    f"{zh(letter.issued_on)}",
+                )
+            ]
+        )
+    ctx.session.add(
+        NoticeDelivery(
+            case_id=case.id,
+            letter_id=letter.id,
+            doc_type=code,
+            method=facts.method.value,
+            proof=facts.proof,
+            received_on=facts.received_on,
+            recorded_at=ctx.now,
+            recorded_by=ctx.actor.username,
+        )
+    )
+    out: dict[str, object] = {
+        "letter_id": letter.id,
+        "letter_no": letter.letter_no,
+        "letter_issued_on": letter.issued_on.isoformat(),
+        "html_sha256": letter.html_sha256,
+        "date_rule": law.DELIVERY_DATE_RULES[facts.method],
+    }
+    current = letter.id == letters[0].id
+    period = law.period_from_delivery(code)
+    if current and period is not None:
+        out.update(_start_period(ctx, code, period, facts.received_on))
+    basis = _basis(code)
+    return Effect(facts=out, basis=(basis.label,) if basis else ())
+
+
+def _start_period(ctx: Ctx, code: str, period: law.Period, received: dt.date) -> dict[str, object]:
+    """The period this delivery starts, where the request still waits on it: its last day."""
+    case = ctx.case
+    if code == "supplement_notice":
+        if case.state != State.SUPPLEMENT_REQUIRED.value:
+            return {}
+        days = case.supplement_days or period.days
+        assert days is not None
+        case.supplement_due = ctx.calendar.add_working_days(received, days)
+        return {"supplement_due": case.supplement_due.isoformat(), "period_days": days}
+    if code.startswith("consultation_"):
+        kind = code.removeprefix("consultation_")
+        row = ctx.session.exec(
+            select(Consultation)
+            .where(
+                col(Consultation.case_id) == case.id,
+                col(Consultation.party_kind) == kind,
+                col(Consultation.opinion_date).is_(None),
+            )
+            .order_by(col(Consultation.id).desc())
+        ).first()
+        if row is None or period.days is None:
+            return {}
+        row.window_end = ctx.calendar.add_working_days(received, period.days)
+        ctx.session.add(row)
+        return {"window_end": row.window_end.isoformat(), "period_days": period.days}
+    if code == "fee_notice":
+        fee = ctx.session.exec(
+            select(FeeAssessment).where(
+                col(FeeAssessment.case_id) == case.id, col(FeeAssessment.status) == "pending"
+            )
+        ).first()
+        if fee is None or period.days is None:
+            return {}
+        fee.pay_by = ctx.calendar.add_working_days(received, period.days)
+        ctx.session.add(fee)
+        return {"pay_by": fee.pay_by.isoformat(), "period_days": period.days}
+    return {}  # a period tracked elsewhere (Art. 35 reasons: ``received_on``)
+
+
+# --- Lapses: proposed by the sweep, confirmed or answered by the clerk --------------------------
+
+_LAPSE_STATE = {law.LapseKind.SUPPLEMENT: State.SUPPLEMENT_REQUIRED, law.LapseKind.FEE: State.FEE_PENDING}
+_LAPSE_NOTICE = {law.LapseKind.SUPPLEMENT: "supplement_notice", law.LapseKind.FEE: "fee_notice"}
+
+
+def lapse_kind_of(case: Case) -> law.LapseKind | None:
+    """The applicant's period the request waits on in its state (None: none)."""
+    for kind, state in _LAPSE_STATE.items():
+        if case.state == state.value:
+            return kind
+    return None
+
+
+def period_end(ctx_or_session: Ctx | Session, case: Case, kind: law.LapseKind) -> dt.date | None:
+    """The last day of the applicant's period of ``kind`` (None until its notice is delivered)."""
+    if kind is law.LapseKind.SUPPLEMENT:
+        return case.supplement_due
+    session = ctx_or_session.session if isinstance(ctx_or_session, Ctx) else ctx_or_session
+    fee = session.exec(
+        select(FeeAssessment).where(
+            col(FeeAssessment.case_id) == case.id, col(FeeAssessment.status) == "pending"
+        )
+    ).first()
+    return fee.pay_by if fee else None
+
+
+def refuse_early(
+    session: Session, case: Case, kind: law.LapseKind, today: dt.date
+) -> tuple[dt.date, dt.date]:
+    """(delivery date, period end) when the period of ``kind`` has run out by ``today``; otherwise a
+    refusal naming the rule (not delivered: the period has not started; still running)."""
+    period = law.LAPSE_PERIODS[kind]
+    notice = law.DOCUMENT_TYPES_BY_CODE[_LAPSE_NOTICE[kind]].name
+    assert case.id is not None
+    received = received_on(session, case.id, _LAPSE_NOTICE[kind])
+    end = period_end(session, case, kind)
+    what = "逾期不补正" if kind is law.LapseKind.SUPPLEMENT else "逾期未缴费"
+    if received is None or end is None:
+        raise RuleViolation(
+            f"{period.name}自申请人收到{notice}之次日起计算（{period.basis.label}）：{notice}"
+            f"{law.NOT_DELIVERED}，不能认定{what}"
+        )
+    if today <= end:
+        raise RuleViolation(
+            f"{period.name}自申请人于{zh(received)}收到{notice}之次日起计算，至{zh(end)}届满"
+            f"（{period.basis.label}）：期限届满前不能认定{what}"
+        )
+    return received, end
+
+
+def clear_lapse(case: Case) -> None:
+    """The period's wait is over (supplied, paid, closed): no proposal, no waiting."""
+    case.lapse_proposed = None
+    case.lapse_proposed_on = None
+    case.lapse_waiting = None
+    case.lapse_wait_until = None
+
+
+@handler("propose_lapse")
+def propose_lapse(ctx: Ctx, facts: f.ProposeLapseFacts) -> Effect:
+    case = ctx.case
+    kind = facts.kind
+    if case.state != _LAPSE_STATE[kind].value:
+        period = law.LAPSE_PERIODS[kind]
+        raise RuleViolation(f"本申请不在等待申请人的{period.name}（{period.basis.label}）")
+    if case.lapse_proposed is not None:
+        raise RuleViolation(
+            f"{law.LAPSE_PROPOSED_NAMES[kind]}（{zh(case.lapse_proposed_on or ctx.today)}已提请）"
+        )
+    if case.lapse_waiting == kind.value and (
+        case.lapse_wait_until is None or ctx.today <= case.lapse_wait_until
+    ):
+        until = zh(case.lapse_wait_until) if case.lapse_wait_until else "经办人处理"
+        raise RuleViolation(f"经办人已决定继续等待至{until}")
+    received, end = refuse_early(ctx.session, case, kind, ctx.today)
+    case.lapse_proposed, case.lapse_proposed_on = kind.value, ctx.today
+    case.lapse_waiting, case.lapse_wait_until = None, None
+    notified = _notify(ctx, kind, received, end)
+    return Effect(
+        facts={"received_on": received.isoformat(), "period_end": end.isoformat(), "notified": notified},
+        basis=(law.LAPSE_PERIODS[kind].basis.label,),
+    )
+
+
+@handler("keep_waiting")
+def keep_waiting(ctx: Ctx, facts: f.KeepWaitingFacts) -> Effect:
+    case = ctx.case
+    if case.lapse_proposed is None:
+        raise RuleViolation("没有待确认的逾期提请（期限届满后由系统提请，或直接确认逾期）")
+    if facts.until is not None and facts.until < ctx.today:
+        raise FactsError([("until", f"继续等待至{zh(facts.until)}已过（今天是{zh(ctx.today)}）")])
+    kind = case.lapse_proposed
+    case.lapse_proposed, case.lapse_proposed_on = None, None
+    case.lapse_waiting, case.lapse_wait_until = kind, facts.until
+    return Effect(facts={"kind": kind}, basis=(law.LAPSE_PERIODS[law.LapseKind(kind)].basis.label,))
+
+
+def _notify(ctx: Ctx, kind: law.LapseKind, received: dt.date, end: dt.date) -> list[str]:
+    """Tell the handler (or, with none, the agency's supervisors) in the same transaction."""
+    from caseflow.scheduled.links import case_path
+    from caseflow.scheduled.reminders import insert_notifications
+
+    case = ctx.case
+    users: list[User] = []
+    if case.handler_id is not None:
+        user = ctx.session.get(User, case.handler_id)
+        if user is not None and user.active:
+            users.append(user)
+    if not users:
+        users = [
+            u
+            for u in ctx.session.exec(
+                select(User).where(col(User.agency_id) == case.agency_id, col(User.active))
+            )
+            if SUPERVISOR in u.role_set
+        ]
+    notice = law.DOCUMENT_TYPES_BY_CODE[_LAPSE_NOTICE[kind]].name
+    period = law.LAPSE_PERIODS[kind]
+    title = f"{case.tracking_no} {law.LAPSE_PROPOSED_NAMES[kind]}"
+    body = (
+        f"申请人于{zh(received)}收到{notice}，{period.name}已于{zh(end)}届满（{period.basis.label}）。"
+        "请核实有无正当理由、有无在途邮件：确认逾期的，终止处理并发出告知书；否则登记继续等待的理由。"
+        f"\n{case_path(case.id or 0)}"
+    )
+    rows = [
+        {
+            "dedupe_key": f"{LAPSE_REASON}:{case.id}:{kind.value}:{ctx.today.isoformat()}:{u.id}",
+            "user_id": u.id,
+            "case_id": case.id,
+            "reason": LAPSE_REASON,
+            "due_on": end,
+            "title": title,
+            "body": body,
+        }
+        for u in users
+    ]
+    insert_notifications(ctx.session, rows, ctx.now)
+    return [u.username for u in users]
