@@ -20,12 +20,13 @@ from caseflow.dates import SHANGHAI
 from caseflow.db import make_engine, upgrade
 from caseflow.models import EvidenceEvent, User
 
-#: One request's path through the service layer: six transitions after registration.
+#: One request's path through the service layer: seven transitions after registration.
 PATH: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("supervisor", "extend", {"reason": "需要会商"}),
-    ("clerk", "start_consultation", {"party_kind": "agency", "party_name": "某局", "matters": "共同制作"}),
+    ("clerk", "start_consultation", {"party_kind": "co_producer", "party_name": "某局", "matters": "共同"}),
     ("clerk", "receive_opinion", {"opinion": "consent"}),
     ("clerk", "draft_reply", {"outcome": "disclosed.provided", "provided": "电子文本"}),
+    ("reviewer", "confidentiality_review", {"conclusion": "agree"}),  # 保密审查 (Art. 17)
     ("clerk", "issue_reply", {}),
     ("clerk", "record_delivery", {"method": "email", "proof": "送达回执"}),
 )
@@ -44,7 +45,7 @@ def _setup(engine: Engine) -> dict[str, service.Actor]:
         )
         session.commit()
         password = hash_password("bench-password")
-        for name, roles in (("clerk", "clerk"), ("supervisor", "supervisor")):
+        for name, roles in (("clerk", "clerk"), ("reviewer", "reviewer"), ("supervisor", "supervisor")):
             session.add(
                 User(username=name, display_name=name, password_hash=password, roles=roles, agency_id=1)
             )

@@ -97,7 +97,7 @@ def run(quick: bool) -> list[Figure]:
                         case,
                         "reply",
                         issue_date=T0.date(),
-                        number="某政办公开〔2026〕第1号",
+                        number="某政办公开〔2026〕1号",
                         outcome_code="withheld.third_party",
                         reply={"reasons": LONG_REASONS},
                     )[1]

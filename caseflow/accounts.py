@@ -9,6 +9,7 @@ from functools import cache
 from pwdlib import PasswordHash
 from sqlmodel import Session, col, select
 
+from caseflow import law
 from caseflow.errors import FactsError, NotFound
 from caseflow.models import Agency, User
 from caseflow.states.machine import ROLES
@@ -46,6 +47,13 @@ def check_agency_code(code: str) -> None:
         raise FactsError([("code", f"{rule}（收到：{code[:60]!r}）")])
 
 
+def check_agency_kind(kind: str) -> None:
+    """Refuse a kind that is not a ``law.AgencyKind`` (naming the field)."""
+    if kind not in {k.value for k in law.AgencyKind}:
+        choices = "、".join(f"{k.value}（{name}）" for k, name in law.AGENCY_KIND_NAMES.items())
+        raise FactsError([("kind", f"机关类别应为{choices}之一（收到：{kind[:40]!r}）")])
+
+
 def create_agency(
     session: Session,
     *,
@@ -56,9 +64,11 @@ def create_agency(
     address: str = "",
     review_body: str = "",
     court: str = "",
+    kind: str = "department",
 ) -> Agency:
     """Add an agency under ``parent_code`` (or as a root); its materialised path is set here."""
     check_agency_code(code)
+    check_agency_kind(kind)
     if session.exec(select(Agency).where(col(Agency.code) == code)).first() is not None:
         raise FactsError([("code", f"agency {code!r} exists already")])
     parent = None
@@ -74,6 +84,7 @@ def create_agency(
         address=address,
         review_body=review_body,
         court=court,
+        kind=kind,
     )
     session.add(agency)
     session.flush()

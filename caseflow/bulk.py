@@ -25,7 +25,8 @@ from caseflow.evidence.chain import GENESIS, EventRecord, build_payload, sha256_
 from caseflow.models import Agency, Applicant, Case, Counter, EvidenceEvent, User
 
 OUTCOME_WEIGHTS = {
-    o.code: (30 if o.group == "disclosed" else 6 if o.code == "partial" else 1) for o in law.OUTCOMES
+    o.code: (30 if o.group == "disclosed" else 6 if o.code == "partial" else 1)
+    for o in law.outcomes_for(law.RequestKind.DISCLOSURE)  # bulk requests are disclosure requests
 }
 
 

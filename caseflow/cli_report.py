@@ -30,19 +30,26 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 )
 def annual(
     year: Annotated[int, typer.Option("--year", help="The report's year, e.g. 2025.")],
-    agency: Annotated[str, typer.Option("--agency", help="An agency code: it and its subtree.")],
+    agency: Annotated[
+        str, typer.Option("--agency", help="An agency code: its own requests (Arts. 49-50) by default.")
+    ],
     fmt: Annotated[
         ReportFormat, typer.Option("--format", case_sensitive=False, help="json, html or xlsx.")
     ] = ReportFormat.JSON,
     out: Annotated[Path | None, typer.Option("--out", help="Write here (default: standard output).")] = None,
-    own_only: Annotated[
-        bool, typer.Option("--own-only", help="Only the agency's own requests, not its subtree.")
+    aggregate: Annotated[
+        bool,
+        typer.Option(
+            "--aggregate",
+            help="The aggregate (汇总) over the agency and every agency below it, with each one's share.",
+        ),
     ] = False,
     finalized: Annotated[
         bool, typer.Option("--finalized", help="The figures as finalized (period lock), not as they are now.")
     ] = False,
 ) -> None:
-    """The annual-report tables 三 and 四 for the agency and its subtree, with their checks."""
+    """The annual-report tables 三 and 四 of the agency's own requests (or, with --aggregate, the
+    汇总 over its subtree), with their checks and the figures published reports carry."""
     from caseflow.dates import today
     from caseflow.db import session_scope
     from caseflow.errors import CaseflowError
@@ -59,7 +66,7 @@ def annual(
                 year=year,
                 agency_code=agency,
                 today=today(),
-                subtree=not own_only,
+                subtree=aggregate,
                 as_finalized=finalized,
             )
             data = result.render(fmt)

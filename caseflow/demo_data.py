@@ -16,7 +16,7 @@ from caseflow.accounts import create_agency, create_user
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.dates import SHANGHAI
 from caseflow.errors import FactsError
-from caseflow.models import Agency, Case
+from caseflow.models import Agency, Applicant, Case
 
 AGENCIES = (
     # code, name, parent, 文号 prefix
@@ -69,6 +69,8 @@ SUBJECTS = (
     "某学校新建工程的规划许可文件",
 )
 REPLY_OUTCOMES = [o.code for o in law.OUTCOMES if not o.without_reply]
+#: What identifies the applicant (a duplicate repeats the same applicant's earlier request).
+APPLICANT_FIELDS = ("applicant_type", "applicant_name", "id_type", "id_number", "phone", "email", "address")
 OPEN_KINDS = (
     "received",
     "supplement-required",
@@ -95,6 +97,8 @@ class Builder:
     def __init__(self, session: Session, rng: random.Random, now: dt.datetime, cal: WorkingCalendar) -> None:
         self.session, self.rng, self.now, self.cal = session, rng, now, cal
         self.actors: dict[str, service.Actor] = {}
+        #: Requests answered so far: (agency, answered on, applicant facts, tracking number).
+        self.answered: list[tuple[str, dt.date, dict[str, object], str]] = []
 
     def actor(self, key: str) -> service.Actor:
         return self.actors[key]
@@ -138,12 +142,16 @@ class Builder:
         }
 
     def build(self, kind: str, agency_code: str, received: dt.date) -> Case:
+        application = self.application(received)
+        repeats: dict[str, object] = {}
+        if kind == "rejected.duplicate":  # Art. 36(6): the same applicant's earlier request, answered
+            agency_code, received, application, repeats = self._repeat(agency_code, received, application)
         clerk = self.actor(f"clerk@{agency_code}")
         case = service.register(
             session=self.session,
             actor=clerk,
             agency_code=agency_code,
-            application=_copies_for_fee(kind, self.application(received)),
+            application=_as_correction(kind, _copies_for_fee(kind, application)),
             now=self.moment(received),
         )
         assert case.id is not None
@@ -208,12 +216,14 @@ class Builder:
             )
             if kind == "consultation":
                 return self._refetch(case_id)
-            act(
-                "clerk",
-                "receive_opinion",
-                {"opinion": "object", "opinion_text": "涉及商业秘密，不同意公开"},
-                after=rng.randint(3, 12),
+            # Only a withholding follows an objection here: disclosing over it needs the Art. 32
+            # decision notice and its wait (caseflow.cases.consultations).
+            opinion: dict[str, object] = (
+                {"opinion": "object", "opinion_text": "涉及商业秘密，不同意公开"}
+                if kind == "withheld.third_party"
+                else {"opinion": "consent", "opinion_text": "同意公开"}
             )
+            act("clerk", "receive_opinion", opinion, after=rng.randint(3, 12))
         if kind in ("fee-pending", "other.fee_unpaid") or (
             kind.startswith("disclosed") and rng.random() < 0.1 and _per_page_allowed(kind, case)
         ):
@@ -272,17 +282,29 @@ class Builder:
                 {"answer": "given", "reasons": "个人研究需要，需逐年比对全部项目"},
                 after=rng.randint(1, 4),
             )
-        act("clerk", "draft_reply", _draft(outcome), after=rng.randint(3, 10))
+        provision = _provision(self.session, self._refetch(case_id), outcome)  # Art. 40, 36(2)
+        act("clerk", "draft_reply", {**_draft(outcome), **provision, **repeats}, after=rng.randint(3, 10))
         if kind == "legal-review":
             return self._refetch(case_id)
         if spec.needs_review:
             if rng.random() < 0.15:
                 act("reviewer", "return_reply", {"comments": "理由需进一步说明"})
-                act("clerk", "draft_reply", _draft(outcome))
+                act("clerk", "draft_reply", {**_draft(outcome), **provision, **repeats})
             act("reviewer", "approve_reply", {"comments": "同意"})
         if kind == "ready-to-issue":
-            return self._refetch(case_id)
-        act("clerk", "issue_reply", {})
+            return self._refetch(case_id)  # a disclosing draft awaits its review (Art. 17)
+        if spec.group in law.DISCLOSURE_REVIEW_GROUPS:  # 保密审查 before disclosure (Art. 17)
+            act(
+                "reviewer",
+                "confidentiality_review",
+                {"conclusion": "agree", "comments": "经审查，可以公开"},
+                after=0,
+            )
+        issued = act("clerk", "issue_reply", {})
+        assert issued.answered_on is not None
+        applicant = {k: v for k, v in application.items() if k in APPLICANT_FIELDS}
+        if spec.kind is not law.RequestKind.CORRECTION:
+            self.answered.append((agency_code, issued.answered_on, applicant, issued.tracking_no))
         result = act("clerk", "record_delivery", {"method": "email", "proof": "电子邮件送达回执"})
         if spec.refuses_disclosure and rng.random() < 0.4:
             record = act(
@@ -304,6 +326,19 @@ class Builder:
         if rng.random() < 0.5:
             result = act("clerk", "archive", {}, after=5)
         return result
+
+    def _repeat(
+        self, agency_code: str, received: dt.date, application: dict[str, object]
+    ) -> tuple[str, dt.date, dict[str, object], dict[str, object]]:
+        """A duplicate (Art. 36(6)) repeats an answered request of the same applicant to the same
+        agency: one answered before ``received`` (else the first answered, received after it)."""
+        assert self.answered, "a duplicate needs an answered request to repeat"
+        before = [a for a in self.answered if a[1] < received]
+        agency, answered_on, applicant, tracking_no = self.rng.choice(before) if before else self.answered[0]
+        if not before:
+            received = self.cal.add_working_days(answered_on, 5)
+            application = self.application(received)
+        return agency, received, {**application, **applicant}, {"earlier_tracking_no": tracking_no}
 
     def _refetch(self, case_id: int) -> Case:
         case = self.session.get(Case, case_id)
@@ -342,6 +377,17 @@ def _copies_for_fee(kind: str, application: dict[str, object]) -> dict[str, obje
     return application
 
 
+def _as_correction(kind: str, application: dict[str, object]) -> dict[str, object]:
+    """A request decided by a correction outcome is a correction request (Art. 41)."""
+    if not kind.startswith(f"{law.CORRECTION_GROUP}."):
+        return application
+    return {
+        **application,
+        "kind": law.RequestKind.CORRECTION.value,
+        "description": "本机关出具的登记信息中申请人的姓名和身份证件号码记载有误，请求予以更正",
+    }
+
+
 def _per_page_allowed(kind: str, case: Case) -> bool:
     """A per-page fee only where the reply supplies copies (Fee Measures Art. 5)."""
     form = law.ProvisionForm(case.provision_form)
@@ -356,10 +402,39 @@ def _draft(outcome: str) -> dict[str, object]:
     if outcome in ("disclosed.public", "rejected.publication"):
         facts["where_to_obtain"] = "某市人民政府门户网站“政府信息公开”专栏"
     if outcome == "unable.not_held":
+        facts["search_description"] = "在本机关公文系统、档案室和公开目录中按申请所述名称和文号检索"
+    if outcome == "unable.not_ours":
         facts["responsible_agency"] = "某市财政局"
+        facts["responsible_contact"] = "某市人民路1号，电话0000-12345678"
+    if outcome == "withheld.query_matter":
+        facts["query_law"] = "《不动产登记暂行条例》"
+        facts["query_where"] = "持身份证明向某市不动产登记中心申请查询"
     if spec.group in ("disclosed", "partial"):
-        facts["provided"] = "以电子邮件方式提供所申请信息"
+        facts["provided"] = "所申请的政府信息"
+    if outcome == "partial":  # Art. 37: the ground of the withheld part
+        facts["withheld_grounds"] = ["withheld.internal_affairs"]
+    if spec.kind is law.RequestKind.CORRECTION:  # Art. 41: what was corrected, or why not
+        facts["reasons"] = f"经核对原始登记材料，{spec.name}"
+        if outcome in ("correction.referred", "correction.elsewhere"):
+            facts["responsible_agency"] = "某市不动产登记中心"
     return facts
+
+
+def _provision(session: Session, case: Case, outcome: str) -> dict[str, object]:
+    """How a reply that provides information provides it (Art. 40, 36(2)): the form asked for, with
+    the place and time at the office; by post where e-mail was asked for without an e-mail address."""
+    if outcome not in law.PROVISION_OUTCOMES:
+        return {}
+    form = law.ProvisionForm(case.provision_form)
+    applicant = session.get(Applicant, case.applicant_id)
+    if form is law.ProvisionForm.EMAIL and applicant is not None and not applicant.email:
+        return {"provided_form": law.ProvisionForm.POST.value, "provided_form_reason": "申请人未提供电子邮箱"}
+    if form in law.PROVISION_FORMS_AT_OFFICE:
+        return {
+            "provision_place": "本机关政府信息公开受理室（某市人民路1号）",
+            "provision_time": "收到本答复书之日起15个工作日内的工作时间",
+        }
+    return {}
 
 
 def build_demo(
@@ -387,8 +462,11 @@ def build_demo(
             parent_code=parent,
             letter_prefix=prefix,
             address=f"某市人民路{rng.randint(1, 300)}号",
-            review_body="某市人民政府",
-            court="某市中级人民法院",
+            # A district's department: its review body follows from the tree (本级人民政府, Review Law
+            # Art. 24); the others' governments are not in the demo's tree and are set.
+            review_body="" if code == "east-hous" else "某市人民政府",
+            court="某市东区人民法院" if code == "east-hous" else "某市中级人民法院",
+            kind=law.AgencyKind.GOVERNMENT.value if code == "east" else law.AgencyKind.DEPARTMENT.value,
         )
     for username, display, roles in ROLE_USERS:
         create_user(

@@ -16,6 +16,7 @@ from here. Sources (see docs/domain.md):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -48,6 +49,22 @@ class Basis:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "label", f"{self.prefix}{self.instrument}{self.article}")
+
+
+def cite(bases: Iterable[Basis]) -> str:
+    """Several bases as a letter cites them: each instrument's title once, its articles after it in
+    the order given (a repeated article once), the instruments in order of first mention:
+    《中华人民共和国政府信息公开条例》第十五条、第三十二条、第三十六条第三项; two instruments are joined
+    by 和 (《条例》第四十二条和《办法》第三条、第七条)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for basis in bases:
+        articles = groups.setdefault((basis.prefix, basis.instrument), [])
+        if basis.article not in articles:
+            articles.append(basis.article)
+    parts = [f"{prefix}{instrument}{'、'.join(arts)}" for (prefix, instrument), arts in groups.items()]
+    if len(parts) <= 2:
+        return "和".join(parts)
+    return "、".join(parts[:-1]) + "和" + parts[-1]
 
 
 # --- How periods are counted (civil law, applied by analogy: 参照) -----------------------------
@@ -139,8 +156,9 @@ class RuleSet:
     supplement_notice_days: int | None
     supplement_notice_basis: Basis
     #: The consultations whose time does not count in the reply period (``pause_basis``): 2019
-    #: Art. 33 para. 3 third parties and other agencies; 2007 Art. 24 para. 3 third parties only.
-    pausing_consultations: tuple[str, ...] = ("third_party", "agency")
+    #: Art. 33 para. 3 third parties and other agencies (co-producers or not); 2007 Art. 24
+    #: para. 3 third parties only.
+    pausing_consultations: tuple[str, ...] = ("third_party", "co_producer", "agency")
     #: Whether a fee notice may pause the reply period: the Fee Measures (Regulation Art. 42 of 2019,
     #: in force 2021-01-01) do not apply under the 2007 text, whose Art. 24 para. 3 pauses for third
     #: parties only.
@@ -235,8 +253,24 @@ SUPPLEMENT_NOTICE = Period("supplement_notice", "补正告知期限", 7, Basis(R
 APPLICANT_SUPPLEMENT = Period("applicant_supplement", "申请人补正期限", 15, Basis(REGULATION, "第三十条"))
 #: A third party gives its opinion within 15 working days of receiving the letter (Art. 32).
 THIRD_PARTY_OPINION = Period("third_party_opinion", "第三方答复期限", 15, Basis(REGULATION, "第三十二条"))
-#: A co-producing agency gives its opinion within 15 working days; silence is consent (Art. 34).
-AGENCY_OPINION = Period("agency_opinion", "其他机关答复期限", 15, Basis(REGULATION, "第三十四条"))
+#: A co-producing agency (共同制作, Art. 34) gives its opinion within 15 working days of receiving
+#: the letter; silence is consent (逾期未提出意见的视为同意公开).
+CO_PRODUCER_OPINION = Period(
+    "co_producer_opinion", "共同制作机关答复期限", 15, Basis(REGULATION, "第三十四条")
+)
+#: Another agency that did not co-produce the information: the Regulation sets it no period and gives
+#: its silence no meaning (Art. 33 para. 3 only keeps the time out of the reply period). caseflow
+#: asks within 15 working days of receipt as a matter of practice (as for a co-producer); a lapse
+#: records "no opinion" and the office decides.
+AGENCY_OPINION = Period("agency_opinion", "其他机关答复期限", 15, Basis(REGULATION, "第三十三条第三款"))
+#: Art. 32: disclosing over a third party's objection, the office first tells the third party in
+#: writing what it will disclose and why (公开决定告知书, with the remedies), and discloses only after
+#: the period that notice states, counted in working days from the day after the third party
+#: received it. The Regulation names no length: 15 working days is caseflow's default, as practice
+#: (time for the third party to seek review or sue before the disclosure), set by the office per notice.
+THIRD_PARTY_DECISION_WAIT = Period(
+    "third_party_decision_wait", "决定公开前的等待期限", 15, Basis(REGULATION, "第三十二条")
+)
 #: The fee is paid within 20 working days from the day after the applicant received the notice
 #: (Fee Measures Art. 7): counted from the notice's recorded delivery (``PERIOD_FROM_DELIVERY``).
 FEE_PAYMENT = Period("fee_payment", "缴费期限", 20, FEE_NOTICE_BASIS)
@@ -251,6 +285,22 @@ ART35_REASONS = Period("art35_reasons", "说明理由期限", None, Basis(REGULA
 #: Art. 33 para. 2: an extension is approved by the head of the deciding agency's own office
 #: (政府信息公开工作机构负责人); caseflow applies the same to the Art. 35 date.
 OWN_AGENCY_APPROVAL = Basis(REGULATION, "第三十三条第二款")
+#: Art. 17: before information is disclosed it is reviewed under the State Secrets Law and other
+#: laws, regulations and rules (保密审查), by a procedure with set responsibilities. caseflow records
+#: the review (who, when, conclusion) of every draft of the outcome groups below before its issue.
+DISCLOSURE_REVIEW = Basis(REGULATION, "第十七条")
+DISCLOSURE_REVIEW_NAME = "保密审查"
+DISCLOSURE_REVIEW_RULE = (
+    f"公开政府信息前，应当依照《中华人民共和国保守国家秘密法》以及其他法律、法规和国家有关规定"
+    f"对拟公开的政府信息进行审查（{DISCLOSURE_REVIEW.label}）"
+)
+#: The outcome groups that disclose information (予以公开, 部分公开): their drafts are reviewed.
+DISCLOSURE_REVIEW_GROUPS = frozenset({"disclosed", "partial"})
+#: The review's conclusions.
+DISCLOSURE_REVIEW_CONCLUSIONS: dict[str, str] = {"agree": "同意公开", "disagree": "不同意公开"}
+#: Where the office so sets (``Agency.handler_confirms_published``), the handler's own confirmation
+#: suffices for these outcomes (information already published: nothing new is disclosed).
+HANDLER_CONFIRMS_OUTCOMES = frozenset({"disclosed.public"})
 
 PERIODS: dict[str, Period] = {
     p.code: p
@@ -258,7 +308,9 @@ PERIODS: dict[str, Period] = {
         SUPPLEMENT_NOTICE,
         APPLICANT_SUPPLEMENT,
         THIRD_PARTY_OPINION,
+        CO_PRODUCER_OPINION,
         AGENCY_OPINION,
+        THIRD_PARTY_DECISION_WAIT,
         FEE_PAYMENT,
         ART35_DELAY,
         ART35_REASONS,
@@ -398,6 +450,59 @@ PROVISION_FORM_NAMES: dict[ProvisionForm, str] = {
     ProvisionForm.PICK_UP: "自行领取",
     ProvisionForm.INSPECTION: "当场查阅",
 }
+#: The outcomes that supply information, whose reply states how it is provided (Art. 36(2), 37, 40).
+PROVISION_OUTCOMES: tuple[str, ...] = ("disclosed.provided", "partial")
+#: Art. 40: the form follows the applicant's request and how the information is kept; where the form
+#: asked for would endanger the carrier or cost too much, another suitable form, or inspection and
+#: copying: a form other than the one asked for needs its reason.
+PROVISION_FORM_BASIS = Basis(REGULATION, "第四十条")
+#: Art. 36(2): the reply tells the applicant the manner, route and time (方式、途径和时间) of obtaining it.
+PROVISION_NOTICE_BASIS = Basis(REGULATION, "第三十六条第二项")
+#: The forms for which the applicant comes to the office: the letter states the place and the time.
+PROVISION_FORMS_AT_OFFICE: frozenset[ProvisionForm] = frozenset(
+    {ProvisionForm.INSPECTION, ProvisionForm.PICK_UP}
+)
+#: The forms sent to the applicant's contact in the applicant record (Art. 29): the field and its name.
+PROVISION_FORM_CONTACT: dict[ProvisionForm, tuple[str, str]] = {
+    ProvisionForm.POST: ("address", "通信地址"),
+    ProvisionForm.EMAIL: ("email", "电子邮箱"),
+}
+
+
+# --- Correction requests (Art. 41) ---------------------------------------------------------
+
+
+class RequestKind(StrEnum):
+    """What a request asks for: disclosure (Art. 27 ff.) or the correction of a record (Art. 41)."""
+
+    DISCLOSURE = "disclosure"
+    CORRECTION = "correction"
+
+
+REQUEST_KIND_NAMES: dict[RequestKind, str] = {
+    RequestKind.DISCLOSURE: "政府信息公开申请",
+    RequestKind.CORRECTION: "更正申请（第四十一条）",
+}
+#: Art. 41: a person with evidence that government information about themselves that an agency
+#: provided is recorded inaccurately may ask for its correction; the competent agency corrects it
+#: and tells the applicant, or (not its function) refers it or tells the applicant where to apply.
+CORRECTION_BASIS = Basis(REGULATION, "第四十一条")
+#: The outcomes of a correction request share this code prefix (their group).
+CORRECTION_GROUP = "correction"
+#: Art. 41 is an article of the 2019 text: a correction request received before it is refused.
+CORRECTION_IN_FORCE = REGULATION_2019_IN_FORCE
+#: The Regulation sets no period for a correction request. caseflow applies the reply period of a
+#: disclosure request (20 working days, extension and pauses as the clock counts them) as the
+#: office's own practice, never as a statutory rule: its letters say so and cite no article for it.
+CORRECTION_PERIOD_PRACTICE = (
+    "《中华人民共和国政府信息公开条例》未规定更正申请的办理期限，"
+    "本机关按照工作惯例，参照政府信息公开申请的答复期限办理"
+)
+#: Where a counted correction request goes in table 三 when the office counts them (三(六)3 其他).
+CORRECTION_REPORT_ROW = "other.other"
+#: The titles of a correction request's receipt and reply.
+CORRECTION_RECEIPT_TITLE = "政府信息更正申请登记回执"
+CORRECTION_REPLY_TITLE = "政府信息更正申请答复书"
 
 
 # --- Outcomes: the closed list (DOMAIN.md section 5) ----------------------------------------
@@ -425,46 +530,57 @@ class Outcome:
         return self.code.split(".", 1)[0]
 
     @property
+    def kind(self) -> RequestKind:
+        """The kind of request the outcome decides: a correction (Art. 41) or a disclosure request."""
+        return RequestKind.CORRECTION if self.group == CORRECTION_GROUP else RequestKind.DISCLOSURE
+
+    @property
     def template(self) -> str:
         return f"reply_{self.code.replace('.', '_')}"
 
     @property
     def basis_label(self) -> str:
-        return "、".join(b.label for b in self.basis)
+        return cite(self.basis)
 
 
 def _r(article: str) -> Basis:
     return Basis(REGULATION, article)
 
 
+#: Art. 36(3): a decision not to disclose tells the applicant so and gives the reasons; every refusal
+#: on a ground of Art. 14, 15 or 16 cites it after its ground.
+WITHHOLDING_BASIS = _W = _r("第三十六条第三项")
+
+
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("disclosed.public", "三(一)", "予以公开（已主动公开）", (_r("第三十六条第一项"),), False),
     Outcome("disclosed.provided", "三(一)", "予以公开", (_r("第三十六条第二项"), _r("第四十条")), False),
     Outcome("partial", "三(二)", "部分公开", (_r("第三十七条"),), True, refuses_disclosure=True),
-    Outcome("withheld.state_secret", "三(三)1", "属于国家秘密", (_r("第十四条"),), True, True),
-    Outcome("withheld.law_prohibited", "三(三)2", "其他法律行政法规禁止公开", (_r("第十四条"),), True, True),
-    Outcome("withheld.security_stability", "三(三)3", "危及“三安全一稳定”", (_r("第十四条"),), True, True),
+    Outcome("withheld.state_secret", "三(三)1", "属于国家秘密", (_r("第十四条"), _W), True, True),
+    Outcome(
+        "withheld.law_prohibited", "三(三)2", "其他法律行政法规禁止公开", (_r("第十四条"), _W), True, True
+    ),
+    Outcome("withheld.security_stability", "三(三)3", "危及“三安全一稳定”", (_r("第十四条"), _W), True, True),
     Outcome(
         "withheld.third_party",
         "三(三)4",
         "保护第三方合法权益",
-        (_r("第十五条"), _r("第三十二条")),
+        (_r("第十五条"), _r("第三十二条"), _W),
         True,
         True,
     ),
     Outcome(
-        "withheld.internal_affairs", "三(三)5", "属于三类内部事务信息", (_r("第十六条第一款"),), True, True
+        "withheld.internal_affairs", "三(三)5", "属于三类内部事务信息", (_r("第十六条第一款"), _W), True, True
     ),
-    Outcome("withheld.process_info", "三(三)6", "属于四类过程性信息", (_r("第十六条第二款"),), True, True),
-    Outcome("withheld.enforcement_file", "三(三)7", "属于行政执法案卷", (_r("第十六条第二款"),), True, True),
+    Outcome("withheld.process_info", "三(三)6", "属于四类过程性信息", (_r("第十六条第二款"), _W), True, True),
+    Outcome(
+        "withheld.enforcement_file", "三(三)7", "属于行政执法案卷", (_r("第十六条第二款"), _W), True, True
+    ),
     Outcome("withheld.query_matter", "三(三)8", "属于行政查询事项", (_r("第三十六条第七项"),), True, True),
-    Outcome(
-        "unable.not_held",
-        "三(四)1",
-        "本机关不掌握相关政府信息",
-        (_r("第三十六条第四项"), _r("第三十六条第五项")),
-        True,
-    ),
+    # Art. 36(4) and 36(5) are two decisions counted in one row of table 三 (三(四)1): the
+    # information does not exist (after a search), or another agency is responsible for it.
+    Outcome("unable.not_held", "三(四)1", "经检索政府信息不存在", (_r("第三十六条第四项"),), True),
+    Outcome("unable.not_ours", "三(四)1", "不属于本机关负责公开", (_r("第三十六条第五项"),), True),
     Outcome("unable.needs_creation", "三(四)2", "没有现成信息需要另行制作", (_r("第三十八条"),), True),
     Outcome("unable.still_unclear", "三(四)3", "补正后申请内容仍不明确", (_r("第三十条"),), True),
     Outcome("rejected.petition", "三(五)1", "信访举报投诉类申请", (_r("第三十九条第一款"),), True),
@@ -491,8 +607,53 @@ OUTCOMES: tuple[Outcome, ...] = (
     ),
     # A withdrawal ends the request by the applicant's own act: no article of the Regulation decides it.
     Outcome("other.other", "三(六)3", "其他处理", (), False, without_reply=True, remedies=False),
+    # Correction requests (Art. 41): not counted in table 三 (report_row ""), unless the installation
+    # counts them as 其他处理 (``CORRECTION_REPORT_ROW``, setting ``count_corrections_in_report``).
+    Outcome("correction.corrected", "", "审核属实，予以更正", (CORRECTION_BASIS,), False, remedies=False),
+    Outcome(
+        "correction.referred", "", "转送有权更正的行政机关处理", (CORRECTION_BASIS,), False, remedies=False
+    ),
+    Outcome("correction.elsewhere", "", "告知向有权更正的行政机关提出", (CORRECTION_BASIS,), True),
+    Outcome(
+        "correction.refused_evidence", "", "不予更正（证据不足以证明记载不准确）", (CORRECTION_BASIS,), True
+    ),
+    Outcome(
+        "correction.refused_not_own",
+        "",
+        "不予更正（不属于与申请人自身相关的政府信息）",
+        (CORRECTION_BASIS,),
+        True,
+    ),
+    Outcome("correction.refused_accurate", "", "不予更正（经审核记载准确）", (CORRECTION_BASIS,), True),
 )
 OUTCOMES_BY_CODE: dict[str, Outcome] = {o.code: o for o in OUTCOMES}
+
+#: The grounds of withholding (Art. 14, 15, 16, each cited with Art. 36(3)): what a partial reply
+#: (Art. 37) names for the part it withholds.
+WITHHOLDING_GROUNDS: tuple[str, ...] = tuple(
+    o.code for o in OUTCOMES if o.group == "withheld" and WITHHOLDING_BASIS in o.basis
+)
+
+
+def partial_basis(grounds: Iterable[str]) -> tuple[Basis, ...]:
+    """A partial reply's basis at letter time: Art. 37 and the articles of its withheld part's grounds."""
+    bases = list(OUTCOMES_BY_CODE["partial"].basis)
+    for code in grounds:
+        bases.extend(b for b in OUTCOMES_BY_CODE[code].basis if b not in bases)
+    return tuple(sorted(bases, key=lambda b: (_article_number(b.article), b.article)))
+
+
+_DIGITS = {d: i for i, d in enumerate("零一二三四五六七八九")}
+
+
+def _article_number(article: str) -> int:
+    """第三十六条第三项 -> 36 (an article's number, for citing articles in their order)."""
+    numeral = article.removeprefix("第").split("条", 1)[0]
+    tens, _, units = numeral.rpartition("十")
+    if "十" not in numeral:
+        return _DIGITS.get(numeral, 0)
+    return (_DIGITS.get(tens, 1) if tens else 1) * 10 + _DIGITS.get(units, 0)
+
 
 #: The report groups of table 三 in order, with their row labels.
 OUTCOME_GROUPS: dict[str, str] = {
@@ -505,12 +666,47 @@ OUTCOME_GROUPS: dict[str, str] = {
 }
 
 
+def outcomes_for(kind: str) -> tuple[Outcome, ...]:
+    """The outcomes a request of this kind (``RequestKind``) may take."""
+    return tuple(o for o in OUTCOMES if o.kind == kind)
+
+
 def outcome(code: str) -> Outcome:
     """The outcome with this code, or a clear error naming the valid codes."""
     try:
         return OUTCOMES_BY_CODE[code]
     except KeyError:
         raise ValueError(f"unknown outcome {code!r}; valid outcomes: {', '.join(OUTCOMES_BY_CODE)}") from None
+
+
+#: The draft facts a reply of an outcome must carry (content the law requires), with the refusal
+#: naming the rule and its article.
+REPLY_REQUIRED_FACTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "unable.not_held": (
+        (
+            "search_description",
+            "经检索没有所申请公开信息的，告知申请人该政府信息不存在（《中华人民共和国政府信息公开条例》"
+            "第三十六条第四项）：请说明在何处、以何种方式检索",
+        ),
+    ),
+    "withheld.query_matter": (
+        (
+            "query_law",
+            "告知申请人依照有关法律、行政法规的规定办理（《中华人民共和国政府信息公开条例》第三十六条第七项）："
+            "请写明规定该查询事项的法律、行政法规",
+        ),
+        (
+            "query_where",
+            "告知申请人依照有关法律、行政法规的规定办理（《中华人民共和国政府信息公开条例》第三十六条第七项）："
+            "请写明办理查询的机关或场所",
+        ),
+    ),
+}
+#: Art. 36(5): contact details are those of the responsible agency, which must then be named.
+NOT_OURS_CONTACT_WITHOUT_AGENCY = (
+    "能够确定负责公开该政府信息的行政机关的，告知申请人该行政机关的名称、联系方式"
+    "（《中华人民共和国政府信息公开条例》第三十六条第五项）：填写了联系方式，请同时写明该机关的名称"
+)
 
 
 # --- Documents (DOMAIN.md section 6) ---------------------------------------------------------
@@ -522,7 +718,7 @@ class DocumentType:
     name: str
     basis: Basis | None
     #: The letter series its 文号 is numbered in (per agency, per year) and the series' mark in the
-    #: number: 某政办公开收〔2026〕第3号 for receipts, 某政办公开〔2026〕第12号 for replies.
+    #: number: 某政办公开收〔2026〕3号 for receipts, 某政办公开〔2026〕12号 for replies.
     series: str
     series_mark: str = ""
     #: Whether the letter carries the remedies clause (replies: by outcome).
@@ -536,7 +732,18 @@ DOCUMENT_TYPES: tuple[DocumentType, ...] = (
     DocumentType(
         "consultation_third_party", "征求第三方意见书", THIRD_PARTY_OPINION.basis, "consultation", "征"
     ),
+    DocumentType(
+        "consultation_co_producer", "征求共同制作机关意见函", CO_PRODUCER_OPINION.basis, "consultation", "征"
+    ),
     DocumentType("consultation_agency", "征求意见函", AGENCY_OPINION.basis, "consultation", "征"),
+    DocumentType(
+        "third_party_decision_notice",
+        "公开决定告知书",
+        THIRD_PARTY_DECISION_WAIT.basis,
+        "notice",
+        "告",
+        remedies=True,
+    ),
     DocumentType("fee_notice", "收费通知书", FEE_NOTICE_BASIS, "notice", "告", remedies=True),
     DocumentType("art35_notice", "延迟答复告知书", ART35_DELAY.basis, "notice", "告"),
     DocumentType("art35_reasons_notice", "要求说明理由告知书", ART35_REASONS.basis, "notice", "告"),
@@ -592,7 +799,9 @@ PERIOD_FROM_DELIVERY: dict[str, PeriodFromDelivery] = {
     for d in (
         PeriodFromDelivery("supplement_notice", "申请人", APPLICANT_SUPPLEMENT.code),
         PeriodFromDelivery("consultation_third_party", "第三方", THIRD_PARTY_OPINION.code),
+        PeriodFromDelivery("consultation_co_producer", "被征求意见机关", CO_PRODUCER_OPINION.code),
         PeriodFromDelivery("consultation_agency", "被征求意见机关", AGENCY_OPINION.code),
+        PeriodFromDelivery("third_party_decision_notice", "第三方", THIRD_PARTY_DECISION_WAIT.code),
         PeriodFromDelivery("fee_notice", "申请人", FEE_PAYMENT.code),
         # Art. 35: the applicant's reasons, within the period the agency sets (its letter and period
         # are defined with the Art. 35 step).
@@ -636,6 +845,47 @@ REVIEW_FIRST_BASIS = Basis(REVIEW_LAW, "第二十三条第一款第四项")
 REVIEW_FIRST_NOTICE_BASIS = Basis(REVIEW_LAW, "第二十三条第二款")
 LITIGATION_MONTHS = 6
 LITIGATION_BASIS = Basis(LITIGATION_LAW, "第四十六条")
+#: After review, the applicant may sue within 15 days of receiving the review decision (Litigation Law
+#: Art. 45: 不服复议决定的，可以在收到复议决定书之日起十五日内向人民法院提起诉讼).
+LITIGATION_AFTER_REVIEW_DAYS = 15
+LITIGATION_AFTER_REVIEW_BASIS = Basis(LITIGATION_LAW, "第四十五条")
+#: Where no court is configured, the letter names none: 依法向人民法院提起行政诉讼.
+COURT_UNNAMED = "依法向人民法院"
+
+
+class AgencyKind(StrEnum):
+    """What an agency is, for the remedies against it: a people's government or a department."""
+
+    #: A department of a people's government (工作部门), or another agency under one.
+    DEPARTMENT = "department"
+    #: A local people's government at county level or above (县级以上地方人民政府).
+    GOVERNMENT = "government"
+    #: A township or town government (乡、镇人民政府): a government, but below county level.
+    TOWNSHIP = "township"
+
+
+AGENCY_KIND_NAMES: dict[AgencyKind, str] = {
+    AgencyKind.DEPARTMENT: "人民政府工作部门（或其他行政机关）",
+    AgencyKind.GOVERNMENT: "县级以上地方人民政府",
+    AgencyKind.TOWNSHIP: "乡、镇人民政府",
+}
+#: The kinds that are people's governments (人民政府): a department's review body is the nearest.
+GOVERNMENT_KINDS: frozenset[AgencyKind] = frozenset({AgencyKind.GOVERNMENT, AgencyKind.TOWNSHIP})
+#: Review Law 2023 Art. 24: 县级以上地方各级人民政府管辖对本级人民政府工作部门作出的行政行为不服的、
+#: 对下一级人民政府作出的行政行为不服的行政复议案件: a department's review body is its own people's
+#: government, a government's the government at the next level up (derived from the agency tree).
+REVIEW_BODY_BASIS = Basis(REVIEW_LAW, "第二十四条")
+#: Review Law 2023 Art. 27: 对海关、金融、外汇管理等实行垂直领导的行政机关、税务和国家安全机关的
+#: 行政行为不服的，向上一级主管部门申请行政复议: set per agency (its review_body setting overrides
+#: the derivation).
+REVIEW_VERTICAL_BASIS = Basis(REVIEW_LAW, "第二十七条")
+#: Litigation Law Art. 14: basic courts try first-instance cases (a department's, a township's);
+#: Art. 15(1): intermediate courts try cases against a local government at county level or above.
+COURT_LEVELS: dict[AgencyKind, tuple[str, Basis]] = {
+    AgencyKind.DEPARTMENT: ("基层人民法院", Basis(LITIGATION_LAW, "第十四条")),
+    AgencyKind.GOVERNMENT: ("中级人民法院", Basis(LITIGATION_LAW, "第十五条第一项")),
+    AgencyKind.TOWNSHIP: ("基层人民法院", Basis(LITIGATION_LAW, "第十四条")),
+}
 #: What a review or litigation record challenges. Either may be filed at any time after the
 #: request was registered: a failure to reply in time (逾期不答复) is challenged while the request is
 #: still open (Regulation Art. 51: 认为行政机关在政府信息公开工作中侵犯其合法权益的，
@@ -676,11 +926,33 @@ FEE_LETTER_BASES: tuple[Basis, ...] = (
     FEE_NOTICE_BASIS,
 )
 #: How the fee letters cite them: 《条例》第四十二条和《办法》第三条、第四条、第五条、第七条.
-FEE_LETTER_BASIS_LABEL = f"{FEE_BASIS_REGULATION.label}和{FEE_MEASURES}" + "、".join(
-    b.article for b in FEE_LETTER_BASES if b.instrument == FEE_MEASURES
-)
-#: The names of the consulted parties (for letters and refusals).
-CONSULTATION_PARTY_NAMES: dict[str, str] = {"third_party": "第三方", "agency": "其他机关"}
+FEE_LETTER_BASIS_LABEL = cite(FEE_LETTER_BASES)
+#: The names of the consulted parties (for letters and refusals). Before issue 15 "agency" meant a
+#: co-producer (silence = consent); migration 0016 renamed those rows "co_producer", and "agency" is
+#: now another agency that did not co-produce the information.
+CONSULTATION_PARTY_NAMES: dict[str, str] = {
+    "third_party": "第三方",
+    "co_producer": "共同制作机关",
+    "agency": "其他机关",
+}
+#: The period each consulted party answers within (from the day after it received the letter).
+CONSULTATION_PERIODS: dict[str, Period] = {
+    "third_party": THIRD_PARTY_OPINION,
+    "co_producer": CO_PRODUCER_OPINION,
+    "agency": AGENCY_OPINION,
+}
+#: The letter each party is consulted by (its ``DocumentType`` code).
+CONSULTATION_LETTERS: dict[str, str] = {k: f"consultation_{k}" for k in CONSULTATION_PARTY_NAMES}
+#: What a party's silence at the end of its window means: only a co-producer's is consent (Art. 34);
+#: a third party's (Art. 32) or another agency's is no opinion, and the office decides.
+CONSULTATION_SILENCE: dict[str, str] = {"third_party": "none", "co_producer": "consent", "agency": "none"}
+#: The opinions of a third party that require the Art. 32 decision notice before disclosure, by the
+#: outcomes they block: an objection blocks every disclosing outcome (disclosed.* and partial); a
+#: partial consent blocks a full disclosure (a partial reply may withhold what was objected to).
+OBJECTION_BLOCKS: dict[str, tuple[str, ...]] = {
+    "object": ("disclosed.", "partial"),
+    "partial": ("disclosed.",),
+}
 
 #: Per application, counted per applicant per calendar month per agency: (from, to, yuan each).
 FEE_PER_APPLICATION_FREE = 10
@@ -743,6 +1015,7 @@ OUTCOME_REPORT_LABELS: dict[str, str] = {
     "withheld.enforcement_file": "7.属于行政执法案卷",
     "withheld.query_matter": "8.属于行政查询事项",
     "unable.not_held": "1.本机关不掌握相关政府信息",
+    "unable.not_ours": "1.本机关不掌握相关政府信息",
     "unable.needs_creation": "2.没有现成信息需要另行制作",
     "unable.still_unclear": "3.补正后申请内容仍不明确",
     "rejected.petition": "1.信访举报投诉类申请",
@@ -754,6 +1027,11 @@ OUTCOME_REPORT_LABELS: dict[str, str] = {
     "other.fee_unpaid": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
     "other.other": "3.其他",
 }
+#: Outcomes that count in another outcome's numbered row of table 三: Art. 36(5) counts with 36(4)
+#: in 三(四)1 (本机关不掌握相关政府信息); the office figures show them apart.
+REPORT_ROW_SHARED: dict[str, str] = {"unable.not_ours": "unable.not_held"}
+#: The row of table 三 (its JSON key) each outcome counts in.
+REPORT_ROW_KEYS: dict[str, str] = {o.code: REPORT_ROW_SHARED.get(o.code, o.code) for o in OUTCOMES}
 #: The groups' labels as the format prints them ((二) with its counting rule).
 REPORT_GROUP_LABELS: dict[str, str] = {
     **OUTCOME_GROUPS,
@@ -774,7 +1052,7 @@ TABLE3_ROWS: tuple[ReportRow, ...] = (
             else tuple(
                 ReportRow(o.code, OUTCOME_REPORT_LABELS[o.code], "三", group)
                 for o in OUTCOMES
-                if o.group == group
+                if o.group == group and REPORT_ROW_KEYS[o.code] == o.code
             )
         )
     ),

@@ -71,6 +71,14 @@ class Agency(SQLModel, table=True):
     address: str = Field(default="", max_length=300)
     review_body: str = Field(default="", max_length=200)
     court: str = Field(default="", max_length=200)
+    #: What the agency is for the remedies against it (``law.AgencyKind``): a department, or a people's
+    #: government (county level or above, or township). A department's review body is derived as its
+    #: nearest government's name, a government's as the next government up (Review Law Art. 24);
+    #: ``review_body``, when set, overrides the derivation (Art. 27: vertical, tax, state security).
+    kind: str = Field(default="department", max_length=20)
+    #: Art. 17 (保密审查): the office lets the handler's own confirmation stand for the review of a
+    #: disclosed.public reply (already published); otherwise the reviewer role reviews every disclosure.
+    handler_confirms_published: bool = False
 
 
 class User(SQLModel, table=True):
@@ -141,6 +149,9 @@ class Case(SQLModel, table=True):
     description: str = Field(sa_column=Column(Text, nullable=False))
     document_no_sought: str = Field(default="", max_length=200)
     provision_form: str = Field(max_length=30)
+    #: What the request asks for (``law.RequestKind``): disclosure, or the correction of a record
+    #: about the applicant (Art. 41; ``description`` says what is inaccurate, the uploads prove it).
+    kind: str = Field(default="disclosure", max_length=20)
     # The machine
     state: str = Field(max_length=30)
     outcome: str | None = Field(default=None, max_length=40, index=True)
@@ -205,7 +216,10 @@ class CaseDocument(SQLModel, table=True):
 
 
 class Consultation(SQLModel, table=True):
-    """A consultation of a third party (Art. 32) or another agency (Art. 34)."""
+    """A consultation of a third party (Art. 32), a co-producing agency (Art. 34) or another agency.
+
+    ``party_kind``: "third_party", "co_producer" (silence is consent) or "agency" (another agency
+    that did not co-produce the information; silence is no opinion)."""
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="request.id", index=True)
@@ -218,6 +232,15 @@ class Consultation(SQLModel, table=True):
     opinion_date: dt.date | None = None
     opinion: str | None = Field(default=None, max_length=20)
     opinion_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    #: The consultation letter (``letter.id``): its delivery starts this consultation's window. Several
+    #: consultations may be open at once, each with its own letter (migration 0016 links the old rows).
+    letter_id: int | None = Field(default=None, index=True)
+    #: Art. 32, disclosure over this third party's objection: the 公开决定告知书 (``letter.id``), the
+    #: working days it says the office waits after the third party receives it, and the last day of
+    #: that wait (None until the notice's delivery is recorded). Disclosure only after that day.
+    decision_letter_id: int | None = Field(default=None, index=True)
+    decision_wait_days: int | None = None
+    decision_wait_end: dt.date | None = None
 
 
 class FeeAssessment(SQLModel, table=True):

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from caseflow import identity, law
 from caseflow.calendar import WorkingCalendar, default_calendar
-from caseflow.cases import delivery
+from caseflow.cases import consultations, delivery
 from caseflow.cases.engine import Actor
 from caseflow.models import Agency, Applicant, Case, EvidenceEvent, Letter, User
 from caseflow.states.machine import AUDITOR, OPEN_STATES, STATE_NAMES, SUPERVISOR, SYSTEM, State
@@ -43,6 +43,8 @@ class CaseFilter:
     received_from: dt.date | None = None
     received_to: dt.date | None = None
     handler: str | None = None
+    #: disclosure or correction (Art. 41)
+    kind: str | None = None
 
 
 def list_cases(
@@ -61,6 +63,8 @@ def list_cases(
     open_states = [s.value for s in OPEN_STATES]
     if flt.state:
         where.append(col(Case.state) == flt.state)
+    if flt.kind:
+        where.append(col(Case.kind) == flt.kind)
     if flt.overdue:
         where += [col(Case.state).in_(open_states), col(Case.reply_due) < today]
     if flt.due_within is not None:
@@ -127,6 +131,9 @@ def summary(
         "applicant_type": applicant.type,
         "applicant_id_number": applicant.id_number_masked,
         "description": case.description,
+        # A disclosure request or a correction request (Art. 41).
+        "kind": case.kind,
+        "kind_name": law.REQUEST_KIND_NAMES[law.RequestKind(case.kind)],
         "channel": case.channel,
         "receipt_date": case.receipt_date.isoformat(),
         "reply_due": case.reply_due.isoformat() if case.reply_due else None,
@@ -202,6 +209,8 @@ def case_detail(
                 }
                 for p in delivery.period_lines(session, case)
             ],
+            # Every consultation (several may be open at once) and any Art. 32 decision notice.
+            "consultations": consultations.page_lines(session, case.id or 0),
             "applicant_detail": {
                 "name": applicant.name,
                 "type": applicant.type,

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     font_cache_dir: Path | None = None
     #: The applicant's supplement period set in a 补正告知书, in working days (Art. 30).
     supplement_period_days: int = Field(default=law.APPLICANT_SUPPLEMENT.days or 15, ge=1, le=60)
+    #: Whether the annual report counts correction requests (Art. 41): by default they are left out
+    #: of every row of table 三 (and of table 四 and the office figures); set, the office counts them
+    #: in 一, 二 and 四 like any request and their decisions in 三(六)3 其他处理.
+    count_corrections_in_report: bool = False
     #: Run the scheduled jobs inside ``caseflow serve`` (one instance leads; see README).
     scheduler: bool = True
     #: Reminders are mailed when an SMTP host is given (otherwise they are in-app only).

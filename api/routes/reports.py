@@ -39,6 +39,11 @@ AgencyCode = Annotated[
     Query(max_length=40, pattern=TEXT, description="An agency code (default: your own agency)"),
 ]
 Subtree = Annotated[bool, Query(description="Include the agencies below it (default) or not")]
+#: The annual report counts the agency's own requests (Arts. 49-50) unless the aggregate is asked for.
+Aggregate = Annotated[
+    bool,
+    Query(description="The aggregate (汇总) over the agencies below it; default: the agency's own requests"),
+]
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -80,7 +85,7 @@ def annual_report(
     session: SessionDep,
     year: Year,
     agency: AgencyCode = None,
-    subtree: Subtree = True,
+    subtree: Aggregate = False,
     format: Annotated[Literal["json", "html", "xlsx"], Query(description="The report's form")] = "json",
     finalized: Annotated[bool, Query(description="The figures as finalized, not as they are now")] = False,
 ) -> Response:
@@ -113,7 +118,7 @@ class FinalizeBody(BaseModel):
         ge=FIRST_YEAR, le=9999, description="A year that has ended (else 409)"
     )
     agency: str | None = Field(default=None, max_length=40, pattern=TEXT)
-    subtree: StrictBool = True
+    subtree: StrictBool = False
     reason: str = Field(
         default="", max_length=4000, pattern=TEXT, description="Required when revising a finalized report"
     )

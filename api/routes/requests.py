@@ -15,7 +15,7 @@ from starlette.background import BackgroundTask
 
 from api.deps import API_ERRORS, Authorized, CurrentCase, Id, IsoDate, SessionDep, actor_of, authorize
 from api.downloads import disposition_headers
-from caseflow import clock, queries, service
+from caseflow import clock, law, queries, service
 from caseflow.dates import today
 from caseflow.errors import NotFound
 from caseflow.models import Letter
@@ -71,6 +71,7 @@ def list_requests(
     agency: Annotated[str | None, Query(max_length=40)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     outcome: Annotated[str | None, Query(max_length=40)] = None,
+    kind: Annotated[law.RequestKind | None, Query()] = None,
     received_from: IsoDate | None = None,
     received_to: IsoDate | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -86,6 +87,7 @@ def list_requests(
         outcome=outcome,
         received_from=received_from,
         received_to=received_to,
+        kind=kind.value if kind else None,
     )
     total, items = queries.list_cases(session, actor_of(caller), flt, today=today(), page=page, size=size)
     return Page(total=total, page=page, size=size, items=items)
@@ -168,6 +170,10 @@ class PreviewBody(BaseModel):
     reasons: str | None = Field(default=None, max_length=8000)
     where_to_obtain: str | None = Field(default=None, max_length=2000)
     responsible_agency: str | None = Field(default=None, max_length=200)
+    responsible_contact: str | None = Field(default=None, max_length=500)
+    search_description: str | None = Field(default=None, max_length=4000)
+    query_law: str | None = Field(default=None, max_length=500)
+    query_where: str | None = Field(default=None, max_length=2000)
     provided: str | None = Field(default=None, max_length=8000)
 
 

@@ -17,11 +17,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Authorized, Caller, SessionDep, authorize, check_csrf
 from api.web.pages import render
-from caseflow import account_admin
-from caseflow.accounts import create_agency
+from caseflow import account_admin, law
+from caseflow.accounts import check_agency_kind, create_agency
 from caseflow.calendar import CalendarError, default_calendar, load_notice
 from caseflow.errors import CaseflowError, FactsError, NotFound, RuleViolation
 from caseflow.models import Agency, User
+from caseflow.replies.remedy_bodies import court_level, court_problem, review_body
 from caseflow.states.machine import ROLES
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(authorize)], include_in_schema=False)
@@ -46,6 +47,11 @@ def _page(request: Request, session: SessionDep, status: int = 200, **extra: obj
         users=users,
         agencies=agencies,
         agency_names=names,
+        # The review body each agency's letters name (its setting, or derived from the tree) and the
+        # level of court the law gives its cases (Review Law Art. 24/27; Litigation Law Art. 14/15).
+        agency_review={a.id: review_body(session, a) for a in agencies},
+        agency_court_level={a.id: court_level(a)[0] for a in agencies},
+        agency_kinds={k.value: name for k, name in law.AGENCY_KIND_NAMES.items()},
         roles=ROLES,
         years=[y for y in years if y.year >= 2024],
         **extra,
@@ -167,21 +173,34 @@ async def page_admin_agency(request: Request, caller: Authorized, session: Sessi
     form = {k: str(v).strip() for k, v in (await request.form()).items()}
     settings = {k: form.get(k, "") for k in ("letter_prefix", "address", "review_body", "court")}
     existing = session.exec(select(Agency).where(col(Agency.code) == form.get("code", ""))).first()
+    # Art. 17: whether the handler's confirmation suffices for the review of published information.
+    confirms = form.get("handler_confirms_published") == "on"
+    # The kind (department or people's government): the review body and the court's level follow it.
+    kind = form.get("kind") or (existing.kind if existing is not None else law.AgencyKind.DEPARTMENT.value)
     try:
+        check_agency_kind(kind)
+        problem = court_problem(law.AgencyKind(kind), settings["court"])
+        if problem:
+            raise FactsError([("court", problem)])
         if existing is not None:
             for key, value in settings.items():
                 setattr(existing, key, value)
+            existing.kind = kind
+            existing.handler_confirms_published = confirms
             if form.get("name"):
                 existing.name = form["name"]
             session.add(existing)
         else:
-            create_agency(
+            created = create_agency(
                 session,
                 code=form.get("code", ""),
                 name=form.get("name", ""),
                 parent_code=form.get("parent") or None,
+                kind=kind,
                 **settings,
             )
+            created.handler_confirms_published = confirms
+            session.add(created)
         session.commit()
     except CaseflowError as exc:
         session.rollback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -37,8 +38,20 @@ LABELS: dict[str, str] = {
     "outcome": "答复类型",
     "reasons": "理由",
     "where_to_obtain": "获取途径",
-    "responsible_agency": "负责公开的机关",
+    "responsible_agency": "负责公开的机关（第三十六条第五项：能够确定的填写，不能确定的留空）",
+    "responsible_contact": "负责公开机关的联系方式",
+    "search_description": "检索情况（在何处、以何种方式检索，第三十六条第四项）",
+    "query_law": "规定该查询事项的法律、行政法规（第三十六条第七项）",
+    "query_where": "办理查询的机关或场所",
     "provided": "提供的信息及方式",
+    "earlier_tracking_no": "此前已答复的相同申请的受理编号（重复申请时填写）",
+    "withheld_grounds": "不予公开部分的理由类别（部分公开时填写，每行一项："
+    + "、".join(f"{c} {law.outcome(c).name}" for c in law.WITHHOLDING_GROUNDS)
+    + "）",
+    "provided_form": "实际提供形式（留空：按申请人要求的形式）",
+    "provided_form_reason": "未按申请人要求的形式提供的理由（条例第四十条）",
+    "provision_place": "查阅或领取地点（当场查阅、自行领取的须填写）",
+    "provision_time": "查阅或领取时间（当场查阅、自行领取的须填写）",
     "comments": "审核意见",
     "issued_on": "签发日期",
     "proof": "送达凭证",
@@ -54,6 +67,9 @@ LABELS: dict[str, str] = {
     "result": "结果",
     "concluded_on": "审结日期",
     "participants": "会商参加人",
+    "consultation_id": "征求意见事项（同时有多项征求意见的，须选择）",
+    "content": "决定公开的政府信息内容",
+    "wait_days": "公开前等待的工作日数（自第三方收到告知书之次日起计算，留空为15）",
     "text": "说明",
     "handler": "新经办人（用户名）",
 }
@@ -71,6 +87,8 @@ ACTION_LABELS: dict[str, str] = {
     "record_notice_delivery.proof": "送达凭证（如EMS单号及签收记录、送达回证、系统到达记录）",
     "record_notice_delivery.received_on": "收件人收到日期（邮寄为签收日，电子送达为到达收件人系统之日）",
     "propose_lapse.kind": "期限种类",
+    "confidentiality_review.conclusion": "审查结论",
+    "confidentiality_review.comments": "审查意见（不同意公开的须写明）",
     "keep_waiting.reason": "暂不认定逾期、继续等待的理由",
     "keep_waiting.until": "等待至（留空：待经办人处理，系统不再提请）",
 }
@@ -84,13 +102,19 @@ ACTION_CHOICES: dict[str, dict[str, str]] = {
         m.value: f"{law.DELIVERY_METHOD_NAMES[m]}（{law.DELIVERY_DATE_RULES[m]}）" for m in law.DeliveryMethod
     },
     "propose_lapse.kind": {k.value: law.LAPSE_PERIODS[k].name for k in law.LapseKind},
+    "confidentiality_review.conclusion": law.DISCLOSURE_REVIEW_CONCLUSIONS,
 }
 CHOICES: dict[str, dict[str, str]] = {
-    "party_kind": {"third_party": "第三方", "agency": "其他机关"},
+    "party_kind": {
+        "third_party": "第三方（第三十二条）",
+        "co_producer": "共同制作机关（第三十四条，逾期未提出意见的视为同意）",
+        "agency": "其他机关（非共同制作，逾期未提出意见的由本机关决定）",
+    },
     "opinion": {"consent": "同意公开", "object": "不同意公开", "partial": "部分同意"},
     "method": {"per_page": "按量计收", "per_application": "按件计收"},
-    "outcome": {o.code: f"{o.report_row} {o.name}" for o in law.OUTCOMES if not o.without_reply},
+    "outcome": {o.code: f"{o.report_row} {o.name}".strip() for o in law.OUTCOMES if not o.without_reply},
     "path": {"direct": "直接起诉", "after_review": "复议后起诉"},
+    "provided_form": {f.value: name for f, name in law.PROVISION_FORM_NAMES.items()},
     "subject": law.REMEDY_SUBJECTS,
     "answer": {"given": "申请人已说明理由", "not_given": "申请人逾期未说明理由"},
     "result": {"maintained": "维持", "corrected": "纠正", "other": "其他结果"},
@@ -115,6 +139,10 @@ TEXTAREAS = frozenset(
         "summary",
         "reason",
         "asked",
+        "content",
+        "provided_form_reason",
+        "search_description",
+        "query_where",
     }
 )
 
@@ -127,6 +155,17 @@ class Field:
     required: bool
     choices: dict[str, str]
     value: str
+
+
+def for_kind(fields: list[Field], kind: str) -> list[Field]:
+    """The draft form offers only the outcomes of the request's kind (a correction request's, Art. 41)."""
+    allowed = {o.code for o in law.outcomes_for(kind)}
+    return [
+        dataclasses.replace(f, choices={k: v for k, v in f.choices.items() if k in allowed})
+        if f.name == "outcome"
+        else f
+        for f in fields
+    ]
 
 
 def fields_for(model: type[BaseModel], action: str, values: dict[str, Any] | None = None) -> list[Field]:
@@ -160,6 +199,14 @@ def fields_for(model: type[BaseModel], action: str, values: dict[str, Any] | Non
             )
         )
     return out
+
+
+def with_choices(fields: Any, name: str, choices: dict[str, str]) -> list[Field]:
+    """The field ``name`` offered as a choice among ``choices`` (values known only per request)."""
+    return [
+        dataclasses.replace(f, kind="select", choices=choices) if f.name == name and choices else f
+        for f in fields
+    ]
 
 
 def facts_from_form(model: type[BaseModel], form: dict[str, str]) -> dict[str, Any]:
@@ -209,12 +256,18 @@ ZH_MESSAGES: tuple[tuple[str, str], ...] = (
     ("is in the future", "不能晚于今天"),
     ("is before", "早于应有的日期"),
     ("must give its reasons", "须写明理由"),
+    ("must name the ground(s) of the withheld part", "部分公开的，须写明不予公开部分的理由类别"),
+    ("only a partial reply names grounds", "仅部分公开答复填写不予公开部分的理由类别"),
+    ("not a ground of withholding", "不是不予公开的理由类别"),
+    ("must name the earlier request", "重复申请的，须填写此前已答复的申请的受理编号（条例第三十六条第六项）"),
+    ("only a rejected.duplicate reply names an earlier request", "仅重复申请答复填写此前申请的受理编号"),
     ("must say where to obtain it", "须写明获取途径"),
     ("must not contain NUL", "含有无效字符"),
     ("is outside the dates caseflow handles", "超出可处理的日期范围"),
     ("every item to supplement", "每一项补正事项都须写明"),
     ("record the reasons the applicant gave", "须填写申请人说明的理由"),
     ("no reasons were given", "申请人未说明理由的，理由及收到日期应留空"),
+    ("states the form of provision", "仅予以公开（提供）和部分公开的答复填写提供形式"),
     ("starts no period for its recipient", "该文书不启动收件人的期限，无须在此登记送达"),
 )
 

@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse
 from api.deps import Authorized, SessionDep, actor_of, authorize, check_csrf, cross_site_origin
 from api.web.pages import render
 from caseflow import notifications, queries
+from caseflow.cases import disclosure_review
 from caseflow.dates import today
+from caseflow.models import Case
 from caseflow.reports import lock as report_lock
 from caseflow.states.machine import OPEN_STATES, State
 
@@ -27,7 +29,19 @@ def page_review(request: Request, caller: Authorized, session: SessionDep) -> HT
     _, everything = queries.list_cases(session, actor, queries.CaseFilter(), today=today(), size=200)
     open_states = {s.value for s in OPEN_STATES}
     complex_cases = [r for r in everything if r["complex"] and r["state"] in open_states]
-    return render(request, "review.html", drafts=drafts, complex_cases=complex_cases)
+    # Art. 17: disclosing drafts awaiting the review before disclosure that this reviewer may give.
+    _, ready = queries.list_cases(
+        session, actor, queries.CaseFilter(state=State.READY.value), today=today(), size=200
+    )
+    to_review = [
+        r
+        for r in ready
+        if (case := session.get(Case, r["id"])) is not None
+        and disclosure_review.may_review(session, actor, case)
+    ]
+    return render(
+        request, "review.html", drafts=drafts, complex_cases=complex_cases, disclosure_reviews=to_review
+    )
 
 
 @router.get("/dashboard", name="page_dashboard")

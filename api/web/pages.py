@@ -24,8 +24,9 @@ from api.deps import (
     check_csrf,
 )
 from api.downloads import disposition_headers
-from api.web.forms import facts_from_form, fields_for, zh_date, zh_error
+from api.web.forms import facts_from_form, fields_for, for_kind, with_choices, zh_date, zh_error
 from caseflow import clock, law, notifications, queries, service
+from caseflow.cases.consultations import consultation_choices
 from caseflow.dates import now, today
 from caseflow.db import get_engine
 from caseflow.errors import CaseflowError, FactsError, NotFound
@@ -123,6 +124,7 @@ def _application(form: dict[str, str]) -> dict[str, Any]:
     arrived = form.get("arrived_at", "")
     app["arrived_at"] = f"{arrived}:00+08:00" if len(arrived) == 16 else arrived
     app["confirmed_on"] = form.get("confirmed_on") or None
+    app["kind"] = form.get("kind") or law.RequestKind.DISCLOSURE.value  # Art. 41: or a correction
     return app
 
 
@@ -143,7 +145,7 @@ async def page_intake_submit(request: Request, caller: Authorized, session: Sess
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     uploads = []
-    for field, kind in (("application_scan", "application"), ("envelope", "envelope")):
+    for field, kind in (("application_scan", "application"), ("envelope", "envelope"), ("proof", "proof")):
         item = raw.get(field)
         if item is not None and not isinstance(item, str) and item.filename:
             data = await item.read()
@@ -290,10 +292,16 @@ def _workspace(
         {
             "name": n,
             "label": ACTIONS[n].label,
-            "fields": fields_for(ACTIONS[n].facts, n, values if n == failed_action else None),
+            "fields": for_kind(
+                fields_for(ACTIONS[n].facts, n, values if n == failed_action else None), case.kind
+            ),
         }
         for n in names
     ]
+    for a in actions:  # which consultation: a choice among the request's own (several may be open)
+        a["fields"] = with_choices(
+            a["fields"], "consultation_id", consultation_choices(detail["consultations"], str(a["name"]))
+        )
     return render(
         request,
         "case.html",

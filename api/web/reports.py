@@ -158,6 +158,7 @@ def _annual_page(
         result=result,
         agency_code=result.agency.code,
         tables=report_render.tables(result.report),
+        extra=report_render.extra(result.report),
         changes=changes,
         year_ended=year < today().year,
         download=lambda fmt, finalized=False: (
@@ -174,7 +175,7 @@ def page_report_annual(
     session: SessionDep,
     year: str = "",
     agency: str = "",
-    subtree: str = "1",
+    subtree: str = "0",
     done: str = "",
 ) -> HTMLResponse:
     notice = "已定稿：定稿数据及其哈希已保存，此后数据变化将在本页和督办看板提示。" if done else None
@@ -195,7 +196,7 @@ def page_report_annual_download(
     session: SessionDep,
     year: str = "",
     agency: str = "",
-    subtree: str = "1",
+    subtree: str = "0",
     format: str = "xlsx",
     finalized: str = "",
 ) -> Response:
@@ -226,7 +227,7 @@ async def page_report_annual_finalize(request: Request, caller: Authorized, sess
     form = await request.form()
     year_text = str(form.get("year", ""))[:10]
     agency = str(form.get("agency", ""))[:40]
-    subtree = str(form.get("subtree", "1")) != "0"
+    subtree = str(form.get("subtree", "0")) != "0"
     reason = str(form.get("reason", ""))[:4000]
     try:
         if not year_text.strip():
@@ -311,6 +312,7 @@ def page_report_figures(
     waited = data["working_days_to_reply"]
     context.update(
         data=data,
+        published=figures_module.published_lines(data["published"]),
         agency_code=home.code,
         date_from=start.isoformat(),
         date_to=end.isoformat(),

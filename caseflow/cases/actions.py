@@ -12,12 +12,13 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from caseflow import fees, law
-from caseflow.cases import fee_rules, four_eyes
+from caseflow.cases import correction, fee_rules, four_eyes, outcome_rules, provision
 from caseflow.cases.engine import Ctx, Effect, LetterRequest, handler, not_before
 from caseflow.dates import zh
 from caseflow.errors import FactsError, RuleViolation
 from caseflow.fees import FeeMethod
-from caseflow.models import Applicant, Case, Consultation, FeeAssessment
+from caseflow.models import Applicant, Case, FeeAssessment
+from caseflow.replies.context import you
 from caseflow.replies.issue import REPLY_FIELDS
 from caseflow.settings import get_settings
 from caseflow.states import facts as f
@@ -92,88 +93,7 @@ def _ledger_date(ctx: Ctx, kind: str) -> dt.date:
     return dt.date.fromisoformat(next(e["date"] for e in reversed(ctx.case.ledger) if e["type"] == kind))
 
 
-# --- Consultation (Art. 32, 34) -------------------------------------------------------------
-
-
-def _open_consultation(ctx: Ctx) -> Consultation:
-    row = ctx.session.exec(
-        select(Consultation)
-        .where(col(Consultation.case_id) == ctx.case.id, col(Consultation.opinion_date).is_(None))
-        .order_by(col(Consultation.id).desc())
-    ).first()
-    if row is None:
-        raise RuleViolation("no consultation is open for this request")
-    return row
-
-
-@handler("start_consultation")
-def start_consultation(ctx: Ctx, facts: f.StartConsultationFacts) -> Effect:
-    assert facts.letter_date is not None and ctx.case.id is not None
-    fee_rules.check_consultation(ctx, facts.party_kind)  # 2007 Art. 24(3): third parties only
-    period = law.THIRD_PARTY_OPINION if facts.party_kind == "third_party" else law.AGENCY_OPINION
-    assert period.days is not None
-    # Art. 32, 34: the window runs from the day after the party receives the letter; its end is
-    # known once the delivery is recorded (caseflow.cases.delivery). The pause runs from the letter.
-    ctx.session.add(
-        Consultation(
-            case_id=ctx.case.id,
-            party_kind=facts.party_kind,
-            party_name=facts.party_name,
-            letter_date=facts.letter_date,
-            window_end=None,
-        )
-    )
-    return Effect(
-        clock=_clock("pause_started", facts.letter_date, reason="consultation"),
-        facts={"window_end": None, "window_days": period.days},
-        basis=fee_rules.consultation_basis(ctx.case, facts.party_kind),  # 2007: Art. 23, 24(3)
-        letter=LetterRequest(
-            f"consultation_{facts.party_kind}",
-            facts.letter_date,
-            notice={
-                "party_name": facts.party_name,
-                "matters": facts.matters,
-                "window_days": period.days,
-            },
-        ),
-    )
-
-
-@handler("receive_opinion")
-def receive_opinion(ctx: Ctx, facts: f.ReceiveOpinionFacts) -> Effect:
-    assert facts.opinion_date is not None
-    row = _open_consultation(ctx)
-    not_before("opinion_date", facts.opinion_date, row.letter_date, "the consultation letter")
-    row.opinion_date, row.opinion, row.opinion_text = facts.opinion_date, facts.opinion, facts.opinion_text
-    ctx.session.add(row)
-    return Effect(
-        clock=_clock("pause_ended", facts.opinion_date),
-        facts={"party_name": row.party_name, "party_kind": row.party_kind},
-        basis=(law.PAUSE_REASON_BASIS[law.PauseReason.CONSULTATION].label,),
-    )
-
-
-@handler("lapse_consultation")
-def lapse_consultation(ctx: Ctx, facts: f.NoFacts) -> Effect:
-    row = _open_consultation(ctx)
-    period = law.AGENCY_OPINION if row.party_kind == "agency" else law.THIRD_PARTY_OPINION
-    if row.window_end is None:
-        raise RuleViolation(
-            f"{period.name}自被征求意见方收到征求意见书之次日起计算（{period.basis.label}）："
-            f"征求意见书{law.NOT_DELIVERED}，不能认定逾期未提出意见"
-        )
-    if ctx.today <= row.window_end:
-        raise RuleViolation(
-            f"被征求意见方可以在{zh(row.window_end)}前提出意见（{period.basis.label}）"
-        )
-    # Art. 34: another agency's silence is consent; Art. 32: for a third party the agency decides.
-    row.opinion_date, row.opinion = row.window_end, ("consent" if row.party_kind == "agency" else "none")
-    ctx.session.add(row)
-    return Effect(
-        clock=_clock("pause_ended", row.window_end),
-        facts={"window_end": row.window_end.isoformat(), "party_name": row.party_name, "deemed": row.opinion},
-        basis=(period.basis.label,),
-    )
+# --- Consultation (Art. 32, 34): caseflow.cases.consultations --------------------------------
 
 
 # --- Fees (Fee Measures) --------------------------------------------------------------------
@@ -363,16 +283,25 @@ def set_delayed_date(ctx: Ctx, facts: f.SetDelayedDateFacts) -> Effect:
 @handler("draft_reply")
 def draft_reply(ctx: Ctx, facts: f.DraftReplyFacts) -> Effect:
     outcome = law.outcome(facts.outcome)
+    correction.check_outcome(ctx.case, outcome, facts)  # Art. 41: correction outcomes for corrections only
     fee_rules.check_reply_outcome(ctx, outcome.code)  # after a per-page fee: an outcome that supplies
     if outcome.code == "rejected.excessive":  # Art. 35: only after the applicant was asked for reasons
         _art35.completed(ctx.session, ctx.case, "以申请数量、频次明显超过合理范围为由不予处理")
+    checked = outcome_rules.check_draft(ctx, facts)  # Art. 30, 32, 36(6), 37: the steps and grounds first
+    drafted = facts.model_dump(mode="json")
+    applicant = ctx.session.get(Applicant, ctx.case.applicant_id)
+    assert applicant is not None
+    drafted.update(provision.resolve(ctx.case, applicant, drafted))  # Art. 40: the form used, its reason
     ctx.case.draft = {
-        **facts.model_dump(mode="json"),
+        **drafted,
         "drafted_by": ctx.actor.username,
         "drafted_at": ctx.now.isoformat(),
         "needs_review": outcome.needs_review,
     }
-    return Effect(facts={"needs_review": outcome.needs_review}, basis=tuple(b.label for b in outcome.basis))
+    return Effect(
+        facts={"needs_review": outcome.needs_review, **checked.facts},
+        basis=tuple(b.label for b in checked.bases),
+    )
 
 
 @handler("approve_reply")
@@ -395,6 +324,8 @@ def issue_reply(ctx: Ctx, facts: f.IssueReplyFacts) -> Effect:
     draft = ctx.case.draft
     assert draft is not None and facts.issued_on is not None
     not_before("issued_on", facts.issued_on, ctx.case.receipt_date, "the receipt date")
+    _disclosure_review.check_issue(ctx.session, ctx.case)  # Art. 17: reviewed before disclosure
+    _consultations.check_disclosure(ctx, draft["outcome"], facts.issued_on)  # Art. 32: decision notice first
     outcome = law.outcome(draft["outcome"])
     ctx.case.outcome = outcome.code
     ctx.case.answered_on = facts.issued_on
@@ -402,7 +333,7 @@ def issue_reply(ctx: Ctx, facts: f.IssueReplyFacts) -> Effect:
     reply = {key: draft.get(key, "") for key in REPLY_FIELDS}
     return Effect(
         facts={"outcome": outcome.code, "reasons": draft.get("reasons", ""), "late": late},
-        basis=tuple(b.label for b in outcome.basis),
+        basis=tuple(b.label for b in outcome_rules.bases(outcome, draft)),
         letter=LetterRequest("reply", facts.issued_on, outcome=outcome.code, reply=reply),
     )
 
@@ -426,6 +357,8 @@ def withdraw(ctx: Ctx, facts: f.WithdrawFacts) -> Effect:
     not_before("withdrawn_on", facts.withdrawn_on, ctx.case.receipt_date, "the receipt date")
     _conclude(ctx, "other.other")
     ctx.case.closed_on = facts.withdrawn_on
+    applicant = ctx.session.get(Applicant, ctx.case.applicant_id)
+    who = you(applicant.type if applicant else law.ApplicantType.NATURAL_PERSON)  # 您 / 你单位
     return Effect(
         facts={"outcome": "other.other"},
         letter=LetterRequest(
@@ -433,7 +366,7 @@ def withdraw(ctx: Ctx, facts: f.WithdrawFacts) -> Effect:
             ctx.today,
             outcome="other.other",
             reply={
-                "reasons": f"您（单位）于{zh(facts.withdrawn_on)}申请撤回该政府信息公开申请（{facts.reason}）"
+                "reasons": f"{who}于{zh(facts.withdrawn_on)}申请撤回该政府信息公开申请（{facts.reason}）"
             },
         ),
     )
@@ -445,7 +378,9 @@ def archive(ctx: Ctx, facts: f.NoFacts) -> Effect:
 
 
 from caseflow.cases import art35 as _art35  # noqa: E402 - registers the Art. 35 handlers
+from caseflow.cases import consultations as _consultations  # noqa: E402 - the consultation handlers
 from caseflow.cases import delivery as _delivery  # noqa: E402 - registers the delivery handlers
+from caseflow.cases import disclosure_review as _disclosure_review  # noqa: E402 - the Art. 17 review
 from caseflow.cases import handling as _handling  # noqa: E402, F401 - registers the other handlers
 
 

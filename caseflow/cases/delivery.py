@@ -104,6 +104,9 @@ def period_lines(session: Session, case: Case) -> list[PeriodLine]:
         row = delivered.get(letter.id or 0)
         doc = law.DOCUMENT_TYPES_BY_CODE.get(letter.doc_type)
         days = case.supplement_days if letter.doc_type == "supplement_notice" else None
+        if letter.doc_type == "third_party_decision_notice":  # the period the office set in it
+            owner = _consultation_of(session, letter.id or 0)
+            days = owner.decision_wait_days if owner else None
         out.append(
             PeriodLine(
                 doc_type=letter.doc_type,
@@ -140,17 +143,22 @@ def _period_ends(session: Session, case: Case) -> dict[int, dt.date]:
     consultations = session.exec(
         select(Consultation).where(col(Consultation.case_id) == case.id).order_by(col(Consultation.id))
     ).all()
-    for kind in ("third_party", "agency"):
-        rows = [c for c in consultations if c.party_kind == kind]
-        letters = session.exec(
-            select(Letter)
-            .where(col(Letter.case_id) == case.id, col(Letter.doc_type) == f"consultation_{kind}")
-            .order_by(col(Letter.id))
-        ).all()
-        for row, letter in zip(rows, letters, strict=False):
-            if row.window_end is not None and letter.id is not None:
-                out[letter.id] = row.window_end
+    # Each consultation's own letter (several may be open at once), and its Art. 32 decision notice.
+    for row in consultations:
+        if row.letter_id is not None and row.window_end is not None:
+            out[row.letter_id] = row.window_end
+        if row.decision_letter_id is not None and row.decision_wait_end is not None:
+            out[row.decision_letter_id] = row.decision_wait_end
     return out
+
+
+def _consultation_of(session: Session, letter_id: int) -> Consultation | None:
+    """The consultation a consultation letter or an Art. 32 decision notice belongs to."""
+    return session.exec(
+        select(Consultation).where(
+            (col(Consultation.letter_id) == letter_id) | (col(Consultation.decision_letter_id) == letter_id)
+        )
+    ).first()
 
 
 # --- Recording a delivery -----------------------------------------------------------------------
@@ -186,7 +194,7 @@ def record_notice_delivery(ctx: Ctx, facts: f.RecordNoticeDeliveryFacts) -> Effe
             f"{name}（{letters[0].letter_no}）已于{zh(done.received_on)}登记送达，不能重复登记；"
             "如登记有误，请以“补充说明（更正）”记载"
         )
-    letter = pending[0]
+    letter = _pending_letter(ctx, code, name, pending, facts.consultation_id)
     assert letter.id is not None
     if facts.received_on < letter.issued_on:
         raise FactsError(
@@ -217,15 +225,60 @@ def record_notice_delivery(ctx: Ctx, facts: f.RecordNoticeDeliveryFacts) -> Effe
         "html_sha256": letter.html_sha256,
         "date_rule": law.DELIVERY_DATE_RULES[facts.method],
     }
-    current = letter.id == letters[0].id
+    # A consultation letter or decision notice starts its own consultation's period (several may
+    # be open at once); any other notice's period is the latest notice's.
+    current = letter.id == letters[0].id or code.startswith("consultation_") or code == _DECISION_NOTICE
     period = law.period_from_delivery(code)
     if current and period is not None:
-        out.update(_start_period(ctx, code, period, facts.received_on))
+        out.update(_start_period(ctx, code, period, facts.received_on, letter.id))
     basis = _basis(code)
     return Effect(facts=out, basis=(basis.label,) if basis else ())
 
 
-def _start_period(ctx: Ctx, code: str, period: law.Period, received: dt.date) -> dict[str, object]:
+_DECISION_NOTICE = "third_party_decision_notice"
+
+
+def _pending_letter(
+    ctx: Ctx, code: str, name: str, pending: list[Letter], consultation_id: int | None
+) -> Letter:
+    """The letter whose delivery is recorded: the latest not yet delivered; a consultation letter or
+    decision notice is named by its consultation (``consultation_id``) when several await delivery."""
+    if not (code.startswith("consultation_") or code == _DECISION_NOTICE):
+        return pending[0]
+    owners = {letter.id: _consultation_of(ctx.session, letter.id or 0) for letter in pending}
+    if consultation_id is not None:
+        for letter in pending:
+            owner = owners[letter.id]
+            if owner is not None and owner.id == consultation_id:
+                return letter
+        choices = "、".join(
+            f"编号{o.id}（{o.party_name}，{letter.letter_no}）"
+            for letter in pending
+            if (o := owners[letter.id]) is not None
+        )
+        raise FactsError(
+            [
+                (
+                    "consultation_id",
+                    f"编号{consultation_id}的征求意见没有尚未登记送达的{name}（可选：{choices or '无'}）",
+                )
+            ]
+        )
+    if len(pending) > 1:
+        choices = "、".join(
+            f"编号{o.id}（{o.party_name}，{letter.letter_no}）"
+            for letter in pending
+            if (o := owners[letter.id]) is not None
+        )
+        raise FactsError(
+            [("consultation_id", f"本申请有{len(pending)}份{name}尚未登记送达（{choices}），请指明是哪一项")]
+        )
+    return pending[0]
+
+
+def _start_period(
+    ctx: Ctx, code: str, period: law.Period, received: dt.date, letter_id: int
+) -> dict[str, object]:
     """The period this delivery starts, where the request still waits on it: its last day."""
     case = ctx.case
     if code == "supplement_notice":
@@ -236,21 +289,26 @@ def _start_period(ctx: Ctx, code: str, period: law.Period, received: dt.date) ->
         case.supplement_due = ctx.calendar.add_working_days(received, days)
         return {"supplement_due": case.supplement_due.isoformat(), "period_days": days}
     if code.startswith("consultation_"):
-        kind = code.removeprefix("consultation_")
-        row = ctx.session.exec(
-            select(Consultation)
-            .where(
-                col(Consultation.case_id) == case.id,
-                col(Consultation.party_kind) == kind,
-                col(Consultation.opinion_date).is_(None),
-            )
-            .order_by(col(Consultation.id).desc())
-        ).first()
-        if row is None or period.days is None:
+        row = _consultation_of(ctx.session, letter_id)
+        if row is None or row.opinion_date is not None or row.letter_id != letter_id:
             return {}
-        row.window_end = ctx.calendar.add_working_days(received, period.days)
+        # The party's own period (a letter of the old type consultation_agency went to a co-producer).
+        days = law.CONSULTATION_PERIODS[row.party_kind].days
+        assert days is not None
+        row.window_end = ctx.calendar.add_working_days(received, days)
         ctx.session.add(row)
-        return {"window_end": row.window_end.isoformat(), "period_days": period.days}
+        return {"consultation_id": row.id, "window_end": row.window_end.isoformat(), "period_days": days}
+    if code == _DECISION_NOTICE:
+        row = _consultation_of(ctx.session, letter_id)
+        if row is None or row.decision_wait_days is None:
+            return {}
+        row.decision_wait_end = ctx.calendar.add_working_days(received, row.decision_wait_days)
+        ctx.session.add(row)
+        return {
+            "consultation_id": row.id,
+            "disclose_after": row.decision_wait_end.isoformat(),
+            "period_days": row.decision_wait_days,
+        }
     if code == "fee_notice":
         fee = ctx.session.exec(
             select(FeeAssessment).where(

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from caseflow import clock, law
 from caseflow.calendar import CalendarError, WorkingCalendar, default_calendar
-from caseflow.cases import approval, four_eyes
+from caseflow.cases import approval, correction, four_eyes
 from caseflow.dates import SHANGHAI, legal_date
 from caseflow.dates import now as current_moment
 from caseflow.db import begin_write, lock_case
@@ -172,7 +172,10 @@ def acting_role(actor: Actor, action: str) -> str:
             f"action {action!r} needs the role {names}; {actor.username} has "
             f"{', '.join(sorted(actor.roles)) or 'no role'}"
         )
-    for role in ("clerk", "reviewer", "supervisor", "system"):
+    order: tuple[str, ...] = ("clerk", "reviewer", "supervisor", "system")
+    if action == "confidentiality_review":  # Art. 17: the reviewer's review; the clerk only confirms
+        order = ("reviewer", "clerk")
+    for role in order:
         if role in allowed:
             return role
     return sorted(allowed)[0]
@@ -254,11 +257,17 @@ def perform(
         if expected_version is not None and expected_version != case.version:
             raise StaleVersion(expected_version, case.version)
         approval.check(session, actor.agency_id, actor.username, case, action)  # Art. 33 para. 2
+        correction.check_action(case, action)  # Art. 41: no fee or Art. 35 step on a correction request
         token = token_for(case)
         from_state = case.state
         condition_args: dict[str, Any] = {}
         if isinstance(parsed, f.DraftReplyFacts):
             condition_args["needs_review"] = law.outcome(parsed.outcome).needs_review
+        if isinstance(parsed, f.DisclosureReviewFacts):
+            condition_args["agrees"] = parsed.conclusion == "agree"
+        if action in ("receive_opinion", "lapse_consultation"):
+            # Several consultations may be open: the request stays in consultation until the last.
+            condition_args["others_open"] = _open_consultations(session, case.id) > 1
         try:
             moved = fire(token, action, **condition_args)
         except MachineError:
@@ -323,6 +332,20 @@ def issue_letter(session: Session, case: Case, request: LetterRequest, moment: d
     )
 
 
+def _open_consultations(session: Session, case_id: int | None) -> int:
+    from sqlalchemy import func
+
+    from caseflow.models import Consultation
+
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Consultation)
+            .where(col(Consultation.case_id) == case_id, col(Consultation.opinion_date).is_(None))
+        ).one()
+    )
+
+
 def _clock_refusal(message: str) -> str:
     """The clock names the ledger position ("events[3] (extended on …)"): say it in request terms."""
     if "): " in message and message.startswith("events["):
@@ -333,10 +356,17 @@ def _clock_refusal(message: str) -> str:
 def actions_for(session: Session, actor: Actor, case: Case) -> list[str]:
     """The actions ``actor`` may take on ``case`` now (draft_reply listed when any outcome fits)."""
     token = token_for(case)
-    names = set(allowed_actions(token, actor.roles, needs_review=True))
-    names |= set(allowed_actions(token, actor.roles, needs_review=False))
+    names = set(allowed_actions(token, actor.roles, needs_review=True, agrees=True))
+    names |= set(allowed_actions(token, actor.roles, needs_review=False, agrees=False))
     if "approve_reply" in names:
         if not four_eyes.may_approve(session, case, actor.username):
             names.discard("approve_reply")  # the drafter does not approve their own reply
+    if names & {"confidentiality_review", "issue_reply"}:  # Art. 17: review before disclosure
+        from caseflow.cases import disclosure_review
+
+        if not disclosure_review.may_review(session, actor, case):
+            names.discard("confidentiality_review")
+        if disclosure_review.missing(session, case):
+            names.discard("issue_reply")
     names = {n for n in names if approval.may_approve(actor.agency_id, case, n)}  # Art. 33 para. 2
     return [n for n in possible_actions(case.state) if n in names and n not in RECORD_ONLY]

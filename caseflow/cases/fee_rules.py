@@ -105,4 +105,7 @@ def consultation_basis(case: Case, party_kind: str) -> tuple[str, ...]:
     rules = rule_set(case)
     if party_kind == "third_party":
         return rules.third_party_basis.label, rules.pause_basis.label
-    return law.AGENCY_OPINION.basis.label, law.PAUSE_REASON_BASIS[law.PauseReason.CONSULTATION].label
+    # A co-producer: Art. 34; another agency: only Art. 33 para. 3 speaks of it (the pause).
+    own = law.CONSULTATION_PERIODS[party_kind].basis.label
+    pause = law.PAUSE_REASON_BASIS[law.PauseReason.CONSULTATION].label
+    return (own, pause) if own != pause else (pause,)

@@ -32,6 +32,9 @@ class Application(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    #: A disclosure request, or a correction request (Art. 41: ``description`` says which record
+    #: about the applicant is inaccurate and how; the uploads are the applicant's proof).
+    kind: law.RequestKind = law.RequestKind.DISCLOSURE
     applicant_type: law.ApplicantType
     applicant_name: Line = Field(min_length=1, max_length=200)
     id_type: Line = Field(min_length=1, max_length=60, description="居民身份证, 统一社会信用代码, ...")
@@ -153,6 +156,16 @@ def register(
         raise FactsError([("confirmed_on", f"{receipt.isoformat()} is in the future")])
     if receipt < law.REGULATION_2007_IN_FORCE:
         raise FactsError([("arrived_at", "before the Regulation came into force")])
+    if app.kind is law.RequestKind.CORRECTION and receipt < law.CORRECTION_IN_FORCE:
+        raise FactsError(
+            [
+                (
+                    "kind",
+                    f"更正申请依据{law.CORRECTION_BASIS.label}办理，该条自{zh(law.CORRECTION_IN_FORCE)}起施行；"
+                    f"收到申请之日{zh(receipt)}早于该日，本系统不按更正申请登记",
+                )
+            ]
+        )
     cal = calendar or default_calendar()
     begin_write(session)
     try:
@@ -191,6 +204,7 @@ def register(
             description=app.description,
             document_no_sought=app.document_no_sought,
             provision_form=app.provision_form.value,
+            kind=app.kind.value,
             state=State.RECEIVED.value,
             ledger=[],
             created_at=moment,
@@ -212,6 +226,8 @@ def register(
         # The event commits to the number (keyed HMAC) and shows it masked, never in clear.
         # The reason for a late confirmation (Art. 31) is a fact only where there is one.
         hidden = {"id_number"} | (set() if app.late_confirmation_reason else {"late_confirmation_reason"})
+        if app.kind is law.RequestKind.DISCLOSURE:  # the default: its events stay as they were
+            hidden.add("kind")
         facts = app.model_dump(mode="json", exclude=hidden)
         facts.update(
             id_number_masked=sealed.masked,
@@ -244,7 +260,8 @@ def register(
                 from_state=None,
                 to_state=case.state,
                 facts=facts,
-                basis=(law.APPLICATION_CONTENT_BASIS.label, law.RECEIPT_DATE_BASIS.label),
+                basis=(law.APPLICATION_CONTENT_BASIS.label, law.RECEIPT_DATE_BASIS.label)
+                + ((law.CORRECTION_BASIS.label,) if app.kind is law.RequestKind.CORRECTION else ()),
                 documents=tuple(documents),
             ),
             moment,

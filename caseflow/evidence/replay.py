@@ -124,6 +124,13 @@ CLOCK: dict[str, tuple[str, str, dict[str, str]]] = {
     "set_delayed_date": ("deadline_set", "decided_on", {"due": "due"}),
 }
 
+#: An event whose facts say ``clock_event: false`` added nothing to the ledger, and one that records
+#: ``clock_date`` added its clock event on that date: several consultations may be open at once, and
+#: the pause starts with the first and ends with the last, on the latest day any of them closed
+#: (``caseflow.cases.consultations``). Events recorded before these facts existed always added theirs.
+CLOCK_EVENT = "clock_event"
+CLOCK_DATE = "clock_date"
+
 #: Actions that set nothing on the request row but its state (their records live elsewhere:
 #: the draft, consultations, fees, remedies, notes) or only record that something happened.
 RECORD_ONLY_FOR_ROW = frozenset(
@@ -131,6 +138,7 @@ RECORD_ONLY_FOR_ROW = frozenset(
         "draft_reply",
         "approve_reply",
         "return_reply",
+        "confidentiality_review",  # the Art. 17 review lives in the draft (caseflow.cases.disclosure_review)
         "archive",
         "record_review",
         "record_litigation",
@@ -138,6 +146,7 @@ RECORD_ONLY_FOR_ROW = frozenset(
         "record_joint_opinion",
         "request_art35_reasons",  # the Art. 35 step lives in art35_step (caseflow.cases.art35)
         "record_art35_reasons",
+        "notify_third_party_decision",  # on the consultation row (caseflow.cases.consultations)
         "add_note",
         "view_identity",
         "export_evidence",
@@ -276,9 +285,9 @@ def replay(tracking_no: str, events: Iterable[Event]) -> Expected:
             raw = facts.get(source) if not source.startswith("@") else None
             values[name] = (_typed(name, _value(source, raw, event)), seq, action)
         rule = CLOCK.get(action)
-        if rule is not None:
+        if rule is not None and facts.get(CLOCK_EVENT) is not False:
             kind, date_key, extras = rule
-            entry: dict[str, Any] = {"type": kind, "date": facts.get(date_key)}
+            entry: dict[str, Any] = {"type": kind, "date": facts.get(CLOCK_DATE, facts.get(date_key))}
             for key, source in extras.items():
                 value = source[1:] if source.startswith("@") else facts.get(source)
                 if value is not None:
@@ -299,6 +308,8 @@ def _register(out: Expected, event: Event, facts: Mapping[str, Any], seq: int) -
         out.values["handler"] = (event.get("actor"), seq, "register")
     out.values["extended"] = (False, seq, "register")
     out.values["complex"] = (False, seq, "register")
+    # A correction request (Art. 41) records its kind; a disclosure request's event leaves it out.
+    out.values["kind"] = (facts.get("kind", "disclosure"), seq, "register")
     for name in (
         "outcome",
         "supplement_due",

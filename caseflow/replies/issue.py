@@ -16,16 +16,32 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from caseflow import law
+from caseflow.cases import correction
 from caseflow.errors import FactsError, RuleViolation
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Agency, Applicant, Case, CaseDocument, Letter
 from caseflow.numbering import next_number
-from caseflow.replies.context import letter_context, letter_number, remedies, require_settings
+from caseflow.replies.context import clause, letter_context, letter_number, remedies, require_settings
+from caseflow.replies.remedy_bodies import review_body
 from caseflow.replies.render import render_html, render_pdf, template_digest
 from caseflow.settings import get_settings
 
 #: The free-text parts of a drafted reply that its letter shows (the clerk may edit only these).
-REPLY_FIELDS = ("reasons", "where_to_obtain", "responsible_agency", "provided")
+REPLY_FIELDS = (
+    "reasons",
+    "where_to_obtain",
+    "responsible_agency",
+    "provided",
+    "responsible_contact",
+    "search_description",
+    "query_law",
+    "query_where",
+    # Art. 40, 36(2): the form of provision used, its reason, the place and time (caseflow.cases.provision).
+    "provided_form",
+    "provided_form_reason",
+    "provision_place",
+    "provision_time",
+)
 
 
 @dataclass(frozen=True)
@@ -37,7 +53,14 @@ class Issued:
     facts: dict[str, Any]
 
 
-def _title(doc: law.DocumentType, outcome: law.Outcome | None) -> str:
+def _title(doc: law.DocumentType, outcome: law.Outcome | None, case: Case | None = None) -> str:
+    if case is not None and correction.is_correction(case):  # Art. 41: the correction request's own titles
+        if outcome is not None and outcome.group == "other":
+            return "政府信息更正申请终止处理告知书"
+        if doc.code == "receipt":
+            return law.CORRECTION_RECEIPT_TITLE
+        if doc.code == "reply":
+            return law.CORRECTION_REPLY_TITLE
     if outcome is not None and outcome.group == "other":
         return "政府信息公开申请终止处理告知书"
     return doc.name
@@ -67,31 +90,48 @@ def compose(
     agency, applicant = _parts(session, case)
     carries_remedies = outcome.remedies if outcome else doc.remedies
     review_first = bool(outcome) and law.review_required_first(outcome_code or "", issue_date)
+    body = review_body(session, agency).name  # the setting, or derived from the agency tree (Art. 24)
     if number is not None:
-        require_settings(agency, needs_remedies=carries_remedies, review_first=review_first)
+        require_settings(
+            agency, needs_remedies=carries_remedies, review_first=review_first, review_body=body
+        )
     template = outcome.template if outcome else doc.code
+    if doc_code == "receipt" and correction.is_correction(case):
+        template = "correction_receipt"
     context = letter_context(
         case=case,
         agency=agency,
         applicant=applicant,
         doc=doc,
-        title=_title(doc, outcome),
+        title=_title(doc, outcome, case),
         issue_date=issue_date,
         number=number,
         notice=notice or {},
         outcome=outcome,
-        reply=reply or {},
+        reply={**dict.fromkeys(REPLY_FIELDS, ""), **(reply or {})},  # a part not drafted reads empty
         remedies_clause=remedies(
-            agency, review_first=review_first, subject="本答复" if outcome else f"本{doc.name}"
+            agency,
+            review_first=review_first,
+            subject="本答复" if outcome else f"本{doc.name}",
+            review_body=body,
         )
         if carries_remedies
         else None,
         rules=law.rules_for(case.receipt_date, case.rules),
     )
+    if outcome_code in law.PROVISION_OUTCOMES:  # Art. 40, 36(2): the form and how it is provided
+        from caseflow.cases.provision import letter_context as provision_context
+
+        context["provision"] = provision_context(case, applicant, clause(reply or {}), context["you"])
     if doc_code == "art35_notice" or outcome_code == "rejected.excessive":
         from caseflow.cases.art35 import letter_context as art35_context
 
-        context["art35"] = art35_context(session, case)  # the reasons step these letters cite
+        context["art35"] = clause(art35_context(session, case))  # the reasons step these letters cite
+    context["correction"] = correction.letter_context(case)  # Art. 41: None for a disclosure request
+    if outcome is not None:
+        from caseflow.cases.outcome_rules import add_to_letter  # Art. 30, 32, 36(6), 37
+
+        add_to_letter(context, session, case, outcome)
     return template, render_html(template, context), doc, outcome
 
 
@@ -143,7 +183,7 @@ def issue(
             agency_id=agency.id or 0,
             doc_type=doc.code,
             outcome=outcome.code if outcome else None,
-            title=_title(doc, outcome),
+            title=_title(doc, outcome, case),
             series=doc.series,
             year=issue_date.year,
             number=number,

@@ -14,6 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, meta
 
+from caseflow.replies.context import until
 from caseflow.templating import shipped_templates, strict_environment
 
 
@@ -24,7 +25,9 @@ def templates_dir() -> Path:
 
 @cache
 def environment() -> Environment:
-    return strict_environment(templates_dir(), keep_trailing_newline=True)
+    env = strict_environment(templates_dir(), keep_trailing_newline=True)
+    env.filters["until"] = until  # {{ notice.due | until }}: 2026年12月31日（含当日）前
+    return env
 
 
 @cache
@@ -78,7 +81,8 @@ def render_pdf(html: str) -> bytes:
     stylesheet = CSS(
         # A user stylesheet: !important is what lets it win over the letter's own font list.
         string=f"{faces} html, body, .issuer, h1 {{ font-family: {families} !important; }} "
-        f"@page {{ @bottom-center {{ font-family: {families} !important; }} }}",
+        f"@page :right {{ @bottom-right {{ font-family: {families} !important; }} }} "
+        f"@page :left {{ @bottom-left {{ font-family: {families} !important; }} }}",
         font_config=font_config,
     )
     pdf = HTML(string=html).write_pdf(

@@ -1,6 +1,8 @@
 """Tables 三 and 四 of the annual report (Report Format 国办公开办函〔2021〕30号) with their checks.
 
-Counting rules, for an agency (its own requests, or its whole subtree) and a year Y:
+Counting rules, for an agency and a year Y. An agency's report counts its own requests (Regulation
+Arts. 49-50: each agency reports its own work); an aggregate (``subtree``) counts every agency below
+it too, is titled 汇总 and lists each agency's share (``shares``):
 
 - a request belongs to the agency that handled it (``request.agency_id``);
 - its conclusion date is the reply's issue date (``answered_on``) or, for a request that ended
@@ -31,7 +33,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from caseflow import law
+from caseflow.cases import correction
 from caseflow.models import Agency, Applicant, Case, RemedyRecord
+from caseflow.reports.figures import published_figures
 from caseflow.reports.scope import agency_condition
 from caseflow.states.machine import OPEN_STATES
 
@@ -47,7 +51,11 @@ def table3_keys() -> list[str]:
     keys = ["received", "carried_over"]
     for group in law.OUTCOME_GROUPS:
         keys.append(group)
-        keys.extend(o.code for o in law.OUTCOMES if o.group == group and o.code != group)
+        keys.extend(
+            o.code
+            for o in law.OUTCOMES
+            if o.group == group and o.code != group and law.REPORT_ROW_KEYS[o.code] == o.code
+        )
     return [*keys, "total", "carried_forward"]
 
 
@@ -71,6 +79,20 @@ class AnnualReport:
     table3: dict[str, dict[str, int]]
     table4: dict[str, dict[str, int]]
     checks: list[dict[str, Any]] = field(default_factory=list)
+    #: Aggregate only: each agency of the subtree with its 一, 三(七) and 四 totals (the parent first).
+    shares: list[dict[str, Any]] = field(default_factory=list)
+    #: The figures published reports state beside the tables (figures.published_figures).
+    published: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """The report's title: an aggregate over the subtree is marked 汇总."""
+        suffix = "（汇总）" if self.subtree else ""
+        return f"{self.agency_name}{self.year}年政府信息公开工作年度报告{suffix}"
+
+    @property
+    def scope_label(self) -> str:
+        return "本机关及下级机关（汇总）" if self.subtree else "本机关"
 
     def figures(self) -> dict[str, Any]:
         """What a finalization keeps (and hashes): the two tables."""
@@ -82,10 +104,14 @@ class AnnualReport:
             "agency": self.agency_code,
             "agency_name": self.agency_name,
             "subtree": self.subtree,
+            "scope": "aggregate" if self.subtree else "own",
+            "title": self.title,
             "period": {"from": f"{self.year}-01-01", "to": f"{self.year}-12-31"},
             "format": law.REPORT_FORMAT,
             "table3": self.table3,
             "table4": self.table4,
+            "shares": self.shares,
+            "published": self.published,
             "checks": self.checks,
         }
 
@@ -135,10 +161,12 @@ def _dated_wrong(start: dt.date, end: dt.date) -> ColumnElement[bool]:
     )
 
 
-def annual_report(session: Session, agency: Agency, year: int, *, subtree: bool = True) -> AnnualReport:
-    """Tables 三 and 四 for ``agency`` (with its subtree unless ``subtree`` is False) and ``year``."""
+def annual_report(session: Session, agency: Agency, year: int, *, subtree: bool = False) -> AnnualReport:
+    """Tables 三 and 四 for ``agency``'s own requests (with ``subtree``: the aggregate over every agency
+    below it, with each one's share) and ``year``."""
     start, end = year_bounds(year)
-    scope = agency_condition(agency, subtree)
+    # Correction requests (Art. 41) are not disclosure requests: left out unless the office counts them.
+    scope = and_(agency_condition(agency, subtree), correction.report_condition())
     report = AnnualReport(year, agency.code, agency.name, subtree, empty_table3(), empty_table4())
     concl = concluded_on()
     received = col(Case.receipt_date)
@@ -172,6 +200,8 @@ def annual_report(session: Session, agency: Agency, year: int, *, subtree: bool 
         if kind not in TYPED_COLUMNS:
             untyped += int(n_received or 0) + int(n_over or 0) + int(n_concluded or 0) + int(n_forward or 0)
         spec = law.OUTCOMES_BY_CODE.get(outcome) if outcome else None
+        if spec is not None and spec.kind is law.RequestKind.CORRECTION:  # counted: 三(六)3 其他
+            spec = law.outcome(law.CORRECTION_REPORT_ROW)
         for column in columns:
             t3["received"][column] += int(n_received or 0)
             t3["carried_over"][column] += int(n_over or 0)
@@ -180,14 +210,58 @@ def annual_report(session: Session, agency: Agency, year: int, *, subtree: bool 
             if spec is None:
                 unclassified[column] += int(n_concluded or 0)
                 continue
-            t3[spec.code][column] += int(n_concluded or 0)
+            t3[law.REPORT_ROW_KEYS[spec.code]][column] += int(n_concluded or 0)
             if spec.group != spec.code:
                 t3[spec.group][column] += int(n_concluded or 0)
             t3["total"][column] += int(n_concluded or 0)
         state_mismatch += int(n_mismatch or 0)
     _table4(session, report, scope, start, end)
     _checks(session, report, scope, unclassified, early, state_mismatch, untyped)
+    report.published = published_figures(session, scope, start, end)
+    if subtree:
+        report.shares = _shares(session, agency, scope, start, end)
     return report
+
+
+def _shares(
+    session: Session, agency: Agency, scope: ColumnElement[bool], start: dt.date, end: dt.date
+) -> list[dict[str, Any]]:
+    """Each agency of the subtree (the parent first, then by path) with its 一, 三(七) and 四 totals."""
+    concl = concluded_on()
+    received = col(Case.receipt_date)
+    counted = {
+        agency_id: (int(a or 0), int(b or 0), int(c or 0))
+        for agency_id, a, b, c in session.execute(
+            sa_select(
+                col(Case.agency_id),
+                _tally(received.between(start, end)),
+                _tally(and_(concl.between(start, end), col(Case.outcome).in_(KNOWN_OUTCOMES))),
+                _tally(and_(received <= end, or_(concl.is_(None), concl > end))),
+            )
+            .where(scope, _relevant(start, end))
+            .group_by(col(Case.agency_id))
+        )
+    }
+    agencies = session.execute(
+        sa_select(col(Agency.id), col(Agency.code), col(Agency.name))
+        .where(col(Agency.path).startswith(agency.path))
+        .order_by(col(Agency.path))
+    ).all()
+    shares = []
+    for agency_id, code, name in agencies:
+        n_received, n_concluded, n_forward = counted.get(agency_id, (0, 0, 0))
+        shares.append(
+            {
+                "agency": code,
+                "agency_name": name,
+                "own": agency_id == agency.id,
+                "received": n_received,
+                "concluded": n_concluded,
+                "carried_forward": n_forward,
+            }
+        )
+    shares.sort(key=lambda s: not s["own"])
+    return shares
 
 
 def _table4(

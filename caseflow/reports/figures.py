@@ -5,7 +5,10 @@
 - working days from receipt to reply (average and 90th percentile, and their distribution): the
   working days d with receipt < d <= reply, by the working-day calendar, pauses included (the
   statutory clock leaves pauses out; this figure is what the applicant waited);
-- requests open now, by working days left, by handler and by agency (the dashboard's own counts).
+- requests open now, by working days left, by handler and by agency (the dashboard's own counts);
+- the figures published reports carry beside tables 三 and 四 (``published_figures``): supplement
+  notices sent, replies under Art. 36(4) (information does not exist) and 36(5) (another agency is
+  responsible) apart (table 三 counts both in 三(四)1), fees collected and fees reduced (count and yuan).
 
 All counts are SQL aggregations; the working days are computed from the distinct (receipt, reply)
 date pairs the database returns, through the calendar's prefix table.
@@ -17,14 +20,15 @@ import datetime as dt
 import math
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column
+from sqlalchemy import ColumnElement, and_, case, func, literal_column
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from caseflow import law, queries
 from caseflow.calendar import WorkingCalendar, default_calendar
+from caseflow.cases import correction
 from caseflow.cases.engine import Actor
-from caseflow.models import Agency, Case
+from caseflow.models import Agency, Case, FeeAssessment, Letter
 from caseflow.reports.scope import agency_condition
 from caseflow.states.machine import AUDITOR, CLERK
 
@@ -60,6 +64,83 @@ def percentile(pairs: list[tuple[int, int]], share: float) -> int | None:
     return sorted(pairs)[-1][0]
 
 
+def published_figures(
+    session: Session, scope: ColumnElement[bool], start: dt.date, end: dt.date
+) -> dict[str, Any]:
+    """The figures published annual reports state in words beside tables 三 and 四, over a period:
+
+    - ``supplement_notices``: supplement notices (补正申请告知书, Art. 30) issued in it;
+    - ``unable_not_held`` / ``unable_not_ours``: replies issued in it that the information does not
+      exist (Art. 36(4)) / that another agency is responsible for it (Art. 36(5));
+    - ``fees_charged``: fees collected (paid in it, amount above nothing): count and yuan;
+    - ``fees_reduced``: fees reduced (notices issued in it with a reduction): count and yuan reduced.
+    """
+    notices = session.execute(
+        sa_select(func.count())
+        .select_from(Letter)
+        .join(Case, col(Case.id) == col(Letter.case_id))
+        .where(
+            scope,
+            col(Letter.doc_type) == literal_column("'supplement_notice'"),
+            col(Letter.issued_on).between(start, end),
+        )
+    ).scalar_one()
+    answered = col(Case.answered_on)
+    not_held, not_ours = session.execute(
+        sa_select(
+            _sum(col(Case.outcome) == literal_column("'unable.not_held'")),
+            _sum(col(Case.outcome) == literal_column("'unable.not_ours'")),
+        ).where(scope, answered.between(start, end))
+    ).one()
+    paid = col(FeeAssessment.paid_on)
+    charged_n, charged_yuan = session.execute(
+        sa_select(func.count(), func.coalesce(func.sum(col(FeeAssessment.amount_yuan)), 0))
+        .select_from(FeeAssessment)
+        .join(Case, col(Case.id) == col(FeeAssessment.case_id))
+        .where(
+            scope,
+            col(FeeAssessment.status) == literal_column("'paid'"),
+            paid.between(start, end),
+            col(FeeAssessment.amount_yuan) > 0,
+        )
+    ).one()
+    reduced_n, reduced_yuan = session.execute(
+        sa_select(func.count(), func.coalesce(func.sum(col(FeeAssessment.reduction_yuan)), 0))
+        .select_from(FeeAssessment)
+        .join(Case, col(Case.id) == col(FeeAssessment.case_id))
+        .where(
+            scope, col(FeeAssessment.reduction_yuan) > 0, col(FeeAssessment.notice_date).between(start, end)
+        )
+    ).one()
+    return {
+        "supplement_notices": int(notices or 0),
+        "unable_not_held": int(not_held or 0),
+        "unable_not_ours": int(not_ours or 0),
+        "fees_charged": {"count": int(charged_n or 0), "yuan": int(charged_yuan or 0)},
+        "fees_reduced": {"count": int(reduced_n or 0), "yuan": int(reduced_yuan or 0)},
+    }
+
+
+#: How the published figures read (pages, the HTML report, the xlsx 说明 sheet).
+PUBLISHED_LABELS: dict[str, str] = {
+    "supplement_notices": "发出补正申请告知书（份）",
+    "unable_not_held": "经检索政府信息不存在（第三十六条第四项，件）",
+    "unable_not_ours": "不属于本机关负责公开（第三十六条第五项，件）",
+    "fees_charged": "收取信息处理费",
+    "fees_reduced": "减免信息处理费",
+}
+
+
+def published_lines(published: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, figure) lines of the published figures, in words."""
+    lines: list[tuple[str, str]] = []
+    for key, label in PUBLISHED_LABELS.items():
+        value = published[key]
+        text = f"{value['count']}件，{value['yuan']}元" if isinstance(value, dict) else str(value)
+        lines.append((label, text))
+    return lines
+
+
 def office_figures(
     session: Session,
     agency: Agency,
@@ -71,7 +152,7 @@ def office_figures(
     calendar: WorkingCalendar | None = None,
 ) -> dict[str, Any]:
     cal = calendar or default_calendar()
-    scope = agency_condition(agency, subtree)
+    scope = and_(agency_condition(agency, subtree), correction.report_condition())  # as table 三
 
     channels = dict.fromkeys(law.REPORT_CHANNEL_COLUMNS, 0)
     for channel, n in session.execute(
@@ -119,6 +200,7 @@ def office_figures(
     )
     board = queries.dashboard(session, viewer, today=today, calendar=cal)
     received_total = sum(channels.values())
+    published = published_figures(session, scope, start, end)
     return {
         "agency": agency.code,
         "agency_name": agency.name,
@@ -135,6 +217,7 @@ def office_figures(
             "max": max(waited) if waited else None,
             "distribution": buckets,
         },
+        "published": published,
         "open": {
             "total": board["open"],
             "overdue": board["overdue"],

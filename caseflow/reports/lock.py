@@ -79,7 +79,7 @@ def finalize(
     actor: Actor,
     agency: Agency,
     year: int,
-    subtree: bool = True,
+    subtree: bool = False,
     reason: str = "",
     now: dt.datetime | None = None,
 ) -> ReportLock:

@@ -14,6 +14,7 @@ from caseflow import law
 from caseflow.dates import now
 from caseflow.reports import layout
 from caseflow.reports.annual import AnnualReport
+from caseflow.reports.figures import published_lines
 from caseflow.templating import shipped_templates, strict_environment
 
 
@@ -33,10 +34,25 @@ def tables(report: AnnualReport) -> Markup:
     return Markup(template.render(law=law, grid3=layout.table3(report), grid4=layout.table4(report)))
 
 
+def extra(report: AnnualReport) -> Markup:
+    """The figures published reports state beside the tables and, for an aggregate (汇总), each
+    agency's share (a fragment to place under the tables)."""
+    template = environment().get_template("_annual_extra.html")
+    lines = published_lines(report.published) if report.published else []
+    return Markup(template.render(law=law, report=report, published=lines))
+
+
 def document(report: AnnualReport, finalized: dict[str, Any] | None = None) -> str:
     """A standalone HTML document: title, scope, the tables, the finalization and the checks."""
     return (
         environment()
         .get_template("annual.html")
-        .render(law=law, report=report, tables=tables(report), finalized=finalized, generated=now())
+        .render(
+            law=law,
+            report=report,
+            tables=tables(report),
+            extra=extra(report),
+            finalized=finalized,
+            generated=now(),
+        )
     )

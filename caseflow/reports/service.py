@@ -74,10 +74,11 @@ def annual(
     year: int,
     agency_code: str | None,
     today: dt.date,
-    subtree: bool = True,
+    subtree: bool = False,
     as_finalized: bool = False,
 ) -> Annual:
-    """The report now (compared with its finalization), or exactly as finalized."""
+    """The report now (compared with its finalization), or exactly as finalized: the agency's own
+    requests (Arts. 49-50), or with ``subtree`` the aggregate (汇总) over every agency below it."""
     agency = resolve_agency(session, actor, agency_code)
     check_year(year, today)
     if as_finalized:
@@ -97,7 +98,7 @@ def finalize(
     year: int,
     agency_code: str | None,
     today: dt.date,
-    subtree: bool = True,
+    subtree: bool = False,
     reason: str = "",
 ) -> dict[str, Any]:
     agency = resolve_agency(session, actor, agency_code)

@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from caseflow import law
 from caseflow.reports import layout
 from caseflow.reports.annual import AnnualReport
+from caseflow.reports.figures import published_lines
 
 THIN = Side(style="thin", color="000000")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -92,10 +93,10 @@ def workbook(report: AnnualReport, finalized: dict[str, Any] | None = None) -> b
         sheet4.column_dimensions[get_column_letter(column)].width = 9
 
     about = book.create_sheet("说明")
-    scope = "本机关及下级机关" if report.subtree else "本机关"
     lines: list[tuple[str, str]] = [
+        ("报告", report.title),
         ("机关", f"{report.agency_name}（{report.agency_code}）"),
-        ("统计范围", scope),
+        ("统计范围", report.scope_label),
         ("统计期限", f"{report.year}年1月1日至{report.year}年12月31日"),
         ("报告格式", f"{law.REPORT_FORMAT_TITLE}（{law.REPORT_FORMAT}）"),
         ("一", "收到申请之日在本年度内的申请"),
@@ -103,6 +104,17 @@ def workbook(report: AnnualReport, finalized: dict[str, Any] | None = None) -> b
         ("三", "本年度内办结（答复或终止）的申请，按办理结果"),
         ("四", "12月31日仍在办理的申请"),
     ]
+    if report.published:
+        lines += published_lines(report.published)
+    for share in report.shares:
+        own = "（本机关）" if share["own"] else ""
+        lines.append(
+            (
+                f"其中：{share['agency_name']}{own}",
+                f"本年新收{share['received']}件，本年度办结{share['concluded']}件，"
+                f"结转下年度{share['carried_forward']}件",
+            )
+        )
     if finalized:
         lines += [
             ("定稿", f"第{finalized['version']}版，{finalized['finalized_at']}，{finalized['finalized_by']}"),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, Select, or_, select
 from sqlmodel import Session, col
@@ -70,22 +70,26 @@ def lapse_queries(today: dt.date) -> dict[str, Select[Any]]:
             col(FeeAssessment.pay_by) < today,
             *_not_proposed(law.LapseKind.FEE, today),
         ),
-        "lapse_consultation": select(col(Case.id))
-        .join(Consultation, col(Consultation.case_id) == col(Case.id))
-        .where(
-            col(Case.state) == State.CONSULTATION.value,
-            col(Consultation.opinion_date).is_(None),
-            col(Consultation.window_end) < today,
+        # One row per consultation whose window ended (several may be open at once): its id is named.
+        "lapse_consultation": cast(
+            "Select[Any]",
+            select(col(Case.id), col(Consultation.id))
+            .join(Consultation, col(Consultation.case_id) == col(Case.id))
+            .where(
+                col(Case.state) == State.CONSULTATION.value,
+                col(Consultation.opinion_date).is_(None),
+                col(Consultation.window_end) < today,
+            ),
         ),
     }
 
 
-def _due(session: Session, today: dt.date) -> list[tuple[int, str]]:
-    """(request id, sweep entry) for every period that ended before ``today``."""
+def _due(session: Session, today: dt.date) -> list[tuple[int, str, int]]:
+    """(request id, sweep entry, consultation id or 0) for every period that ended before ``today``."""
     found = {
-        (int(case_id), action)
+        (int(row[0]), action, int(row[1]) if len(row) > 1 else 0)
         for action, query in lapse_queries(today).items()
-        for case_id in session.execute(query).scalars()
+        for row in session.execute(query).all()
     }
     return sorted(found)
 
@@ -96,8 +100,10 @@ def sweep_lapses(engine: Engine, now: dt.datetime) -> JobResult:
     report = JobResult()
     with Session(engine) as session:
         due = _due(session, legal_date(moment))
-    for case_id, entry in due:
+    for case_id, entry, consultation_id in due:
         action, facts = SWEEP_ACTIONS[entry]
+        if consultation_id:
+            facts = {**facts, "consultation_id": consultation_id}
         with Session(engine, expire_on_commit=False) as session:
             try:
                 case = service.perform(

@@ -89,7 +89,9 @@ class ReceiveSupplementFacts(Facts):
 
 
 class StartConsultationFacts(Facts):
-    party_kind: Literal["third_party", "agency"]
+    #: third_party (Art. 32), co_producer (共同制作, Art. 34: silence is consent), agency (another
+    #: agency that did not co-produce the information: silence is no opinion).
+    party_kind: Literal["third_party", "co_producer", "agency"]
     party_name: Line = Field(min_length=1, max_length=200)
     matters: Text = Field(min_length=1, max_length=4000)
     letter_date: dt.date | None = None
@@ -99,6 +101,27 @@ class ReceiveOpinionFacts(Facts):
     opinion: Literal["consent", "object", "partial"]
     opinion_text: Text = Field(default="", max_length=8000)
     opinion_date: dt.date | None = None
+    #: Which consultation answered (required when more than one is open).
+    consultation_id: int | None = Field(default=None, ge=1)
+
+
+class LapseConsultationFacts(Facts):
+    #: Which consultation's window ended (required when more than one is open).
+    consultation_id: int | None = Field(default=None, ge=1)
+
+
+class NotifyThirdPartyDecisionFacts(Facts):
+    """Art. 32: the office decided to disclose over a third party's objection; it tells the third
+    party in writing what it will disclose and why, and waits before disclosing."""
+
+    #: The third party's consultation (required when more than one third party objected).
+    consultation_id: int | None = Field(default=None, ge=1)
+    content: Text = Field(min_length=1, max_length=4000, description="The information to be disclosed")
+    reasons: Text = Field(min_length=1, max_length=8000, description="Why the office discloses it")
+    wait_days: int | None = Field(
+        default=None, ge=1, le=60, description="Working days from receipt before disclosure (default 15)"
+    )
+    notice_date: dt.date | None = None
 
 
 class AssessFeeFacts(Facts):
@@ -177,7 +200,60 @@ class DraftReplyFacts(Facts):
     reasons: Text = Field(default="", max_length=8000)
     where_to_obtain: Text = Field(default="", max_length=2000)
     responsible_agency: Line = Field(default="", max_length=200)
+    #: Art. 36(5): the responsible agency's contact details, where it can be determined.
+    responsible_contact: Line = Field(default="", max_length=500)
+    #: Art. 36(4): where and how the information was searched for.
+    search_description: Text = Field(default="", max_length=4000)
+    #: Art. 36(7): the law or regulation that governs the query, and where to apply.
+    query_law: Line = Field(default="", max_length=500)
+    query_where: Text = Field(default="", max_length=2000)
     provided: Text = Field(default="", max_length=8000, description="What is provided, and how")
+    #: disclosed.provided and partial (Art. 40, 36(2)): the form actually used (default: the form
+    #: asked for), the reason when it differs from the form asked for, and for inspection or pick-up
+    #: the place and the time (the letter states the 方式、途径和时间 of provision).
+    provided_form: law.ProvisionForm | None = None
+    provided_form_reason: Text = Field(default="", max_length=2000)
+    provision_place: Line = Field(default="", max_length=300)
+    provision_time: Line = Field(default="", max_length=300)
+
+    @model_validator(mode="after")
+    def _provision(self) -> DraftReplyFacts:
+        given = [
+            name
+            for name in ("provided_form", "provided_form_reason", "provision_place", "provision_time")
+            if getattr(self, name)
+        ]
+        if self.outcome not in law.PROVISION_OUTCOMES and given:
+            raise ValueError(
+                f"{given[0]}: only a reply that provides information "
+                f"({', '.join(law.PROVISION_OUTCOMES)}) states the form of provision"
+            )
+        if self.provided_form in law.PROVISION_FORMS_AT_OFFICE:
+            for name in ("provision_place", "provision_time"):
+                if not getattr(self, name):
+                    raise ValueError(
+                        f"{name}: 当场查阅或者自行领取的，答复应当告知获取信息的地点和时间"
+                        f"（{law.PROVISION_NOTICE_BASIS.label}）"
+                    )
+        return self
+
+    #: rejected.duplicate (Art. 36(6)): the earlier request of the same applicant, already answered.
+    earlier_tracking_no: Line = Field(default="", max_length=60)
+    #: partial (Art. 37): the ground(s) of the withheld part, withheld.* codes (their articles are cited).
+    withheld_grounds: list[Annotated[Line, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=len(law.WITHHOLDING_GROUNDS)
+    )
+
+    @field_validator("withheld_grounds")
+    @classmethod
+    def _known_grounds(cls, grounds: list[str]) -> list[str]:
+        unknown = [g for g in grounds if g not in law.WITHHOLDING_GROUNDS]
+        if unknown:
+            raise ValueError(
+                f"not a ground of withholding: {', '.join(unknown)}; "
+                f"valid grounds: {', '.join(law.WITHHOLDING_GROUNDS)}"
+            )
+        return list(dict.fromkeys(grounds))
 
     @field_validator("outcome")
     @classmethod
@@ -194,6 +270,19 @@ class DraftReplyFacts(Facts):
             raise ValueError(f"reasons: a {self.outcome} reply must give its reasons")
         if self.outcome in ("disclosed.public", "rejected.publication") and not self.where_to_obtain:
             raise ValueError(f"where_to_obtain: a {self.outcome} reply must say where to obtain it")
+        for name, message in law.REPLY_REQUIRED_FACTS.get(self.outcome, ()):
+            if not getattr(self, name):
+                raise ValueError(f"{name}: {message}")
+        if self.responsible_contact and not self.responsible_agency:
+            raise ValueError(f"responsible_agency: {law.NOT_OURS_CONTACT_WITHOUT_AGENCY}")
+        if self.outcome == "partial" and not self.withheld_grounds:
+            raise ValueError("withheld_grounds: a partial reply must name the ground(s) of the withheld part")
+        if self.outcome != "partial" and self.withheld_grounds:
+            raise ValueError("withheld_grounds: only a partial reply names grounds of a withheld part")
+        if self.outcome == "rejected.duplicate" and not self.earlier_tracking_no:
+            raise ValueError("earlier_tracking_no: a rejected.duplicate reply must name the earlier request")
+        if self.outcome != "rejected.duplicate" and self.earlier_tracking_no:
+            raise ValueError("earlier_tracking_no: only a rejected.duplicate reply names an earlier request")
         return self
 
 
@@ -203,6 +292,20 @@ class ReviewCommentFacts(Facts):
 
 class ReturnReplyFacts(Facts):
     comments: Text = Field(min_length=1, max_length=8000)
+
+
+class DisclosureReviewFacts(Facts):
+    """The review before disclosure (保密审查, Art. 17): its conclusion, and the comments (required
+    when it does not agree: the draft goes back to the handler with them)."""
+
+    conclusion: Literal["agree", "disagree"]
+    comments: Text = Field(default="", max_length=8000)
+
+    @model_validator(mode="after")
+    def _reasons_for_disagreeing(self) -> DisclosureReviewFacts:
+        if self.conclusion == "disagree" and not self.comments:
+            raise ValueError("comments: 不同意公开的，应当写明审查意见")
+        return self
 
 
 class IssueReplyFacts(Facts):
@@ -228,6 +331,9 @@ class RecordNoticeDeliveryFacts(Facts):
         min_length=1, max_length=2000, description="EMS tracking number and signed-for record, receipt, ..."
     )
     received_on: dt.date = Field(description="The day the recipient received it")
+    #: A consultation letter or an Art. 32 decision notice: whose (required when several of that
+    #: type await their delivery).
+    consultation_id: int | None = Field(default=None, ge=1)
 
     @field_validator("document")
     @classmethod

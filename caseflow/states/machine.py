@@ -102,7 +102,13 @@ ACTIONS: dict[str, Action] = {
         _a("lapse_supplement", "逾期未补正，视为放弃", (CLERK,), f.NoFacts),
         _a("start_consultation", "征求第三方或其他机关意见", (CLERK,), f.StartConsultationFacts),
         _a("receive_opinion", "收到意见", (CLERK,), f.ReceiveOpinionFacts),
-        _a("lapse_consultation", "征求意见期限届满", (CLERK, SYSTEM), f.NoFacts),
+        _a("lapse_consultation", "征求意见期限届满", (CLERK, SYSTEM), f.LapseConsultationFacts),
+        _a(
+            "notify_third_party_decision",
+            "向第三方发出公开决定告知书（第三十二条）",
+            (CLERK,),
+            f.NotifyThirdPartyDecisionFacts,
+        ),
         _a("assess_fee", "发出收费通知", (CLERK,), f.AssessFeeFacts),
         _a("record_payment", "收到缴费", (CLERK,), f.RecordPaymentFacts),
         _a("lapse_fee", "逾期未缴费，视为放弃", (CLERK,), f.NoFacts),
@@ -131,6 +137,12 @@ ACTIONS: dict[str, Action] = {
         _a("draft_reply", "拟定答复", (CLERK,), f.DraftReplyFacts),
         _a("approve_reply", "审核通过", (REVIEWER,), f.ReviewCommentFacts),
         _a("return_reply", "退回修改", (REVIEWER,), f.ReturnReplyFacts),
+        _a(
+            "confidentiality_review",
+            f"{law.DISCLOSURE_REVIEW_NAME}（{law.DISCLOSURE_REVIEW.article}）",
+            (REVIEWER, CLERK),  # the clerk only where the office lets the handler confirm (disclosed.public)
+            f.DisclosureReviewFacts,
+        ),
         _a("issue_reply", "签发答复", (CLERK,), f.IssueReplyFacts),
         _a("record_delivery", "登记送达", (CLERK,), f.RecordDeliveryFacts),
         _a("withdraw", "申请人撤回申请", (CLERK,), f.WithdrawFacts),
@@ -168,6 +180,17 @@ def _back(trigger: str, source: str | list[str]) -> list[dict[str, Any]]:
     ]
 
 
+def _closing(trigger: str) -> list[dict[str, Any]]:
+    """A consultation closes: the request stays in consultation while others are open."""
+    source = State.CONSULTATION.value
+    stay = {"trigger": trigger, "source": source, "dest": "=", "conditions": "others_open"}
+    back = [
+        {**t, "unless": [t["unless"], "others_open"] if "unless" in t else "others_open"}
+        for t in _back(trigger, source)
+    ]
+    return [stay, *back]
+
+
 TRANSITIONS: list[dict[str, Any]] = [
     {
         "trigger": "request_supplement",
@@ -182,8 +205,16 @@ TRANSITIONS: list[dict[str, Any]] = [
     },
     {"trigger": "lapse_supplement", "source": State.SUPPLEMENT_REQUIRED.value, "dest": State.CLOSED.value},
     {"trigger": "start_consultation", "source": [s.value for s in WORKING], "dest": State.CONSULTATION.value},
-    *_back("receive_opinion", State.CONSULTATION.value),
-    *_back("lapse_consultation", State.CONSULTATION.value),
+    # Several consultations may be open at once: another may start while one is open, and the
+    # request stays in consultation until the last one closes (``others_open``).
+    {"trigger": "start_consultation", "source": State.CONSULTATION.value, "dest": "="},
+    *_closing("receive_opinion"),
+    *_closing("lapse_consultation"),
+    {
+        "trigger": "notify_third_party_decision",
+        "source": [*(s.value for s in WORKING), State.LEGAL_REVIEW.value, State.READY.value],
+        "dest": "=",
+    },
     {"trigger": "assess_fee", "source": [s.value for s in WORKING], "dest": State.FEE_PENDING.value},
     *_back("record_payment", State.FEE_PENDING.value),
     {"trigger": "lapse_fee", "source": State.FEE_PENDING.value, "dest": State.CLOSED.value},
@@ -217,6 +248,26 @@ TRANSITIONS: list[dict[str, Any]] = [
     },
     {"trigger": "approve_reply", "source": State.LEGAL_REVIEW.value, "dest": State.READY.value},
     *_back("return_reply", State.LEGAL_REVIEW.value),
+    # Art. 17: the review of a draft awaiting issue; 不同意公开 sends it back to work, like return_reply.
+    {
+        "trigger": "confidentiality_review",
+        "source": State.READY.value,
+        "dest": "=",
+        "conditions": "review_agrees",
+    },
+    {
+        "trigger": "confidentiality_review",
+        "source": State.READY.value,
+        "dest": State.EXTENDED.value,
+        "conditions": "was_extended",
+        "unless": "review_agrees",
+    },
+    {
+        "trigger": "confidentiality_review",
+        "source": State.READY.value,
+        "dest": State.RECEIVED.value,
+        "unless": ["was_extended", "review_agrees"],
+    },
     {"trigger": "issue_reply", "source": State.READY.value, "dest": State.ANSWERED.value},
     {"trigger": "record_delivery", "source": State.ANSWERED.value, "dest": "=", "unless": "is_delivered"},
     {"trigger": "withdraw", "source": _OPEN, "dest": State.WITHDRAWN.value},
@@ -261,6 +312,14 @@ class CaseToken:
 
     def needs_review(self, *, needs_review: bool = False, **_: Any) -> bool:
         return needs_review
+
+    def others_open(self, *, others_open: bool = False, **_: Any) -> bool:
+        """Other consultations stay open after this one closes (the engine counts them)."""
+        return others_open
+
+    def review_agrees(self, *, agrees: bool = True, **_: Any) -> bool:
+        """The review before disclosure agreed (同意公开); otherwise the draft goes back to work."""
+        return agrees
 
 
 MACHINE = Machine(

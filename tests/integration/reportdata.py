@@ -31,12 +31,14 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from caseflow import law
 from caseflow.dates import SHANGHAI
-from caseflow.models import Case, RemedyRecord
+from caseflow.models import Agency, Case, RemedyRecord
 from tests.integration.conftest import World
 
 CLERKS = {"city": "clerk", "dept": "dept_clerk", "district": "district_clerk"}
 REVIEWERS = {"city": "reviewer", "dept": "dept_reviewer"}
+THIRD_PARTY = {"party_kind": "third_party", "party_name": "某建设工程有限公司", "matters": "投标报价"}
 
 
 def at(day: str, hour: int = 10) -> dt.datetime:
@@ -77,9 +79,18 @@ class Builder:
             draft.setdefault("reasons", "经审查，依法作出本答复。")
         if outcome == "disclosed.public":
             draft.setdefault("where_to_obtain", "某市人民政府门户网站")
+        if outcome == "unable.not_held":
+            draft.setdefault("search_description", "在本机关公文系统和档案室中按名称检索")
+        if outcome == "withheld.query_matter":
+            draft.setdefault("query_law", "《不动产登记暂行条例》")
+            draft.setdefault("query_where", "向不动产登记机构申请查询")
         case = self.act(code, "draft_reply", draft, day)
         if case.state == "legal-review":
             case = self.act(code, "approve_reply", {}, day, actor=REVIEWERS[self.agency[code]])
+        if law.outcome(outcome).group in law.DISCLOSURE_REVIEW_GROUPS:  # 保密审查 (Art. 17)
+            # The district has no reviewer: its office lets the handler confirm published information.
+            reviewer = REVIEWERS.get(self.agency[code], CLERKS[self.agency[code]])
+            self.act(code, "confidentiality_review", {"conclusion": "agree"}, day, actor=reviewer)
         case = self.act(code, "issue_reply", {"issued_on": day}, day)
         assert case.state == "answered" and case.outcome == outcome, (code, case.state, case.outcome)
         return case
@@ -97,6 +108,14 @@ def _missing(code: str) -> RemedyRecord:
     raise AssertionError(f"no remedy record on {code}")
 
 
+def _handler_confirms_published(world: World, code: str) -> None:
+    """The office lets the handler's confirmation stand for the review of published information."""
+    agency = world.session.exec(select(Agency).where(col(Agency.code) == code)).one()
+    agency.handler_confirms_published = True
+    world.session.add(agency)
+    world.session.commit()
+
+
 def build(world: World) -> Builder:
     b = Builder(world)
     # 2023
@@ -105,11 +124,14 @@ def build(world: World) -> Builder:
     b.register("A2", "city", "commercial", "2023-12-18")
     b.register("A3", "dept", "research", "2023-06-05")
     b.answer("A3", "unable.not_held", "2023-06-19")
+    # Art. 32: the third party consulted in writing, its objection and reasons recorded.
+    b.act("A2", "start_consultation", THIRD_PARTY, "2023-12-20")
+    b.act("A2", "receive_opinion", {"opinion": "object", "opinion_text": "涉及本公司商业秘密"}, "2023-12-28")
     b.answer("A2", "withheld.third_party", "2024-01-10")
     b.act("A2", "record_review", {"body": "某市人民政府", "filed_on": "2024-02-01"}, "2024-02-01")
     # 2024
     b.register("B1", "city", "natural_person", "2024-02-05")
-    b.answer("B1", "partial", "2024-02-26")
+    b.answer("B1", "partial", "2024-02-26", withheld_grounds=["withheld.internal_affairs"])
     b.act(
         "B1",
         "record_litigation",
@@ -135,8 +157,10 @@ def build(world: World) -> Builder:
     )
     b.act("B3", "lapse_supplement", {}, "2024-05-20")  # the period ran out on 2024-05-16
     b.register("B4", "district", "public_interest", "2024-11-25")
-    b.register("B5", "dept", "other_org", "2024-07-01")
-    b.answer("B5", "rejected.duplicate", "2024-07-08")
+    _handler_confirms_published(world, "district")
+    # The same ID number as A3's applicant: a duplicate of A3, answered in 2023 (Art. 36(6)).
+    b.register("B5", "dept", "other_org", "2024-07-01", id_number="ID-A3")
+    b.answer("B5", "rejected.duplicate", "2024-07-08", earlier_tracking_no=b.cases["A3"].tracking_no)
     b.register("B6", "city", "commercial", "2024-12-30")
     # 2025
     b.answer("B4", "disclosed.public", "2025-01-06")

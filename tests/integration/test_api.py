@@ -432,6 +432,9 @@ def test_letters_as_issued(web: Web) -> None:
     assert case.id is not None
     clerk = web.api("clerk")
     ok(act(clerk, case.id, "draft_reply", PROVIDED))
+    unreviewed = act(clerk, case.id, "issue_reply")  # Art. 17: the review before disclosure first
+    assert unreviewed.status_code == 409 and "第十七条" in unreviewed.json()["detail"]
+    ok(act(web.api("reviewer"), case.id, "confidentiality_review", {"conclusion": "agree"}))
     issued = ok(act(clerk, case.id, "issue_reply"))
     assert issued["state"] == "answered"
     letters = ok(clerk.get(f"{API}/requests/{case.id}/letters"))

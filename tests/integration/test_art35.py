@@ -118,7 +118,7 @@ def test_reasons_notice_states_the_period_from_receipt(world: World) -> None:
     assert case.state == "received" and case.reply_due == REPLY_DUE  # the reply period keeps running
     letter, text = letter_text(world, case, "art35_reasons_notice")
     doc = law.DOCUMENT_TYPES_BY_CODE["art35_reasons_notice"]
-    assert (letter.title, letter.letter_no) == ("要求说明理由告知书", "某政办公开告〔2026〕第1号")
+    assert (letter.title, letter.letter_no) == ("要求说明理由告知书", "某政办公开告〔2026〕1号")
     assert doc.basis == law.ART35_REASONS.basis and ART35 in text
     assert ASK["asked"] in text
     assert "自收到本告知书之次日起5个工作日内" in text
@@ -260,7 +260,7 @@ def test_rejected_excessive_needs_the_step(world: World) -> None:
     assert "尚未登记" in err.message
     # other outcomes do not need it
     other = world.act(
-        world.new_case(), "draft_reply", {"outcome": "rejected.duplicate", "reasons": "重复申请"}
+        world.new_case(), "draft_reply", {"outcome": "rejected.petition", "reasons": "信访事项"}
     )
     assert other.state == "legal-review"
 
@@ -270,7 +270,7 @@ def test_rejected_excessive_letter_cites_the_reasons_given(world: World) -> None
     assert (case.state, case.outcome) == ("answered", "rejected.excessive")
     notice_no = letter_text(world, case, "art35_reasons_notice")[0].letter_no
     _letter, text = letter_text(world, case, "reply")
-    assert f"您（单位）于{zh(D(2026, 9, 30))}说明的理由为：{REASONS}" in text
+    assert f"您于{zh(D(2026, 9, 30))}说明的理由为：{REASONS}" in text
     assert "该理由不合理" in text and notice_no in text and zh(D(2026, 9, 29)) in text
     assert ART35 in text and EXCESSIVE["reasons"] in text
     assert "逾期未说明理由" not in text
@@ -283,7 +283,7 @@ def test_rejected_excessive_letter_cites_the_absence_of_reasons(world: World) ->
     case = world.act(case, "record_art35_reasons", {"answer": "not_given"}, at=on(end + DAY))
     case = _issue(world, case, end + DAY)
     _letter, text = letter_text(world, case, "reply")
-    assert "自收到告知书之次日起5个工作日内说明理由，您（单位）逾期未说明理由" in text
+    assert "自收到告知书之次日起5个工作日内说明理由，您逾期未说明理由" in text
     assert REASONS not in text and "该理由不合理" not in text and ART35 in text
 
 

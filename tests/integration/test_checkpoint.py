@@ -163,7 +163,7 @@ def test_whole_chain_rewrite_is_caught(world: World, cases: Cases, db_url: str, 
     result = run_cli(session, db_url, "verify", "--checkpoint", str(tmp_path / "cp.json"))
     assert result.exit_code == 1, result.output
     text_ = flat(result.output)
-    assert f"{cases.tampered.tracking_no}：证据链被改写：第4条证据记录的哈希" in text_
+    assert f"{cases.tampered.tracking_no}：证据链被改写：第5条证据记录的哈希" in text_
     assert cases.intact.tracking_no not in text_.replace("NOT EXTENDED", "")
     assert "1件申请的证据链未延续" in text_
 
@@ -181,7 +181,7 @@ def test_truncation_is_caught(world: World, cases: Cases, db_url: str, tmp_path:
     assert result.exit_code == 1, result.output
     text_ = flat(result.output)
     assert (
-        f"{cases.tampered.tracking_no}：证据链被截短：检查点记录了4条证据记录" in text_
+        f"{cases.tampered.tracking_no}：证据链被截短：检查点记录了5条证据记录" in text_
         and "现在只有2条" in text_
     )
     assert (

@@ -31,7 +31,7 @@ DAY = dt.timedelta(days=1)
 WEEK = dt.timedelta(days=7)
 SUPPLEMENT = {"items": ["所需信息的具体名称或文号"]}
 CONSULT = {"party_kind": "third_party", "party_name": "某建设工程有限公司", "matters": "预算表中的商业信息"}
-CONSULT_AGENCY = {"party_kind": "agency", "party_name": "某市财政局", "matters": "共同制作的预算文件"}
+CONSULT_AGENCY = {"party_kind": "co_producer", "party_name": "某市财政局", "matters": "共同制作的预算文件"}
 FEE = {"method": "per_page", "pages": 150}
 NOTICE_DAY = D(2026, 9, 29)  # a Tuesday: the letters' date
 RECEIVED = NOTICE_DAY + WEEK  # a week after the letter's date (in the National Day holiday)
@@ -198,7 +198,7 @@ def test_delivery_facts_checked(world: World) -> None:
 # --- The consultation window (Art. 32, 34) -------------------------------------------------------
 
 
-@pytest.mark.parametrize("facts", [CONSULT, CONSULT_AGENCY], ids=["third_party", "agency"])
+@pytest.mark.parametrize("facts", [CONSULT, CONSULT_AGENCY], ids=["third_party", "co_producer"])
 def test_consultation_window_runs_from_the_delivery(
     world: World, engine: Engine, facts: dict[str, str]
 ) -> None:

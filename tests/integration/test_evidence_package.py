@@ -167,6 +167,13 @@ def full_request(world: World) -> Case:
     )
     if case.state == "legal-review":
         case = world.act(case, "approve_reply", {}, actor="reviewer", at=T0 + 4 * DAY)
+    case = world.act(
+        case,
+        "confidentiality_review",
+        {"conclusion": "agree", "comments": "经审查，可以公开"},
+        actor="reviewer",
+        at=T0 + 4 * DAY,
+    )
     case = world.act(case, "issue_reply", {}, at=T0 + 5 * DAY)
     case = world.act(case, "record_delivery", {"method": "post", "proof": "EMS1234567890"}, at=T0 + 6 * DAY)
     return case

@@ -26,7 +26,11 @@ D = dt.date
 PER_PAGE = {"method": "per_page", "pages": 150}
 PER_APPLICATION = {"method": "per_application"}
 MEASURES = law.FEE_MEASURES
-NOT_HELD = {"outcome": "unable.not_held", "reasons": "经检索，本机关未制作、获取该信息"}
+NOT_HELD = {
+    "outcome": "unable.not_held",
+    "reasons": "经检索，本机关未制作、获取该信息",
+    "search_description": "检索了本机关档案室和业务系统",
+}
 PROVIDED = {"outcome": "disclosed.provided", "provided": "以电子邮件方式提供"}
 
 
@@ -164,7 +168,14 @@ def test_after_a_per_page_fee_only_an_outcome_that_supplies_the_information(worl
     partial = world.act(world.new_case(), "assess_fee", PER_PAGE, at=on(D(2026, 9, 29)))
     partial = world.act(partial, "record_payment", {}, at=on(D(2026, 10, 9)))
     partial = world.act(
-        partial, "draft_reply", {"outcome": "partial", "reasons": "部分属于个人隐私"}, at=on(D(2026, 10, 12))
+        partial,
+        "draft_reply",
+        {
+            "outcome": "partial",
+            "reasons": "部分属于内部事务信息",
+            "withheld_grounds": ["withheld.internal_affairs"],
+        },
+        at=on(D(2026, 10, 12)),
     )
     assert partial.draft is not None and partial.draft["outcome"] == "partial"
 
@@ -254,11 +265,15 @@ def test_a_2007_request_pauses_only_for_a_third_party(world: World) -> None:
     old = world.new_case(at=on(D(2019, 5, 14)))
     new = world.new_case(at=on(D(2019, 5, 15)))
     assert (old.rules, new.rules) == ("2007", "2019")
-    agency = {"party_kind": "agency", "party_name": "某市财政局", "matters": "预算由财政局共同制作"}
+    agency = {"party_kind": "co_producer", "party_name": "某市财政局", "matters": "预算由财政局共同制作"}
     third = {"party_kind": "third_party", "party_name": "某建设公司", "matters": "合同报价涉及商业秘密"}
 
     err = refused(world, old, RuleViolation, "start_consultation", agency, on(D(2019, 5, 16)))
-    assert "（2007年）第二十四条第三款" in err.message and "其他机关" in err.message
+    assert "（2007年）第二十四条第三款" in err.message and "征求共同制作机关意见不中止" in err.message
+    # Another agency that did not co-produce the information: refused alike (issue 15).
+    other = {**agency, "party_kind": "agency", "matters": "统计口径"}
+    err = refused(world, old, RuleViolation, "start_consultation", other, on(D(2019, 5, 16)))
+    assert "（2007年）第二十四条第三款" in err.message and "征求其他机关意见不中止" in err.message
     for facts in (PER_PAGE, PER_APPLICATION):
         err = refused(world, old, RuleViolation, "assess_fee", facts, on(D(2019, 5, 16)))
         assert "（2007年）第二十四条第三款" in err.message and law.FEE_IN_FORCE_BASIS.label in err.message
@@ -278,7 +293,7 @@ def test_a_2007_request_pauses_only_for_a_third_party(world: World) -> None:
     case = world.act(new, "start_consultation", agency, at=on(D(2019, 5, 16)))
     assert (case.state, case.pause_reason) == ("consultation", "consultation")
     assert last_basis(world, case) == [
-        law.AGENCY_OPINION.basis.label,
+        law.CO_PRODUCER_OPINION.basis.label,
         law.PAUSE_REASON_BASIS[law.PauseReason.CONSULTATION].label,
     ]
 

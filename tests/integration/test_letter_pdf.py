@@ -78,6 +78,7 @@ def issue_reply_as_pdf(world: World, enable_pdf: Callable[[], None], **changes: 
     """A disclosed.provided reply: registered and drafted as HTML only, issued with its PDF."""
     case = world.new_case(**changes)
     case = world.act(case, "draft_reply", PROVIDED)
+    case = world.act(case, "confidentiality_review", {"conclusion": "agree"}, actor="reviewer")  # Art. 17
     enable_pdf()
     case = world.act(case, "issue_reply", {})
     assert case.id is not None
@@ -116,8 +117,8 @@ def test_reply_pdf_is_pdfa_with_extractable_chinese_in_the_prepared_font(
 
     text = pdf_text(data)
     assert TITLE in text and "张晓明" in text
-    for basis in law.outcome("disclosed.provided").basis:
-        assert basis.label in text, basis.label
+    cited = law.cite(law.outcome("disclosed.provided").basis)  # one title per instrument
+    assert cited in text, cited
     assert letter.letter_no in text and "某市人民政府办公室" in text
 
     reader = PdfReader(io.BytesIO(data))
@@ -176,6 +177,7 @@ def test_no_cjk_font_says_how_to_install_and_issues_nothing(
 ) -> None:
     case = world.new_case()
     case = world.act(case, "draft_reply", PROVIDED)
+    case = world.act(case, "confidentiality_review", {"conclusion": "agree"}, actor="reviewer")  # Art. 17
     assert case.id is not None
 
     def numbers() -> dict[tuple[str, str], int]:
@@ -212,4 +214,4 @@ def test_no_cjk_font_says_how_to_install_and_issues_nothing(
         get_settings.cache_clear()
     assert case.id is not None
     reply = issued_letters(world.session, case.id)[-1]
-    assert reply.letter_no == "某政办公开〔2026〕第1号" and reply.pdf_sha256 is None
+    assert reply.letter_no == "某政办公开〔2026〕1号" and reply.pdf_sha256 is None

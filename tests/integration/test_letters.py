@@ -69,7 +69,8 @@ REPLY_DUE = D(2026, 10, 30)  # 20 working days after 2026-09-28 (National Day we
 
 SUPPLEMENT = {"items": ["申请人身份证明复印件", "所需信息的具体名称或文号"]}
 CONSULT = {"party_kind": "third_party", "party_name": "某建设工程有限公司", "matters": "预算表中的商业信息"}
-CONSULT_AGENCY = {"party_kind": "agency", "party_name": "某市财政局", "matters": "共同制作的预算文件"}
+CONSULT_AGENCY = {"party_kind": "co_producer", "party_name": "某市财政局", "matters": "共同制作的预算文件"}
+CONSULT_OTHER_AGENCY = {"party_kind": "agency", "party_name": "某市统计局", "matters": "统计口径"}
 FEE_50_PAGES = {"method": "per_page", "pages": 50}
 EXTEND = {"reason": "需要检索多年档案，正常期限内难以答复"}
 ART35 = {"due": "2026-12-31", "reason": "申请数量明显超过合理范围"}
@@ -223,6 +224,10 @@ def remedies_kind(outcome: law.Outcome, issued_on: dt.date) -> str:
 WHERE = "某市人民政府门户网站“政府信息公开”专栏"
 WHAT = "2025年道路维修工程预算表（电子版）"
 RESPONSIBLE = "某市交通运输局"
+RESPONSIBLE_CONTACT = "某市人民路1号，电话0000-12345678"
+SEARCHED = "在本机关公文系统和档案室中按申请所述名称检索"
+QUERY_LAW = "《不动产登记暂行条例》"
+QUERY_WHERE = "持身份证明向某市不动产登记中心申请查询"
 
 
 def reasons_for(code: str) -> str:
@@ -236,8 +241,53 @@ def reply_facts(code: str) -> dict[str, Any]:
     if code in ("disclosed.provided", "partial"):
         facts["provided"] = WHAT
     if code == "unable.not_held":
+        facts["search_description"] = SEARCHED
+    if code == "unable.not_ours":
+        facts["responsible_agency"] = RESPONSIBLE
+        facts["responsible_contact"] = RESPONSIBLE_CONTACT
+    if code == "withheld.query_matter":
+        facts["query_law"] = QUERY_LAW
+        facts["query_where"] = QUERY_WHERE
+    if code == "partial":  # Art. 37: the ground(s) of the withheld part
+        facts["withheld_grounds"] = list(PARTIAL_GROUNDS)
+    if code in ("correction.referred", "correction.elsewhere"):  # Art. 41: the competent agency
         facts["responsible_agency"] = RESPONSIBLE
     return facts
+
+
+#: The review before disclosure (保密审查, Art. 17) of a disclosing draft.
+REVIEWED = {"conclusion": "agree", "comments": "经审查，可以公开"}
+#: A partial reply's grounds (their articles are cited with Art. 37).
+PARTIAL_GROUNDS = ("withheld.process_info", "withheld.state_secret")
+#: The third party's objection and reasons (Art. 32), recorded before withheld.third_party.
+OBJECTION = {"opinion": "object", "opinion_text": "预算表中的报价明细属于本公司商业秘密"}
+
+
+def answered_earlier(world: World) -> tuple[Case, Letter]:
+    """An earlier request of the same applicant to the same agency, answered in 2025 (its reply
+    numbered in the 2025 series, so the later letters keep number 1 of 2026)."""
+    earlier = world.new_case(at=on(D(2025, 11, 3)))
+    earlier = world.act(earlier, "draft_reply", WITHHELD, at=on(D(2025, 11, 10)))
+    earlier = world.act(earlier, "approve_reply", {}, actor="reviewer", at=on(D(2025, 11, 10)))
+    earlier = world.act(earlier, "issue_reply", {}, at=on(D(2025, 11, 10)))
+    return earlier, the_letter(world, earlier, "reply")
+
+
+def preconditions(world: World, case: Case, code: str) -> tuple[Case, dict[str, Any]]:
+    """The steps an outcome needs before its draft (Art. 30, 32, 35, 36(6)); extra draft facts."""
+    extra: dict[str, Any] = {}
+    if code == "rejected.excessive":
+        case = art35_step(world, case)
+    if code == "unable.still_unclear":  # Art. 30: asked to supplement, supplement received
+        case = world.act(case, "request_supplement", SUPPLEMENT)
+        case = world.act(case, "receive_supplement", {})
+    if code == "withheld.third_party":  # Art. 32: a written consultation, its outcome recorded
+        case = world.act(case, "start_consultation", CONSULT)
+        case = world.act(case, "receive_opinion", OBJECTION)
+    if code == "rejected.duplicate":  # Art. 36(6): the earlier request, answered
+        earlier, _letter = answered_earlier(world)
+        extra["earlier_tracking_no"] = earlier.tracking_no
+    return case, extra
 
 
 def art35_step(world: World, case: Case, asked: str = "", reasons: str = "") -> Case:
@@ -260,8 +310,9 @@ def delivered(document: str) -> dict[str, Any]:
 
 
 def issue_outcome(world: World, code: str) -> tuple[Case, Letter]:
-    """A request received at T0 concluded with ``code`` by the real transitions."""
-    case = world.new_case()
+    """A request received at T0 concluded with ``code`` by the real transitions (a correction
+    outcome on a correction request, Art. 41)."""
+    case = world.new_case(kind="correction") if code.startswith("correction.") else world.new_case()
     if code == "other.no_supplement":
         case = world.act(case, "request_supplement", SUPPLEMENT)
         case = world.act(case, "record_notice_delivery", delivered("supplement_notice"))
@@ -276,23 +327,25 @@ def issue_outcome(world: World, code: str) -> tuple[Case, Letter]:
     elif code == "other.other":
         case = world.act(case, "withdraw", {**WITHDRAW, "withdrawn_on": ACTED_ON.isoformat()})
     else:
-        if code == "rejected.excessive":
-            case = art35_step(world, case)
-        case = world.act(case, "draft_reply", reply_facts(code))
+        case, extra = preconditions(world, case, code)
+        case = world.act(case, "draft_reply", {**reply_facts(code), **extra})
         if law.outcome(code).needs_review:
             case = world.act(case, "approve_reply", {"comments": "同意"}, actor="reviewer")
+        if law.outcome(code).group in law.DISCLOSURE_REVIEW_GROUPS:  # 保密审查 (Art. 17)
+            case = world.act(case, "confidentiality_review", REVIEWED, actor="reviewer")
         case = world.act(case, "issue_reply", {})
     assert case.outcome == code
     return case, the_letter(world, case, "reply")
 
 
-@pytest.mark.parametrize("code", [o.code for o in law.OUTCOMES])
+# Correction requests' outcomes (Art. 41): tests/integration/test_correction_requests.py.
+@pytest.mark.parametrize("code", [o.code for o in law.outcomes_for(law.RequestKind.DISCLOSURE)])
 def test_reply_letter_per_outcome(world: World, code: str) -> None:
     outcome = law.outcome(code)
     case, letter = issue_outcome(world, code)
     html = html_of(letter)
     title = "政府信息公开申请终止处理告知书" if outcome.group == "other" else "政府信息公开申请答复书"
-    text = check_common(html, letter, title=title, number=f"{PREFIX}〔2026〕第1号", date=letter.issued_on)
+    text = check_common(html, letter, title=title, number=f"{PREFIX}〔2026〕1号", date=letter.issued_on)
     assert (letter.doc_type, letter.outcome, letter.template) == ("reply", code, outcome.template)
     assert letter.series == "reply" and letter.number == 1 and letter.year == 2026
 
@@ -308,7 +361,11 @@ def test_reply_letter_per_outcome(world: World, code: str) -> None:
     if code == "disclosed.provided":
         assert law.PROVISION_FORM_NAMES[law.ProvisionForm.ELECTRONIC] in text
     if code == "unable.not_held":
-        assert RESPONSIBLE in text, "the responsible agency is named"
+        assert SEARCHED in text and "不存在" in text, "the search is described"
+    if code == "unable.not_ours":
+        assert RESPONSIBLE in text and RESPONSIBLE_CONTACT in text, "the responsible agency is named"
+    if code == "withheld.query_matter":
+        assert QUERY_LAW in text and QUERY_WHERE in text and "不予公开" not in text
     if code == "other.no_supplement":
         assert zh(ACTED_ON) in text and zh(letter.issued_on - DAY) in text  # asked, received; period end
         assert "收到该补正告知书" in text and "自收到之次日起计算" in text
@@ -322,10 +379,19 @@ def test_reply_letter_per_outcome(world: World, code: str) -> None:
     if code == "rejected.excessive":  # Art. 35: the applicant's reasons, found unreasonable
         assert f"说明的理由为：{ART35_REASONS['reasons']}" in text and "该理由不合理" in text
 
-    # Its article(s): the outcome's basis as law.py states it (not-held cites the item that applies).
-    cited = outcome.basis[1:] if code == "unable.not_held" else outcome.basis
-    for basis in cited:
-        assert basis.label in text, f"{code} must cite {basis.label}"
+    if code == "withheld.third_party":  # Art. 32: what the third party said, with its reasons
+        assert f"不同意公开，理由为：{OBJECTION['opinion_text']}" in text and CONSULT["party_name"] in text
+    if code == "rejected.duplicate":  # Art. 36(6): the earlier request, its reply's 文号 and date
+        assert "CITY-2025-00001" in text and "〔2025〕1号" in text and "2025年11月10日" in text
+    if code == "partial":  # Art. 37: the grounds of the withheld part
+        assert all(law.outcome(g).name in text for g in PARTIAL_GROUNDS)
+
+    # Its article(s): the outcome's basis as law.py states it, the title once (law.cite); a partial
+    # reply adds its grounds' articles to Art. 37; every refusal cites Art. 36(3).
+    bases = law.partial_basis(PARTIAL_GROUNDS) if code == "partial" else outcome.basis
+    assert law.cite(bases) in text, f"{code} must cite {law.cite(bases)}"
+    if code in law.WITHHOLDING_GROUNDS or code == "partial":
+        assert f"{law.REGULATION}第十" in text and "第三十六条第三项" in text
 
 
 def _reply_parts() -> dict[str, str]:
@@ -334,6 +400,9 @@ def _reply_parts() -> dict[str, str]:
         "where_to_obtain": WHERE,
         "responsible_agency": "",
         "provided": WHAT,
+        "search_description": SEARCHED,
+        "query_law": QUERY_LAW,
+        "query_where": QUERY_WHERE,
         "notice_date": "2023年11月1日",
         "received_on": "2023年11月3日",
         "period_end": "2023年11月24日",
@@ -351,7 +420,7 @@ def test_refusals_offer_litigation_only_before_2024(world: World) -> None:
                 case,
                 "reply",
                 issue_date=issued_on,
-                number=f"{PREFIX}〔{issued_on.year}〕第9号",
+                number=f"{PREFIX}〔{issued_on.year}〕9号",
                 outcome_code=outcome.code,
                 reply=_reply_parts(),
             )
@@ -363,21 +432,21 @@ def test_refusals_offer_litigation_only_before_2024(world: World) -> None:
             assert zh(issued_on) in signature_of(html)
 
 
-def test_not_held_without_a_responsible_agency_cites_item_four(world: World) -> None:
+def test_not_ours_without_a_determinable_agency_says_so(world: World) -> None:
     case = world.new_case()
-    not_held = law.outcome("unable.not_held")
+    not_ours = law.outcome("unable.not_ours")
     _t, html, _d, _o = compose(
         world.session,
         case,
         "reply",
         issue_date=ACTED_ON,
-        number=f"{PREFIX}〔2026〕第1号",
-        outcome_code=not_held.code,
+        number=f"{PREFIX}〔2026〕1号",
+        outcome_code=not_ours.code,
         reply={**_reply_parts(), "responsible_agency": ""},
     )
     text = text_of(html)
-    assert not_held.basis[0].label in text and "不存在" in text
-    assert not_held.basis[1].label not in text and RESPONSIBLE not in text
+    assert not_ours.basis[0].label in text and "不能确定负责公开该政府信息的行政机关" in text
+    assert "第三十六条第四项" not in text and RESPONSIBLE not in text and "不存在" not in text
 
 
 # --- One letter per document type ----------------------------------------------------------------
@@ -386,14 +455,19 @@ NOTICE_ACTIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "supplement_notice": ("clerk", "request_supplement", SUPPLEMENT),
     "extension_notice": ("supervisor", "extend", EXTEND),
     "consultation_third_party": ("clerk", "start_consultation", CONSULT),
-    "consultation_agency": ("clerk", "start_consultation", CONSULT_AGENCY),
+    "consultation_co_producer": ("clerk", "start_consultation", CONSULT_AGENCY),
+    "consultation_agency": ("clerk", "start_consultation", CONSULT_OTHER_AGENCY),
     "fee_notice": ("clerk", "assess_fee", FEE_50_PAGES),
     "art35_notice": ("supervisor", "set_delayed_date", ART35),
     "art35_reasons_notice": ("clerk", "request_art35_reasons", ART35_ASK),
 }
 
 
-@pytest.mark.parametrize("doc_type", [d.code for d in law.DOCUMENT_TYPES if d.code != "reply"])
+# The Art. 32 decision notice needs an objection first: tests/integration/test_consultation_kinds.py.
+@pytest.mark.parametrize(
+    "doc_type",
+    [d.code for d in law.DOCUMENT_TYPES if d.code not in ("reply", "third_party_decision_notice")],
+)
 def test_letter_per_document_type(world: World, doc_type: str) -> None:
     doc = law.DOCUMENT_TYPES_BY_CODE[doc_type]
     case = world.new_case()
@@ -408,7 +482,7 @@ def test_letter_per_document_type(world: World, doc_type: str) -> None:
         issued_on = ACTED_ON
     letter = the_letter(world, case, doc_type)
     html = html_of(letter)
-    number = f"{PREFIX}{doc.series_mark}〔2026〕第{n}号"
+    number = f"{PREFIX}{doc.series_mark}〔2026〕{n}号"
     assert doc.series_mark == {"receipt": "收", "consultation": "征"}.get(doc.series, "告")
     consultation = doc_type.startswith("consultation")  # addressed to the consulted party, not the applicant
     text = check_common(
@@ -441,14 +515,16 @@ def test_letter_per_document_type(world: World, doc_type: str) -> None:
         row = world.session.exec(select(Consultation).where(col(Consultation.case_id) == case.id)).one()
         assert f'<p class="to">{facts["party_name"]}：</p>' in html, "addressed to the consulted party"
         assert facts["matters"] in text and case.tracking_no in text
-        period = law.THIRD_PARTY_OPINION if doc_type == "consultation_third_party" else law.AGENCY_OPINION
+        period = law.CONSULTATION_PERIODS[str(facts["party_kind"])]
         assert f"{period.days}个工作日" in text and period.days == 15 and row.window_end is None
         assert "收到本" in text and f"之日起{period.days}个工作日内" in text
         assert zh(default_calendar().add_working_days(ACTED_ON, period.days)) not in text
-        if doc_type == "consultation_third_party":
+        assert row.letter_id == letter.id, "the consultation is linked to its own letter"
+        if doc_type == "consultation_co_producer":  # Art. 34: a co-producer's silence is consent
+            assert "共同制作" in text and "逾期未提出意见的视为同意公开" in text
+        else:  # a third party (Art. 32) or another agency: silence is not consent, the office decides
+            assert "视为同意" not in text
             assert "逾期未提出意见的" in text and "决定是否公开" in text
-        else:
-            assert "视为同意" in text
     elif doc_type == "fee_notice":
         quote = fees.quote("per_page", 50)
         fee = world.session.exec(select(FeeAssessment).where(col(FeeAssessment.case_id) == case.id)).one()
@@ -487,28 +563,30 @@ def test_numbering_per_agency_year_and_series_without_gaps(world: World) -> None
     assert snapshot(world.session, c.id) == before and counters(world) == notices
     world.act(c, "extend", EXTEND, actor="supervisor", at=on(REPLY_DUE))
     world.act(c, "draft_reply", PROVIDED, at=on(REPLY_DUE))
+    world.act(c, "confidentiality_review", REVIEWED, actor="reviewer", at=on(REPLY_DUE))
     world.act(c, "issue_reply", {}, at=on(REPLY_DUE))
     # The year is the issue date's: received 2026-12-28, answered 2027-01-04.
     e = world.new_case(at=on(D(2026, 12, 28)))
     world.act(e, "draft_reply", PROVIDED, at=on(D(2027, 1, 4)))
+    world.act(e, "confidentiality_review", REVIEWED, actor="reviewer", at=on(D(2027, 1, 4)))
     world.act(e, "issue_reply", {}, at=on(D(2027, 1, 4)))
     world.new_case(at=on(D(2027, 1, 5)))
 
     world.session.expire_all()
     letters = list(world.session.exec(select(Letter).order_by(col(Letter.id))))
     assert [x.letter_no for x in letters] == [
-        "某政办公开收〔2026〕第1号",
-        "某政办公开收〔2026〕第2号",
-        "某自然资规公开收〔2026〕第1号",
-        "某政办公开告〔2026〕第1号",
-        "某政办公开征〔2026〕第1号",
-        "某自然资规公开告〔2026〕第1号",
-        "某政办公开收〔2026〕第3号",
-        "某政办公开告〔2026〕第2号",  # the refused extension used no number
-        "某政办公开〔2026〕第1号",
-        "某政办公开收〔2026〕第4号",
-        "某政办公开〔2027〕第1号",
-        "某政办公开收〔2027〕第1号",
+        "某政办公开收〔2026〕1号",
+        "某政办公开收〔2026〕2号",
+        "某自然资规公开收〔2026〕1号",
+        "某政办公开告〔2026〕1号",
+        "某政办公开征〔2026〕1号",
+        "某自然资规公开告〔2026〕1号",
+        "某政办公开收〔2026〕3号",
+        "某政办公开告〔2026〕2号",  # the refused extension used no number
+        "某政办公开〔2026〕1号",
+        "某政办公开收〔2026〕4号",
+        "某政办公开〔2027〕1号",
+        "某政办公开收〔2027〕1号",
     ]
     series: dict[tuple[int, str, int], list[int]] = {}
     for x in letters:
@@ -519,11 +597,13 @@ def test_numbering_per_agency_year_and_series_without_gaps(world: World) -> None
 
 
 @pytest.mark.parametrize(
-    ("setting", "named"), [("review_body", "review_body (行政复议机关)"), ("letter_prefix", "letter_prefix")]
+    ("setting", "named"),
+    [("review_body", "review_body (行政复议机关：未设置"), ("letter_prefix", "letter_prefix")],
 )
 def test_missing_letter_settings_stop_the_issue(world: World, setting: str, named: str) -> None:
     case = world.new_case()
     case = world.act(case, "draft_reply", PROVIDED)
+    case = world.act(case, "confidentiality_review", REVIEWED, actor="reviewer")
     assert case.id is not None
     set_agency(world, "city", **{setting: ""})
     before, numbers, letters = snapshot(world.session, case.id), counters(world), count(world, Letter)
@@ -535,22 +615,30 @@ def test_missing_letter_settings_stop_the_issue(world: World, setting: str, name
     assert counters(world) == numbers and count(world, Letter) == letters
     set_agency(world, "city", letter_prefix=PREFIX, review_body=REVIEW_BODY)
     case = world.act(case, "issue_reply", {})
-    assert the_letter(world, case, "reply").letter_no == f"{PREFIX}〔2026〕第1号"
+    assert the_letter(world, case, "reply").letter_no == f"{PREFIX}〔2026〕1号"
 
 
-def test_missing_court_matters_only_where_litigation_is_offered(world: World) -> None:
+def test_missing_court_is_not_named_and_stops_nothing(world: World) -> None:
+    """Without a configured court the letter says 依法向人民法院提起行政诉讼 (the Litigation Law decides
+    the court); the refusal goes to review first and names no court either way."""
     set_agency(world, "city", court="")
     refusal = world.act(world.new_case(), "draft_reply", WITHHELD)
     refusal = world.act(refusal, "approve_reply", {}, actor="reviewer")
     refusal = world.act(refusal, "issue_reply", {})  # review first: no court named, none needed
     check_remedies(text_of(html_of(the_letter(world, refusal, "reply"))), "review_first")
     provided = world.act(world.new_case(), "draft_reply", PROVIDED)
-    assert provided.id is not None
-    before, numbers = snapshot(world.session, provided.id), counters(world)
-    with pytest.raises(RuleViolation) as info:
-        world.act(provided, "issue_reply", {})
-    assert "court (管辖法院)" in info.value.message
-    assert snapshot(world.session, provided.id) == before and counters(world) == numbers
+    html = compose(
+        world.session,
+        provided,
+        "reply",
+        issue_date=ACTED_ON,
+        number=f"{PREFIX}〔2026〕1号",
+        outcome_code="disclosed.provided",
+        reply={"provided": "预算表"},
+    )[1]
+    text = text_of(html)
+    assert f"{law.LITIGATION_MONTHS}个月内依法向人民法院提起行政诉讼" in text and COURT not in text
+    assert law.LITIGATION_BASIS.label in text
 
 
 def test_registration_refused_without_a_letter_prefix(world: World) -> None:
@@ -563,7 +651,7 @@ def test_registration_refused_without_a_letter_prefix(world: World) -> None:
     set_agency(world, "dept", letter_prefix="某自然资规公开")
     case = world.new_case(agency="dept", actor="dept_clerk")
     assert case.tracking_no == "DEPT-2026-00001"
-    assert the_letter(world, case, "receipt").letter_no == "某自然资规公开收〔2026〕第1号"
+    assert the_letter(world, case, "receipt").letter_no == "某自然资规公开收〔2026〕1号"
 
 
 def test_concurrent_registrations_get_receipt_numbers_one_to_eight(world: World, engine: Engine) -> None:
@@ -588,7 +676,7 @@ def test_concurrent_registrations_get_receipt_numbers_one_to_eight(world: World,
     world.session.expire_all()
     letters = list(world.session.exec(select(Letter)))
     assert sorted(x.number for x in letters) == list(range(1, threads + 1))
-    assert {x.letter_no for x in letters} == {f"{PREFIX}收〔2026〕第{n}号" for n in range(1, threads + 1)}
+    assert {x.letter_no for x in letters} == {f"{PREFIX}收〔2026〕{n}号" for n in range(1, threads + 1)}
     for case in cases:
         (letter,) = letters_of(world, case)
         text = text_of(html_of(letter))
@@ -649,8 +737,13 @@ def test_markup_in_every_free_text_field_is_shown_as_text(world: World) -> None:
     first = world.act(first, "receive_opinion", {"opinion": "consent"})
     first = art35_step(world, first, asked=m, reasons=m)
     first = world.act(first, "set_delayed_date", {**ART35, "reason": m}, actor="supervisor")
-    first = world.act(first, "draft_reply", {"outcome": "partial", "reasons": m, "provided": m})
+    first = world.act(
+        first,
+        "draft_reply",
+        {"outcome": "partial", "reasons": m, "provided": m, "withheld_grounds": ["withheld.process_info"]},
+    )
     first = world.act(first, "approve_reply", {}, actor="reviewer")
+    first = world.act(first, "confidentiality_review", REVIEWED, actor="reviewer")
     first = world.act(first, "issue_reply", {})
 
     publication = world.new_case(applicant_name=m)
@@ -661,10 +754,13 @@ def test_markup_in_every_free_text_field_is_shown_as_text(world: World) -> None:
     publication = world.act(publication, "issue_reply", {})
     public = world.new_case(description=m)
     public = world.act(public, "draft_reply", {"outcome": "disclosed.public", "where_to_obtain": m})
+    public = world.act(public, "confidentiality_review", REVIEWED, actor="reviewer")
     public = world.act(public, "issue_reply", {})
     not_held = world.new_case()
     not_held = world.act(
-        not_held, "draft_reply", {"outcome": "unable.not_held", "reasons": m, "responsible_agency": m}
+        not_held,
+        "draft_reply",
+        {"outcome": "unable.not_ours", "reasons": m, "responsible_agency": m, "responsible_contact": m},
     )
     not_held = world.act(not_held, "approve_reply", {}, actor="reviewer")
     not_held = world.act(not_held, "issue_reply", {})
@@ -678,13 +774,14 @@ def test_markup_in_every_free_text_field_is_shown_as_text(world: World) -> None:
         (first, "supplement_notice", 5),  # addressee, what was asked, document number, two items
         (first, "consultation_third_party", 3),  # addressee (the party), what was asked, matters
         (first, "extension_notice", 4),  # addressee, what was asked, document number, reason
-        (first, "consultation_agency", 3),
+        (first, "consultation_co_producer", 3),
         (first, "art35_reasons_notice", 4),  # addressee, what was asked, document number, asked
         (first, "art35_notice", 5),  # addressee, what was asked, document number, reason, reasons
-        (first, "reply", 5),  # addressee, what was asked, document number, reasons, provided
+        (first, "reply", 6),  # addressee, what was asked, document number, reasons, provided (twice:
+        # the decision and the Art. 36(2) way of provision, 随本答复书附送)
         (publication, "reply", 3),  # addressee, where to obtain, reasons
         (public, "reply", 2),  # what was asked, where to obtain
-        (not_held, "reply", 2),  # responsible agency, reasons
+        (not_held, "reply", 3),  # responsible agency, its contact, reasons
         (fee, "fee_notice", 2),  # addressee, the reduction's reason (in the standard)
         (fee, "reply", 2),  # addressee, the withdrawal's reason
     ]
@@ -729,7 +826,7 @@ def test_preview_uses_no_number_and_stores_nothing(world: World) -> None:
     case = world.act(case, "issue_reply", {})
     letter = the_letter(world, case, "reply")
     issued = text_of(html_of(letter))
-    assert letter.letter_no == f"{PREFIX}〔2026〕第1号" and "预览稿" not in issued
+    assert letter.letter_no == f"{PREFIX}〔2026〕1号" and "预览稿" not in issued
     assert WITHHELD["reasons"] in issued
 
 
@@ -787,6 +884,7 @@ def test_cli_writes_every_letter_as_issued(world: World, db_url: str, tmp_path: 
     case = world.new_case()
     case = world.act(case, "extend", EXTEND, actor="supervisor")
     case = world.act(case, "draft_reply", PROVIDED)
+    case = world.act(case, "confidentiality_review", REVIEWED, actor="reviewer")
     case = world.act(case, "issue_reply", {})
     letters = letters_of(world, case)
     world.session.rollback()
@@ -840,9 +938,24 @@ def _snapshot_letter(world: World, name: str) -> str:
     case.query_code = QUERY_CODE  # random per registration: fixed here, never stored
     if name == "receipt":
         return compose(
-            world.session, case, "receipt", issue_date=RECEIVED_ON, number=f"{PREFIX}收〔2026〕第1号"
+            world.session, case, "receipt", issue_date=RECEIVED_ON, number=f"{PREFIX}收〔2026〕1号"
         )[1]
     if name == "reply_withheld_third_party":
+        # Art. 32: the third party consulted in writing objected, with its reasons.
+        assert case.id is not None
+        world.session.add(
+            Consultation(
+                case_id=case.id,
+                party_kind="third_party",
+                party_name="某建设工程有限公司",
+                letter_date=D(2026, 10, 9),
+                window_end=D(2026, 10, 27),
+                opinion_date=D(2026, 10, 20),
+                opinion="object",
+                opinion_text="报价明细属于本公司商业秘密，公开将损害本公司的竞争地位",
+            )
+        )
+        world.session.flush()
         reply = {
             "reasons": "所申请的预算表含有某建设工程有限公司的报价明细，属于商业秘密；经征求意见，"
             "该公司不同意公开且理由合理，不公开不会对公共利益造成重大影响",
@@ -855,7 +968,7 @@ def _snapshot_letter(world: World, name: str) -> str:
             case,
             "reply",
             issue_date=D(2026, 11, 20),
-            number=f"{PREFIX}〔2026〕第12号",
+            number=f"{PREFIX}〔2026〕12号",
             outcome_code="withheld.third_party",
             reply=reply,
         )[1]
@@ -873,7 +986,7 @@ def _snapshot_letter(world: World, name: str) -> str:
         case,
         "fee_notice",
         issue_date=ACTED_ON,
-        number=f"{PREFIX}告〔2026〕第3号",
+        number=f"{PREFIX}告〔2026〕3号",
         notice=notice,
     )[1]
 

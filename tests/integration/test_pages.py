@@ -582,6 +582,8 @@ def test_reviewer_queue(web: Web) -> None:
     assert "待审核的答复（1件）" in first and draft.tracking_no in first
     assert plain.tracking_no not in page and ready.tracking_no not in first
     assert complex_case.tracking_no in second and "（1件）" in second
+    # the disclosing draft awaits the review before disclosure (Art. 17)
+    assert "待保密审查的答复（1件）" in second and ready.tracking_no in second.split("待保密审查的答复")[1]
     # the reviewer approves from the workspace
     workspace = client.get(f"/cases/{draft.id}").text
     assert "/actions/approve_reply" in workspace and "/actions/return_reply" in workspace

@@ -108,6 +108,7 @@ def test_a_review_filed_before_the_reply_and_entered_after_it(world: World) -> N
     """The applicant filed against the delay; the clerk learns of it after the reply was issued."""
     fl = Flow(world, at=RECEIVED)
     fl.act("draft_reply", PROVIDED, at=on(D(2026, 1, 7)))
+    fl.act("confidentiality_review", {"conclusion": "agree"}, actor="reviewer", at=on(D(2026, 1, 7)))
     case = fl.act("issue_reply", {}, at=on(D(2026, 1, 8)))
     assert case.state == State.ANSWERED and case.answered_on == D(2026, 1, 8)
     filed = {**REVIEW, "filed_on": "2026-01-06"}

@@ -149,8 +149,10 @@ def test_three_years_for_the_whole_tree(world: World, data: Builder) -> None:
     assert (payload["year"], payload["agency"]) == (2025, "city")
     assert list(payload["table3"]) == TABLE3_KEYS
     assert all(list(row) == list(COLUMNS) for row in payload["table3"].values())
-    # every outcome of DOMAIN.md section 5 and every group is a row
-    assert set(law.OUTCOMES_BY_CODE) | set(law.OUTCOME_GROUPS) <= set(payload["table3"])
+    # every outcome of DOMAIN.md section 5 and every group is a row (correction requests' are not)
+    disclosure = {law.REPORT_ROW_KEYS[o.code] for o in law.outcomes_for(law.RequestKind.DISCLOSURE)}
+    assert disclosure | set(law.OUTCOME_GROUPS) <= set(payload["table3"])
+    assert not {o.code for o in law.outcomes_for(law.RequestKind.CORRECTION)} & set(payload["table3"])
 
 
 def test_the_subtree_and_the_agency_alone(world: World, data: Builder) -> None:
@@ -187,7 +189,7 @@ def test_a_request_answered_the_next_year_counts_in_both_reports(world: World) -
     assert first.table3["received"] == r(legal=1, total=1)
     assert first.table3["carried_forward"] == r(legal=1, total=1)
     assert first.table3["total"] == r()
-    b.answer("X", "partial", "2025-01-08")
+    b.answer("X", "partial", "2025-01-08", withheld_grounds=["withheld.process_info"])
     first = report(world.session, "city", 2024)
     second = report(world.session, "city", 2025)
     # 四 of the first year (open on 31 December), 二 and 三 of the second
@@ -250,7 +252,9 @@ def test_the_per_column_check_lists_the_requests_behind_a_violation(
 def test_a_finalized_report_flags_a_later_change(world: World, data: Builder) -> None:
     s = world.session
     city = agency(s, "city")
-    kept = lock.finalize(s, actor=world["supervisor"], agency=city, year=2025, now=at("2026-02-01"))
+    kept = lock.finalize(
+        s, subtree=True, actor=world["supervisor"], agency=city, year=2025, now=at("2026-02-01")
+    )
     assert (kept.version, kept.finalized_by, kept.finalized_role) == (1, "supervisor", "supervisor")
     assert kept.figures == {"table3": CITY_2025, "table4": CITY_2025_T4}
     assert kept.sha256 == lock.figures_hash("city", 2025, True, kept.figures) and len(kept.sha256) == 64
@@ -282,15 +286,29 @@ def test_a_finalized_report_flags_a_later_change(world: World, data: Builder) ->
 
     # A revision needs a reason, and chains to the version it replaces.
     with pytest.raises(RuleViolation, match="reason: .* a revision must give its reason"):
-        lock.finalize(s, actor=world["supervisor"], agency=city, year=2025, now=at("2026-03-03"))
+        lock.finalize(
+            s, subtree=True, actor=world["supervisor"], agency=city, year=2025, now=at("2026-03-03")
+        )
     again = lock.finalize(
-        s, actor=world["supervisor"], agency=city, year=2025, reason="补录诉讼结果", now=at("2026-03-03")
+        s,
+        subtree=True,
+        actor=world["supervisor"],
+        agency=city,
+        year=2025,
+        reason="补录诉讼结果",
+        now=at("2026-03-03"),
     )
     assert (again.version, again.previous_sha256, again.reason) == (2, kept.sha256, "补录诉讼结果")
     assert lock.changed_locks(s, world["supervisor"]) == []
     with pytest.raises(RuleViolation, match="already finalized"):
         lock.finalize(
-            s, actor=world["supervisor"], agency=city, year=2025, reason="再次", now=at("2026-03-04")
+            s,
+            subtree=True,
+            actor=world["supervisor"],
+            agency=city,
+            year=2025,
+            reason="再次",
+            now=at("2026-03-04"),
         )
     assert [h.version for h in lock.history(s, city.id or 0, 2025, True)] == [1, 2]
 
@@ -301,14 +319,20 @@ def test_finalization_refusals_and_the_record_cannot_be_edited(
     s = world.session
     city = agency(s, "city")
     with pytest.raises(RuleViolation, match="has not ended"):
-        lock.finalize(s, actor=world["supervisor"], agency=city, year=2026, now=at("2026-11-22"))
+        lock.finalize(
+            s, subtree=True, actor=world["supervisor"], agency=city, year=2026, now=at("2026-11-22")
+        )
     with pytest.raises(Forbidden):
-        lock.finalize(s, actor=world["auditor"], agency=city, year=2025, now=at("2026-02-01"))
+        lock.finalize(s, subtree=True, actor=world["auditor"], agency=city, year=2025, now=at("2026-02-01"))
     _sql(engine, "UPDATE request SET outcome = NULL WHERE id = :id", id=data.cases["C1"].id)
     with pytest.raises(RuleViolation, match="自然人"):
-        lock.finalize(s, actor=world["supervisor"], agency=city, year=2025, now=at("2026-02-01"))
+        lock.finalize(
+            s, subtree=True, actor=world["supervisor"], agency=city, year=2025, now=at("2026-02-01")
+        )
     _sql(engine, "UPDATE request SET outcome = 'disclosed.provided' WHERE id = :id", id=data.cases["C1"].id)
-    kept = lock.finalize(s, actor=world["supervisor"], agency=city, year=2025, now=at("2026-02-01"))
+    kept = lock.finalize(
+        s, subtree=True, actor=world["supervisor"], agency=city, year=2025, now=at("2026-02-01")
+    )
     for statement in (
         "UPDATE report_lock SET sha256 = 'x' WHERE id = :id",
         "DELETE FROM report_lock WHERE id = :id",
@@ -366,8 +390,11 @@ def test_the_xlsx_holds_the_json_numbers(world: World, data: Builder) -> None:
 
 
 def test_the_html_lays_out_the_official_table(world: World, data: Builder) -> None:
-    result = service.annual(world.session, world["supervisor"], year=2025, agency_code="city", today=TODAY)
+    result = service.annual(
+        world.session, world["supervisor"], year=2025, agency_code="city", today=TODAY, subtree=True
+    )
     page = result.render(service.ReportFormat.HTML).decode()
+    assert "某市人民政府办公室2025年政府信息公开工作年度报告（汇总）" in page  # the aggregate's title
     assert page.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in page
     for row in law.TABLE3_ROWS:
         assert row.label in page
@@ -491,12 +518,14 @@ def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engi
 
 def test_api_annual_report_and_finalization(web: Web, data: Builder) -> None:
     sup = web.api("supervisor")
-    got = sup.get("/api/v1/reports/annual", params={"year": 2025, "agency": "city"})
+    got = sup.get("/api/v1/reports/annual", params={"year": 2025, "agency": "city", "subtree": True})
     assert got.status_code == 200, got.text
     body = got.json()
     assert (body["year"], body["agency"], body["checks"], body["finalized"]) == (2025, "city", [], None)
     assert body["table3"] == CITY_2025 and body["table4"] == CITY_2025_T4
-    workbook = sup.get("/api/v1/reports/annual", params={"year": 2025, "agency": "city", "format": "xlsx"})
+    workbook = sup.get(
+        "/api/v1/reports/annual", params={"year": 2025, "agency": "city", "format": "xlsx", "subtree": True}
+    )
     assert workbook.headers["content-type"].startswith(service.MEDIA_TYPES[service.ReportFormat.XLSX])
     assert "attachment" in workbook.headers["content-disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(workbook.content))[xlsx.SHEET3]
@@ -521,10 +550,12 @@ def test_api_annual_report_and_finalization(web: Web, data: Builder) -> None:
     assert refused.status_code == 403
     assert sup.post("/api/v1/reports/annual/finalize", json={"year": 2026}).status_code == 409
 
-    done = sup.post("/api/v1/reports/annual/finalize", json={"year": 2025, "agency": "city"})
+    done = sup.post("/api/v1/reports/annual/finalize", json={"year": 2025, "agency": "city", "subtree": True})
     assert done.status_code == 201, done.text
     assert (done.json()["version"], done.json()["finalized_by"]) == (1, "supervisor")
-    again = sup.post("/api/v1/reports/annual/finalize", json={"year": 2025, "agency": "city"})
+    again = sup.post(
+        "/api/v1/reports/annual/finalize", json={"year": 2025, "agency": "city", "subtree": True}
+    )
     assert again.status_code == 409 and "already finalized" in again.json()["detail"]
     assert sup.get("/api/v1/dashboard").json()["changed_reports"] == []
 
@@ -532,7 +563,7 @@ def test_api_annual_report_and_finalization(web: Web, data: Builder) -> None:
     b = data
     b.register("Z", "city", "public_interest", "2025-06-02")
     b.answer("Z", "disclosed.provided", "2025-06-09")
-    body = sup.get("/api/v1/reports/annual", params={"year": 2025, "agency": "city"}).json()
+    body = sup.get("/api/v1/reports/annual", params={"year": 2025, "agency": "city", "subtree": True}).json()
     assert body["finalized"]["changed"] is True
     changed = {(c["row"], c["column"]): (c["finalized"], c["current"]) for c in body["finalized"]["changes"]}
     assert changed[("received", "public_interest")] == (0, 1)
@@ -541,7 +572,8 @@ def test_api_annual_report_and_finalization(web: Web, data: Builder) -> None:
     flags = sup.get("/api/v1/dashboard").json()["changed_reports"]
     assert [(f["agency"], f["year"], f["changed_cells"]) for f in flags] == [("city", 2025, 8)]
     kept = sup.get(
-        "/api/v1/reports/annual", params={"year": 2025, "agency": "city", "finalized": "true"}
+        "/api/v1/reports/annual",
+        params={"year": 2025, "agency": "city", "finalized": "true", "subtree": True},
     ).json()
     assert kept["as_finalized"] is True and kept["table3"] == CITY_2025
     assert json.dumps(kept["finalized"]["sha256"]) == json.dumps(done.json()["sha256"])
@@ -559,15 +591,16 @@ def test_api_figures_and_candidates(web: Web, data: Builder) -> None:
     assert early.json()["period"] == {"from": "2008-05-01", "to": today().isoformat()}
     assert sup.get("/api/v1/reports/figures", params={"from": "2025-13-01"}).status_code == 422
     assert web.api("clerk").get("/api/v1/reports/figures").status_code == 403
-    # the fixture's requests all ask for the same text, each from another applicant: one candidate per
-    # agency with several applicants (the district had one request only)
+    # the fixture's requests all ask for the same text, each from another applicant but B5 (a repeat
+    # of A3): one candidate per agency with several applicants (the district had one request only)
     found = sup.get("/api/v1/reports/candidates", params={"from": "2023-01-01", "to": "2025-12-31"})
     assert found.status_code == 200, found.text
     groups = [
         (c["agency"], c["requests"], c["applicants"], c["exact"], c["disclosable"])
         for c in found.json()["candidates"]
     ]
-    assert groups == [("city", 10, 10, True, True), ("dept", 3, 3, True, False)]
+    # B5 repeats A3 (the same applicant, rejected.duplicate): the dept asked by 2 applicants
+    assert groups == [("city", 10, 10, True, True), ("dept", 3, 2, True, False)]
     assert sup.get("/api/v1/reports/candidates", params={"min_applicants": 1}).status_code == 422
 
 
@@ -577,7 +610,7 @@ def test_api_figures_and_candidates(web: Web, data: Builder) -> None:
 def test_cli_report_annual(db_url: str, data: Builder, tmp_path: Any) -> None:
     from tests.integration.test_cli_db import run_cli
 
-    done = run_cli(db_url, tmp_path, "report", "annual", "--year", "2025", "--agency", "city")
+    done = run_cli(db_url, tmp_path, "report", "annual", "--year", "2025", "--agency", "city", "--aggregate")
     assert done.exit_code == 0, done.output
     body = json.loads(done.stdout)
     assert (body["year"], body["agency"], body["table3"], body["table4"]) == (
@@ -586,8 +619,9 @@ def test_cli_report_annual(db_url: str, data: Builder, tmp_path: Any) -> None:
         CITY_2025,
         CITY_2025_T4,
     )
-    own = run_cli(db_url, tmp_path, "report", "annual", "--year", "2024", "--agency", "city", "--own-only")
+    own = run_cli(db_url, tmp_path, "report", "annual", "--year", "2024", "--agency", "city")  # own: default
     assert json.loads(own.stdout)["table3"]["received"] == r(np=2, com=1, legal=1, total=4)
+    assert json.loads(own.stdout)["scope"] == "own" and body["scope"] == "aggregate"
     out = tmp_path / "city-2025.xlsx"
     written = run_cli(
         db_url,

@@ -80,6 +80,13 @@ def test_loading_a_notice_moves_only_provisional_deadlines(
         },
         at=DECEMBER + dt.timedelta(days=1),
     )
+    answered = world.act(
+        answered,
+        "confidentiality_review",
+        {"conclusion": "agree", "comments": "经审查，可以公开"},
+        actor="reviewer",
+        at=DECEMBER + dt.timedelta(days=1),
+    )
     answered = world.act(answered, "issue_reply", {}, at=DECEMBER + dt.timedelta(days=1))
     world.session.rollback()
     before = _case(engine, provisional.id)

@@ -16,6 +16,12 @@ def test_register_extend_answer_verifies(world: World) -> None:
     assert str(case.reply_due) == "2026-11-27"
     case = world.act(case, "draft_reply", {"outcome": "disclosed.provided", "provided": "预算表"})
     assert case.state == "ready-to-issue"
+    case = world.act(
+        case,
+        "confidentiality_review",
+        {"conclusion": "agree", "comments": "经审查，可以公开"},
+        actor="reviewer",
+    )  # Art. 17
     case = world.act(case, "issue_reply", {})
     assert case.state == "answered" and case.outcome == "disclosed.provided"
     assert verify_all(world.session) == (1, None)

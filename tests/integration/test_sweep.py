@@ -45,14 +45,14 @@ def _scenario(world: World) -> dict[str, int]:
     consultation = world.act(
         world.new_case(),
         "start_consultation",
-        {"party_kind": "agency", "party_name": "某局", "matters": "共同制作"},
+        {"party_kind": "co_producer", "party_name": "某局", "matters": "共同制作"},
         at=T0 + day,
     )
     undelivered = world.act(world.new_case(), "request_supplement", {"items": ["请写明文号"]}, at=T0 + day)
     for case, document in (
         (supplement, "supplement_notice"),
         (fee, "fee_notice"),
-        (consultation, "consultation_agency"),
+        (consultation, "consultation_co_producer"),
     ):
         _delivered(world, case, document)
     untouched = world.new_case()

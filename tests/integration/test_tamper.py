@@ -67,7 +67,7 @@ def flat(output: str) -> str:
 
 @dataclass
 class Cases:
-    tampered: Case  # 4 events: register, extend, draft_reply, issue_reply
+    tampered: Case  # 5 events: register, extend, draft_reply, confidentiality_review, issue_reply
     intact: Case  # 2 events: register, extend
 
 
@@ -76,10 +76,11 @@ def cases(world: World) -> Cases:
     a = world.new_case()
     a = world.act(a, "extend", {"reason": "申请内容涉及多个部门，需要会商"}, actor="supervisor", at=T0 + DAY)
     a = world.act(a, "draft_reply", {"outcome": "disclosed.provided", "provided": "预算表"}, at=T0 + 2 * DAY)
+    a = world.act(a, "confidentiality_review", {"conclusion": "agree"}, actor="reviewer", at=T0 + 2 * DAY)
     a = world.act(a, "issue_reply", {}, at=T0 + 3 * DAY)
     b = world.new_case(at=T0 + dt.timedelta(hours=2))
     b = world.act(b, "extend", {"reason": "需要向第三方征求意见"}, actor="supervisor", at=T0 + DAY)
-    assert (a.event_count, b.event_count) == (4, 2)
+    assert (a.event_count, b.event_count) == (5, 2)
     assert verify_all(world.session) == (2, None)
     return Cases(a, b)
 
@@ -175,7 +176,7 @@ def test_postgres_trigger_refuses_truncate(world: World, cases: Cases) -> None:
     assert _events(session, cases.tampered.id) == before
     count = session.execute(text("SELECT count(*) FROM evidence_event")).scalar_one()
     session.commit()
-    assert count == 6
+    assert count == 7
     assert verify_all(session) == (2, None)
 
 
@@ -240,7 +241,7 @@ def _swap_second_and_third(session: Session, case_id: int) -> None:
 
 
 def _delete_last(session: Session, case_id: int) -> None:
-    _sql(session, "DELETE FROM evidence_event WHERE case_id = :c AND seq = 4", c=case_id)
+    _sql(session, "DELETE FROM evidence_event WHERE case_id = :c AND seq = 5", c=case_id)
 
 
 def _column(column: str, value: Any) -> Callable[[Session, int], None]:

@@ -31,7 +31,7 @@ from caseflow.errors import (
     StaleVersion,
 )
 from caseflow.evidence.chain import verify_all
-from caseflow.models import Case, Consultation, EvidenceEvent, FeeAssessment, RemedyRecord, User
+from caseflow.models import Agency, Case, Consultation, EvidenceEvent, FeeAssessment, RemedyRecord, User
 from caseflow.states.machine import ACTIONS, State
 from tests.integration.conftest import T0, World, snapshot
 
@@ -44,12 +44,17 @@ FactsArg = dict[str, Any] | Callable[["Flow", dt.datetime], dict[str, Any]] | No
 
 SUPPLEMENT = {"items": ["申请人身份证明复印件", "所需信息的具体名称或文号"]}
 CONSULT = {"party_kind": "third_party", "party_name": "某建设工程有限公司", "matters": "预算表中的商业信息"}
-CONSULT_AGENCY = {"party_kind": "agency", "party_name": "某市财政局", "matters": "共同制作的预算文件"}
+CONSULT_AGENCY = {"party_kind": "co_producer", "party_name": "某市财政局", "matters": "共同制作的预算文件"}
 FEE_50_PAGES = {"method": "per_page", "pages": 50}
 EXTEND = {"reason": "需要检索多年档案，正常期限内难以答复"}
 PROVIDED = {"outcome": "disclosed.provided", "provided": "2025年道路维修工程预算表（电子版）"}
 WITHHELD = {"outcome": "withheld.process_info", "reasons": "属于讨论记录，依第十六条第二款不予公开"}
+PARTIAL_THIRD_PARTY = {"outcome": "partial", "withheld_grounds": ["withheld.third_party"]}
 WITHDRAW = {"reason": "申请人书面撤回申请"}
+PUBLIC = {"outcome": "disclosed.public", "where_to_obtain": "本机关门户网站“财政预决算”栏目"}
+#: The review before disclosure (保密审查, Art. 17) of a disclosing draft.
+AGREE = {"conclusion": "agree", "comments": "经审查，不涉及国家秘密"}
+DISAGREE = {"conclusion": "disagree", "comments": "附件含有涉密文件的文号，不宜公开"}
 DELIVERY = {"method": "post", "proof": "EMS1234567890CN"}
 
 
@@ -188,8 +193,13 @@ class Flow:
         )
 
 
-def reach(world: World, state: str, *, extended: bool = False, **changes: Any) -> Flow:
-    """A new request (received T0) brought into ``state`` by real actions; ``extended`` extends it first."""
+def reach(
+    world: World, state: str, *, extended: bool = False, draft: dict[str, Any] = PROVIDED, **changes: Any
+) -> Flow:
+    """A new request (received T0) brought into ``state`` by real actions; ``extended`` extends it first.
+
+    In ``ready-to-issue`` its ``draft`` (disclosed.provided unless given) awaits the review before
+    disclosure (Art. 17); an answered request's reply was reviewed before its issue."""
     fl = Flow(world, **changes)
     if state == State.RECEIVED:
         assert not extended
@@ -212,9 +222,10 @@ def reach(world: World, state: str, *, extended: bool = False, **changes: Any) -
     elif state == State.LEGAL_REVIEW:
         fl.act("draft_reply", WITHHELD)
     elif state == State.READY:
-        fl.act("draft_reply", PROVIDED)
+        fl.act("draft_reply", draft)
     elif state in (State.ANSWERED, State.ARCHIVED):
-        fl.act("draft_reply", PROVIDED)
+        fl.act("draft_reply", draft)
+        _reviewed(fl)
         fl.act("issue_reply", {})
         if state == State.ARCHIVED:
             fl.act("archive")
@@ -227,6 +238,20 @@ def reach(world: World, state: str, *, extended: bool = False, **changes: Any) -
 
 
 # --- Every action: roles, destinations, illegal states ---------------------------------------------
+
+
+def _reviewed(fl: Flow) -> None:
+    """The draft passed the review before disclosure (Art. 17), by the reviewer."""
+    fl.act("confidentiality_review", AGREE, actor="reviewer")
+
+
+def _handler_confirms(fl: Flow) -> None:
+    """The office lets the handler confirm the review of published information (Art. 17)."""
+    agency = fl.world.session.get(Agency, fl.case.agency_id)
+    assert agency is not None
+    agency.handler_confirms_published = True
+    fl.world.session.add(agency)
+    fl.world.session.commit()
 
 
 def _after_supplement_period(fl: Flow) -> dt.datetime:
@@ -254,6 +279,15 @@ def _delivery_facts(document: str) -> FactsArg:
 def _deliver(document: str) -> Callable[[Flow], None]:
     """Record the delivery of the request's latest ``document`` (the period starts the next day)."""
     return lambda fl: fl.act("record_notice_delivery", _delivery_facts(document)) and None
+
+
+def _objected(fl: Flow) -> None:
+    """A third party consulted and objecting (Art. 32): the request is back at work."""
+    fl.act("start_consultation", CONSULT)
+    fl.act("receive_opinion", {"opinion": "object", "opinion_text": "涉及商业秘密"})
+
+
+DECISION = {"content": "合同价款", "reasons": "涉及公共资金使用，不公开可能对公共利益造成重大影响"}
 
 
 def _proposed(kind: str) -> Callable[[Flow], None]:
@@ -310,9 +344,10 @@ class Scenario:
     extended: bool = False
     prep: Callable[[Flow], None] | None = None
     at: Callable[[Flow], dt.datetime] | None = None
+    draft: dict[str, Any] | None = None  # the draft of a ready-to-issue request (default PROVIDED)
 
     def ready(self, world: World) -> Flow:
-        fl = reach(world, self.source, extended=self.extended)
+        fl = reach(world, self.source, extended=self.extended, draft=self.draft or PROVIDED)
         if self.prep:
             self.prep(fl)
         return fl
@@ -329,7 +364,12 @@ SCENARIOS: dict[str, list[Scenario]] = {
     "request_supplement": [Scenario(R, SR, SUPPLEMENT)],
     "receive_supplement": [Scenario(SR, R, {"summary": "补充了身份证明"})],
     "lapse_supplement": [Scenario(SR, CL, prep=_deliver("supplement_notice"), at=_after_supplement_period)],
-    "start_consultation": [Scenario(R, CO, CONSULT), Scenario(EX, CO, CONSULT_AGENCY)],
+    "start_consultation": [
+        Scenario(R, CO, CONSULT),
+        Scenario(EX, CO, CONSULT_AGENCY),
+        Scenario(CO, CO, CONSULT_AGENCY),  # several consultations may be open at once
+    ],
+    "notify_third_party_decision": [Scenario(R, R, DECISION, prep=_objected)],
     "receive_opinion": [
         Scenario(CO, R, {"opinion": "consent"}),
         Scenario(CO, EX, {"opinion": "object", "opinion_text": "涉及商业秘密"}, extended=True),
@@ -386,7 +426,14 @@ SCENARIOS: dict[str, list[Scenario]] = {
         Scenario(LR, R, {"comments": "理由不充分"}),
         Scenario(LR, EX, {"comments": "理由不充分"}, extended=True),
     ],
-    "issue_reply": [Scenario(RD, AN, {})],
+    # Art. 17: the clerk (first in role order) confirms a disclosed.public draft where the office so
+    # sets; the reviewer's review, four eyes and the other outcomes: test_disclosure_review.py.
+    "confidentiality_review": [
+        Scenario(RD, RD, AGREE, draft=PUBLIC, prep=_handler_confirms),
+        Scenario(RD, R, DISAGREE, draft=PUBLIC, prep=_handler_confirms),
+        Scenario(RD, EX, DISAGREE, draft=PUBLIC, prep=_handler_confirms, extended=True),
+    ],
+    "issue_reply": [Scenario(RD, AN, {}, prep=_reviewed)],
     "record_delivery": [Scenario(AN, AN, DELIVERY)],
     "withdraw": [Scenario(R, WD, WITHDRAW), *(Scenario(s, WD, WITHDRAW) for s in (SR, CO, FP, EX, LR, RD))],
     "archive": [Scenario(AN, AR), Scenario(WD, AR), Scenario(CL, AR)],
@@ -422,6 +469,7 @@ ALLOWED: dict[tuple[str, str], list[str]] = {
     ("clerk", R): [
         "request_supplement",
         "start_consultation",
+        "notify_third_party_decision",
         "assess_fee",
         "record_notice_delivery",
         "request_art35_reasons",
@@ -447,6 +495,7 @@ ALLOWED: dict[tuple[str, str], list[str]] = {
         "add_note",
     ],
     ("clerk", CO): [
+        "start_consultation",
         "receive_opinion",
         "lapse_consultation",
         "record_notice_delivery",
@@ -459,6 +508,7 @@ ALLOWED: dict[tuple[str, str], list[str]] = {
     ],
     ("clerk", EX): [
         "start_consultation",
+        "notify_third_party_decision",
         "assess_fee",
         "record_notice_delivery",
         "request_art35_reasons",
@@ -473,6 +523,7 @@ ALLOWED: dict[tuple[str, str], list[str]] = {
     ],
     # Review and litigation (逾期不答复) may be recorded while the request is open.
     ("clerk", LR): [
+        "notify_third_party_decision",
         "record_notice_delivery",
         "withdraw",
         "record_review",
@@ -482,7 +533,9 @@ ALLOWED: dict[tuple[str, str], list[str]] = {
         "add_note",
     ],
     ("clerk", RD): [
+        "notify_third_party_decision",
         "record_notice_delivery",
+        "confidentiality_review",
         "issue_reply",
         "withdraw",
         "record_review",
@@ -526,6 +579,7 @@ ILLEGAL: dict[str, list[tuple[str, str]]] = {
     "start_consultation": [(SR, "clerk")],
     "receive_opinion": [(R, "clerk")],
     "lapse_consultation": [(EX, "clerk")],
+    "notify_third_party_decision": [(CO, "clerk")],
     "assess_fee": [(CO, "clerk")],
     "record_payment": [(R, "clerk")],
     "lapse_fee": [(CL, "clerk")],
@@ -539,6 +593,7 @@ ILLEGAL: dict[str, list[tuple[str, str]]] = {
     "draft_reply": [(SR, "clerk")],
     "approve_reply": [(R, "reviewer")],
     "return_reply": [(AN, "reviewer")],
+    "confidentiality_review": [(R, "reviewer")],
     "issue_reply": [(LR, "clerk")],
     "record_delivery": [(RD, "clerk")],
     "withdraw": [(AN, "clerk")],
@@ -605,8 +660,9 @@ def test_action_roles_destinations_and_illegal_states(world: World, name: str) -
 
 
 def test_draft_reply_destination_follows_each_outcome(world: World) -> None:
-    replies = [o for o in law.OUTCOMES if not o.without_reply]
-    assert len(replies) == 19
+    replies = [o for o in law.outcomes_for(law.RequestKind.DISCLOSURE) if not o.without_reply]
+    assert len(replies) == 20  # 36(4) unable.not_held and 36(5) unable.not_ours are two decisions
+    earlier = reach(world, AN)  # answered: the request a rejected.duplicate repeats (Art. 36(6))
     for outcome in replies:
         fl = Flow(world)
         if outcome.code == "rejected.excessive":
@@ -616,12 +672,31 @@ def test_draft_reply_destination_follows_each_outcome(world: World) -> None:
             "reasons": "理由",
             "where_to_obtain": "本机关门户网站",
             "provided": "x",
+            "search_description": "检索了本机关档案室和业务系统",
+            "query_law": "《不动产登记暂行条例》",
+            "query_where": "不动产登记中心",
         }
+        facts.update(_preconditions(fl, outcome.code, earlier.case.tracking_no))
         case = fl.act("draft_reply", facts)
         expected = State.LEGAL_REVIEW if outcome.needs_review else State.READY
         assert case.state == expected, outcome.code
         assert case.draft is not None and case.draft["needs_review"] is outcome.needs_review
-    assert verify_all(world.session) == (len(replies), None)
+    assert verify_all(world.session) == (len(replies) + 1, None)
+
+
+def _preconditions(fl: Flow, code: str, earlier_tracking_no: str) -> dict[str, Any]:
+    """The steps an outcome needs before its draft (Art. 30, 32), and its draft facts (Art. 36(6), 37)."""
+    if code == "unable.still_unclear":
+        fl.act("request_supplement", SUPPLEMENT)
+        fl.act("receive_supplement", {})
+    if code == "withheld.third_party":
+        fl.act("start_consultation", CONSULT)
+        fl.act("receive_opinion", {"opinion": "object", "opinion_text": "涉及本公司商业秘密"})
+    if code == "rejected.duplicate":
+        return {"earlier_tracking_no": earlier_tracking_no}
+    if code == "partial":
+        return {"withheld_grounds": ["withheld.process_info"]}
+    return {}
 
 
 def test_record_delivery_only_once(world: World) -> None:
@@ -937,12 +1012,14 @@ def test_each_action_appends_one_chained_event(world: World) -> None:
     )
     fl.act("start_consultation", CONSULT)
     fl.act("receive_opinion", {"opinion": "partial", "opinion_text": "第三页涉及商业秘密"})
-    fl.act("draft_reply", {"outcome": "partial", "reasons": "第三页涉及商业秘密", "provided": "其余部分"})
+    fl.act("draft_reply", {**PARTIAL_THIRD_PARTY, "reasons": "第三页涉及商业秘密", "provided": "其余部分"})
     fl.act("return_reply", {"comments": "请写明不予公开部分的依据"}, actor="reviewer")
     fl.act(
-        "draft_reply", {"outcome": "partial", "reasons": "第三页涉及商业秘密，依第十五条", "provided": "其余"}
+        "draft_reply",
+        {**PARTIAL_THIRD_PARTY, "reasons": "第三页涉及商业秘密，依第十五条", "provided": "其余"},
     )
     fl.act("approve_reply", {"comments": "同意"}, actor="reviewer")
+    fl.act("confidentiality_review", AGREE, actor="reviewer")
     fl.act("issue_reply", {})
     fl.act("record_delivery", DELIVERY)
     fl.act("archive", actor="supervisor")
@@ -962,6 +1039,7 @@ def test_each_action_appends_one_chained_event(world: World) -> None:
         "return_reply",
         "draft_reply",
         "approve_reply",
+        "confidentiality_review",
         "issue_reply",
         "record_delivery",
         "archive",
@@ -971,9 +1049,11 @@ def test_each_action_appends_one_chained_event(world: World) -> None:
     assert [e.to_state for e in events][-3:] == [AN, AR, AR]
     for before, after in zip(events, events[1:], strict=False):
         assert after.prev_hash == before.hash and after.from_state == before.to_state
-    issued = json.loads(events[9].payload)
+    issued = json.loads(events[10].payload)
+    # Art. 37 and the withheld part's ground (Art. 15, 32, 36(3)), one label per article.
     assert issued["facts"]["outcome"] == "partial" and issued["basis"] == [
-        "《中华人民共和国政府信息公开条例》第三十七条"
+        f"《中华人民共和国政府信息公开条例》{article}"
+        for article in ("第十五条", "第三十二条", "第三十六条第三项", "第三十七条")
     ]
     assert verify_all(world.session) == (1, None)
 

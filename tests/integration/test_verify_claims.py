@@ -32,6 +32,8 @@ from tests.integration.test_scheduled_calendar import NOTICE_2027
 from tests.integration.test_tamper import flat, run_cli
 
 DAY = dt.timedelta(days=1)
+#: The review before disclosure (保密审查, Art. 17) of a disclosing draft.
+REVIEWED = {"conclusion": "agree", "comments": "经审查，可以公开"}
 
 
 def _sql(session: Session, statement: str, **params: Any) -> None:
@@ -124,6 +126,7 @@ def _fee_and_reassign(world: World) -> Case:
         actor="clerk2",
         at=T0 + 6 * DAY,
     )
+    c = world.act(c, "confidentiality_review", REVIEWED, actor="reviewer", at=T0 + 6 * DAY)  # Art. 17
     c = world.act(c, "issue_reply", {}, actor="clerk2", at=T0 + 7 * DAY)
     return world.act(
         c, "record_delivery", {"method": "post", "proof": "挂号信回执"}, actor="clerk2", at=T0 + 9 * DAY
@@ -164,10 +167,10 @@ def _concluded_by_the_system(world: World) -> list[Case]:
     silent = world.act(
         silent,
         "start_consultation",
-        {"party_kind": "agency", "party_name": "某市财政局", "matters": "是否同意公开"},
+        {"party_kind": "co_producer", "party_name": "某市财政局", "matters": "是否同意公开"},
         at=T0 + DAY,
     )
-    silent = _delivered(world, silent, "consultation_agency")
+    silent = _delivered(world, silent, "consultation_co_producer")
     silent = world.act(silent, "lapse_consultation", {}, actor="system", at=later)
     return [withdrawn, no_supplement, unpaid, silent]
 
@@ -188,6 +191,7 @@ def test_requests_through_every_kind_of_action_verify_clean(
     answered = world.act(
         answered, "draft_reply", {"outcome": "disclosed.provided", "provided": "预算表"}, at=december + DAY
     )
+    answered = world.act(answered, "confidentiality_review", REVIEWED, actor="reviewer", at=december + DAY)
     answered = world.act(answered, "issue_reply", {}, at=december + DAY)
     assert provisional.provisional and answered.provisional
     notice = tmp_path / "2027.json"
@@ -224,7 +228,7 @@ def test_requests_through_every_kind_of_action_verify_clean(
 
 @dataclass
 class Tampered:
-    case: Case  # register, extend, draft_reply, issue_reply, record_delivery
+    case: Case  # register, extend, draft_reply, confidentiality_review, issue_reply, record_delivery
     other: Case  # register only
 
 
@@ -233,6 +237,7 @@ def cases(world: World) -> Tampered:
     a = world.new_case()
     a = world.act(a, "extend", {"reason": "需要会商"}, actor="supervisor", at=T0 + DAY)
     a = world.act(a, "draft_reply", {"outcome": "disclosed.provided", "provided": "预算表"}, at=T0 + 2 * DAY)
+    a = world.act(a, "confidentiality_review", REVIEWED, actor="reviewer", at=T0 + 2 * DAY)
     a = world.act(a, "issue_reply", {}, at=T0 + 3 * DAY)
     a = world.act(a, "record_delivery", {"method": "email", "proof": "回执"}, at=T0 + 4 * DAY)
     b = world.new_case(at=T0 + dt.timedelta(hours=2), id_number="110101199001019999")
@@ -243,15 +248,15 @@ def cases(world: World) -> Tampered:
 _APPLICANT = "(SELECT applicant_id FROM request WHERE id = :i)"
 ROW_EDITS: dict[str, tuple[str, str, int, str]] = {
     # name: (statement, field named, event named, its action)
-    "state": ("UPDATE request SET state = 'withdrawn' WHERE id = :i", "state", 5, "record_delivery"),
+    "state": ("UPDATE request SET state = 'withdrawn' WHERE id = :i", "state", 6, "record_delivery"),
     "outcome": (
-        "UPDATE request SET outcome = 'rejected.repeated' WHERE id = :i", "outcome", 4, "issue_reply"
+        "UPDATE request SET outcome = 'rejected.repeated' WHERE id = :i", "outcome", 5, "issue_reply"
     ),
     "answered_on": (
-        "UPDATE request SET answered_on = '2026-09-28' WHERE id = :i", "answered_on", 4, "issue_reply"
+        "UPDATE request SET answered_on = '2026-09-28' WHERE id = :i", "answered_on", 5, "issue_reply"
     ),
     "delivered_on": (
-        "UPDATE request SET delivered_on = NULL WHERE id = :i", "delivered_on", 5, "record_delivery"
+        "UPDATE request SET delivered_on = NULL WHERE id = :i", "delivered_on", 6, "record_delivery"
     ),
     "reply_due": ("UPDATE request SET reply_due = '2026-12-31' WHERE id = :i", "reply_due", 2, "extend"),
     "extended": ("UPDATE request SET extended = false WHERE id = :i", "extended", 2, "extend"),
@@ -387,11 +392,11 @@ def test_a_swapped_letter_file_is_named(world: World, cases: Tampered, engine: E
     path.write_bytes(path.read_bytes().replace("预算表".encode(), "另一份".encode()))
     report = _check(engine)
     named = [(f.field, f.seq, f.action) for f in report.findings]
-    assert named == [("document letter.html:reply", 4, "issue_reply")]
+    assert named == [("document letter.html:reply", 5, "issue_reply")]
     assert "文件内容与事件记载的哈希不符" in report.findings[0].message
     result = run_cli(world.session, db_url, "verify")
     assert result.exit_code == 1, result.output
-    where = f"{cases.case.tracking_no} 事件4（issue_reply）"
+    where = f"{cases.case.tracking_no} 事件5（issue_reply）"
     assert f"{where} document letter.html:reply：" in flat(result.output)
 
 
@@ -403,11 +408,11 @@ def test_a_letter_row_pointed_at_other_bytes_is_named(
     receipt = _letter(world.session, cases.case, "receipt")
     _sql(world.session, "UPDATE letter SET html_sha256 = :h WHERE id = :i", h=receipt.html_sha256, i=reply.id)
     report = _check(engine)
-    assert [(f.field, f.seq, f.action) for f in report.findings] == [("letter.html_sha256", 4, "issue_reply")]
+    assert [(f.field, f.seq, f.action) for f in report.findings] == [("letter.html_sha256", 5, "issue_reply")]
     result = run_cli(world.session, db_url, "verify")
     assert result.exit_code == 1, result.output
     out = flat(result.output)
-    where = f"{cases.case.tracking_no} 事件4（issue_reply）"
+    where = f"{cases.case.tracking_no} 事件5（issue_reply）"
     assert f"{where} letter.html_sha256：库中为 “{receipt.html_sha256}”" in out
 
 
@@ -424,14 +429,14 @@ def test_a_case_document_row_pointed_at_other_bytes_is_named(
         old=reply.html_sha256,
     )
     report = _check(engine)
-    assert [(f.field, f.seq) for f in report.findings] == [("case_document letter.html:reply", 4)]
+    assert [(f.field, f.seq) for f in report.findings] == [("case_document letter.html:reply", 5)]
 
 
 def test_a_deleted_letter_row_is_named(world: World, cases: Tampered, engine: Engine) -> None:
     reply = _letter(world.session, cases.case, "reply")
     _sql(world.session, "DELETE FROM letter WHERE id = :i", i=reply.id)
     report = _check(engine)
-    assert [(f.field, f.seq) for f in report.findings] == [("letter", 4)]
+    assert [(f.field, f.seq) for f in report.findings] == [("letter", 5)]
     assert reply.letter_no in report.findings[0].message
 
 
@@ -453,7 +458,7 @@ def test_every_problem_is_listed_not_only_the_first(
 ) -> None:
     """A broken chain in one request does not hide a row edit in another (and stays worded as before)."""
     _drop_event_triggers(world.session)
-    _sql(world.session, "DELETE FROM evidence_event WHERE case_id = :c AND seq = 5", c=cases.case.id)
+    _sql(world.session, "DELETE FROM evidence_event WHERE case_id = :c AND seq = 6", c=cases.case.id)
     _sql(world.session, "UPDATE request SET description = '改过' WHERE id = :i", i=cases.other.id)
     report = _check(engine)
     assert [(p.tracking_no, p.seq) for p in report.broken] == [(cases.case.tracking_no, None)]

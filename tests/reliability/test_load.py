@@ -63,7 +63,7 @@ class Race:
 
     def facts(self, marker: str) -> dict[str, Any]:
         if self.action == "start_consultation":
-            return {"party_kind": "agency", "party_name": "某市财政局", "matters": marker}
+            return {"party_kind": "co_producer", "party_name": "某市财政局", "matters": marker}
         if self.action == "receive_opinion":
             return {"opinion": "partial", "opinion_text": marker}
         return {"text": marker}

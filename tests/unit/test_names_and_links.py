@@ -21,7 +21,7 @@ def _extended_name(header: str) -> str:
 @pytest.mark.parametrize(
     "name",
     [
-        "某政办公开〔2026〕第12号.pdf",
+        "某政办公开〔2026〕12号.pdf",
         "CITY-2026-00001-evidence.zip",
         'quote " and ; semicolon\\ back.html',
         "名 with spaces and %41 percent.xlsx",
@@ -39,7 +39,7 @@ def test_any_name_round_trips_through_a_latin1_header(name: str) -> None:
 
 
 def test_inline_and_explicit_fallback() -> None:
-    header = content_disposition("某政办公开〔2026〕第12号.pdf", inline=True, fallback="letter-7.pdf")
+    header = content_disposition("某政办公开〔2026〕12号.pdf", inline=True, fallback="letter-7.pdf")
     assert header.startswith("inline; filename=\"letter-7.pdf\"; filename*=UTF-8''")
     assert ascii_fallback("年度报告.xlsx") == "download.xlsx"
     assert ascii_fallback("city-2025年度.xlsx") == "city-2025.xlsx"

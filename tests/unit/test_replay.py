@@ -88,3 +88,26 @@ def test_delivery_and_lapse_proposals_replay_into_the_row() -> None:
     old = [events[0], _event(2, "request_supplement", "received", sr, {"supplement_due": "2026-10-20"})]
     assert replay.replay("T-1", fee).values["supplement_due"][0] is None
     assert replay.replay("T-1", old).values["supplement_days"][0] is None
+
+
+def test_several_open_consultations_replay_into_one_pause() -> None:
+    """The second letter adds no clock event (``clock_event: false``); the last answer ends the pause
+    on the latest closing day (``clock_date``); an event recorded before these facts adds its own."""
+    events = [
+        _event(1, "register", None, "received",
+               {"tracking_no": "CITY-2026-00002", "receipt_date": "2026-11-02"}),
+        _event(2, "start_consultation", "received", "consultation", {"letter_date": "2026-11-03"}),
+        _event(3, "start_consultation", "consultation", "consultation",
+               {"letter_date": "2026-11-04", "clock_event": False}),
+        _event(4, "receive_opinion", "consultation", "consultation",
+               {"opinion_date": "2026-11-20", "clock_event": False}),
+        _event(5, "lapse_consultation", "consultation", "received",
+               {"window_end": "2026-11-18", "clock_event": True, "clock_date": "2026-11-20"}),
+    ]  # fmt: skip
+    out = replay.replay("CITY-2026-00002", events)
+    assert out.ledger == [
+        {"type": "pause_started", "date": "2026-11-03", "reason": "consultation"},
+        {"type": "pause_ended", "date": "2026-11-20"},
+    ]
+    assert out.ledger_from == [(2, "start_consultation"), (5, "lapse_consultation")]
+    assert out.findings == []
