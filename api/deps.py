@@ -9,16 +9,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, Path, Request
 from pydantic import BaseModel, BeforeValidator
 from sqlmodel import Session
 
+from api.errors import CodedHTTPException
 from api.permissions import PERMISSIONS, PUBLIC
 from caseflow import service
 from caseflow.db import get_engine
 from caseflow.models import AuthToken, Case, User
 from caseflow.sessions import csrf_ok, user_for_token
 from caseflow.settings import get_settings
+from caseflow.states.machine import ROLE_NAMES
 
 SESSION_COOKIE = "caseflow_session"
 #: Ids beyond this are no id of ours (and would overflow the database's integer): 404, never 500.
@@ -30,7 +32,7 @@ def _iso_date(value: object) -> object:
     """A date given as text must be YYYY-MM-DD (pydantic alone also takes "0" as 1970-01-01)."""
     if isinstance(value, str):
         if len(value) != 10 or value[4] != "-" or value[7] != "-":
-            raise ValueError("a date is written YYYY-MM-DD")
+            raise ValueError("日期应写作“年-月-日”（如 2026-11-28）")
         return dt.date.fromisoformat(value)
     return value
 
@@ -45,19 +47,22 @@ class FieldProblem(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """Every error answer of the JSON API (``api.main`` builds them): what went wrong, and for some
-    kinds more: the fields at fault (422), the state and the actions allowed in it (409 illegal now),
-    the version expected and found (409 stale)."""
+    """Every error answer of the JSON API (``api.main`` builds them): a stable machine ``code`` and a
+    Chinese ``detail`` for people, and for some kinds more: the fields at fault (422, each ``field``
+    its machine name, each ``message`` Chinese), the state and the actions allowed in it (409 illegal
+    now), the version expected and found (409 stale). The codes are listed in docs/interfaces.md."""
 
+    #: What went wrong, in Chinese (for people; its wording may change).
     detail: str
+    #: What went wrong, for programs (never changes): e.g. "not_found", "illegal_transition",
+    #: "stale_version", "invalid_request", "csrf_failed", "too_large", "sign_in_throttled".
+    code: str
     errors: list[FieldProblem] | None = None
     state: str | None = None
     allowed: list[str] | None = None
     action: str | None = None
     expected_version: int | None = None
     version: int | None = None
-    #: A machine-readable reason where one is given (e.g. "sign_in_throttled" with a 429).
-    code: str | None = None
     #: Seconds until the call will be taken again (429; also the Retry-After header).
     retry_after: int | None = None
 
@@ -120,7 +125,12 @@ def _caller(request: Request, session: Session) -> Caller:
         token = header[7:].strip()
         found = user_for_token(session, token, "api")
         if found is None:
-            raise HTTPException(401, "invalid, expired or revoked token", {"WWW-Authenticate": "Bearer"})
+            raise CodedHTTPException(
+                401,
+                "令牌无效、已过期或已被撤销，请重新取得令牌",
+                code="invalid_token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         user, row = found
         return Caller(user, service.Actor.of(session, user), "token", token, row)
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -141,23 +151,29 @@ def authorize(request: Request, session: SessionDep) -> Caller:
     caller = _caller(request, session)
     request.state.caller = caller
     if allowed is None:
-        raise HTTPException(403, f"route {name!r} has no permission rule")
+        raise CodedHTTPException(
+            403, f"该地址（{name}）没有设定访问权限，一律拒绝", code="no_permission_rule"
+        )
     if allowed == PUBLIC:
         return caller
     if caller.user is None:
         if request.url.path.startswith("/api/"):
-            raise HTTPException(
-                401, "sign in first (POST /api/v1/auth/token)", {"WWW-Authenticate": "Bearer"}
+            raise CodedHTTPException(
+                401,
+                "请先登录：用 POST /api/v1/auth/token 取得令牌，并在 Authorization 请求头中附上",
+                code="not_signed_in",
+                headers={"WWW-Authenticate": "Bearer"},
             )
-        raise HTTPException(401, "sign in first")
+        raise CodedHTTPException(401, "请先登录", code="not_signed_in")
     unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
     if caller.via == "cookie" and unsafe and request.url.path.startswith("/api/") and caller.token:
         if not csrf_ok(caller.token, request.headers.get("x-csrf-token")):
-            raise HTTPException(403, "calls made with a browser session need the X-CSRF-Token header")
+            raise CodedHTTPException(
+                403, "使用浏览器会话调用接口时须附上 X-CSRF-Token 请求头", code="csrf_failed"
+            )
     if not caller.roles & allowed:
-        raise HTTPException(
-            403, f"your roles ({', '.join(sorted(caller.roles))}) may not use this page or route"
-        )
+        roles = "、".join(ROLE_NAMES.get(r, r) for r in sorted(caller.roles))
+        raise CodedHTTPException(403, f"您的角色（{roles}）无权使用该页面或接口", code="forbidden")
     return caller
 
 
@@ -180,8 +196,10 @@ async def check_csrf(request: Request, caller: Caller) -> None:
         presented = value if isinstance(value, str) else None
     assert caller.token is not None
     if not csrf_ok(caller.token, presented):
-        raise HTTPException(
-            403, "the form's security token is missing or wrong; reload the page and try again"
+        raise CodedHTTPException(
+            403,
+            "表单的安全令牌缺失或已失效（可能是页面打开太久或已重新登录），请刷新页面后重试",
+            code="csrf_failed",
         )
 
 

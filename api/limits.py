@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from caseflow.texts import TEXT_PATTERN, control_problem
 
 MAX_BODY = 20 * 1024 * 1024  # uploads of scans and envelopes; larger: 413
-TOO_LARGE = f"the upload is larger than {MAX_BODY // (1024 * 1024)} MB"
+TOO_LARGE = f"上传的内容超过 {MAX_BODY // (1024 * 1024)} MB 的上限，请压缩或分开上传"
 MAX_FILENAME, MAX_MEDIA_TYPE = 255, 100
 #: Header values: no control character but tab (HTTP itself refuses NUL, CR and LF).
 _HEADER_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")

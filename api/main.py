@@ -8,13 +8,15 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.routing import compile_path
 
+from api.errors import METHOD_NOT_ALLOWED_PAGE, http_code, http_detail
 from api.limits import MAX_BODY, TOO_LARGE, BodyLimit, check_inputs, describe_text_limits
+from api.web.offline import STATIC_PREFIXES
 from caseflow.errors import (
     CaseflowError,
     FactsError,
@@ -45,10 +47,15 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+#: /docs: Swagger UI from this server only (``api.web.offline``); its styles set inline attributes.
 DOCS_CSP = (
-    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https:; "
-    "script-src 'self' 'unsafe-inline' https:; frame-ancestors 'none'"
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
 )
+#: Item 8: nothing a page or an answer shows is kept by the browser (Back after sign-out shows
+#: nothing); static files (the same for everyone) may be cached.
+NO_STORE = "no-store"
+STATIC_CACHE = "public, max-age=86400"
 
 
 class Guard(BaseHTTPMiddleware):
@@ -63,17 +70,20 @@ class Guard(BaseHTTPMiddleware):
             response = await call_next(request)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
-        if request.url.path in ("/docs", "/redoc"):
+        if request.url.path == "/docs":
             response.headers["Content-Security-Policy"] = DOCS_CSP
+        static = request.url.path.startswith(STATIC_PREFIXES) and response.status_code == 200
+        response.headers["Cache-Control"] = STATIC_CACHE if static else NO_STORE
         return response
 
 
 def _too_large(request: Request) -> Response:
     if _wants_html(request):
+        from api.web.formkeeping import intake_too_large
         from api.web.pages import error_page
 
-        return error_page(request, 413, "上传的内容超过 20 MB")
-    return JSONResponse({"detail": TOO_LARGE}, 413)
+        return intake_too_large(request) or error_page(request, 413, TOO_LARGE, "too_large")
+    return JSONResponse({"detail": TOO_LARGE, "code": "too_large"}, 413)
 
 
 def _wants_html(request: Request) -> bool:
@@ -83,14 +93,23 @@ def _wants_html(request: Request) -> bool:
 
 
 def _field_message(error: Any) -> tuple[str, str]:
-    """(field, message) of a validation error; a whole-model check says "field: message"."""
+    """(field, Chinese message) of a validation error; a whole-model check says "field: message"."""
+    from api.web.forms import zh_error, zh_validation
+
     loc = tuple(error["loc"])
     where = ".".join(str(p) for p in (loc[1:] if loc[:1] == ("body",) else loc))  # (a fact named body)
     message = str(error["msg"]).removeprefix("Value error, ")
     name, _, rest = message.partition(": ")
     if rest and name.isidentifier() and not where:
-        return name, rest
-    return where, message
+        return name, zh_error(rest)
+    return where, zh_validation(error)
+
+
+def _summary(errors: list[dict[str, str]], action: str | None = None) -> str:
+    """One Chinese sentence naming each field at fault by its label: "填写有误：姓名或名称：不能为空"."""
+    from api.web.forms import label_of
+
+    return "填写有误：" + "；".join(f"{label_of(e['field'], action)}：{e['message']}" for e in errors)
 
 
 def _allowed_methods(request: Request, starlette_says: str | None) -> str:
@@ -105,15 +124,18 @@ def _allowed_methods(request: Request, starlette_says: str | None) -> str:
 
 
 def _body(exc: CaseflowError) -> dict[str, Any]:
-    body: dict[str, Any] = {"detail": exc.message}
+    body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
     if isinstance(exc, IllegalTransition):
         body.update(state=exc.state, allowed=exc.allowed, action=exc.action)
     if isinstance(exc, StaleVersion):
         body.update(expected_version=exc.expected, version=exc.actual)
     if isinstance(exc, FactsError):
-        body["errors"] = [{"field": f, "message": m} for f, m in exc.errors]
+        from api.web.forms import zh_error
+
+        body["errors"] = [{"field": f, "message": zh_error(m)} for f, m in exc.errors]
+        body["detail"] = _summary(body["errors"], getattr(exc, "action", None))
     if isinstance(exc, TooManyAttempts):
-        body.update(code=exc.code, retry_after=exc.retry_after)
+        body["retry_after"] = exc.retry_after
     return body
 
 
@@ -140,6 +162,8 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
         version="0.1.0",
         description="依申请公开办理系统 — requests for government information as state machines.",
         lifespan=_with_scheduler if run_scheduler else None,
+        docs_url=None,  # served offline by api.web.offline (FastAPI's own loads Swagger UI from a CDN)
+        redoc_url=None,
         dependencies=[Depends(check_inputs)],  # no control character in any input: 422
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY)  # inside Guard: its 413 carries the headers too
@@ -157,6 +181,9 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(oversight.router)
     app.include_router(admin.router)
+    from api.web import story as case_story_pages
+
+    app.include_router(case_story_pages.router)  # the case page's documents
     from api.routes import admin_users as admin_users_api
     from api.web import login as login_pages
 
@@ -176,46 +203,77 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     app.include_router(checkpoints.router)
     app.include_router(checkpoints.pages)
     app.include_router(notifications_pages.router)
+    from api.web import offline
+
+    offline.install(app)
+    from api.web import formkeeping
+
+    app.include_router(formkeeping.router)
+    from api.web import verify as verify_pages
+
+    app.include_router(verify_pages.router)
 
     @app.exception_handler(CaseflowError)
     async def caseflow_error(request: Request, exc: CaseflowError) -> Response:
         status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+        body = _body(exc)
         if _wants_html(request):
-            page = pages.error_page(request, status, exc.message)
+            page = pages.error_page(request, status, body["detail"], exc.code)
             page.headers.update(headers or {})
             return page
-        return JSONResponse(_body(exc), status, headers=headers)
+        return JSONResponse(body, status, headers=headers)
 
     @app.exception_handler(FontMissing)
     async def font_missing(request: Request, exc: FontMissing) -> Response:
-        return JSONResponse({"detail": str(exc)}, 503)
+        detail = "未安装中文字体，无法生成文书。请系统管理员安装中文字体（如 Debian 的 fonts-noto-cjk）后重试"
+        if _wants_html(request):
+            return pages.error_page(request, 503, detail, "font_missing")
+        return JSONResponse({"detail": detail, "code": "font_missing"}, 503)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        """A fault of ours: a Chinese page or body (the traceback goes to the server's log, never to
+        the person; Starlette's ServerErrorMiddleware logs and re-raises after this answer)."""
+        detail = http_detail(500, None)
+        if _wants_html(request):
+            return pages.error_page(request, 500, detail, "server_error")
+        return JSONResponse({"detail": detail, "code": "server_error"}, 500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if any(e["loc"][:1] == ("path",) for e in exc.errors()):  # no such id (or not a number)
             if _wants_html(request):
-                return pages.error_page(request, 404, "没有这个地址")
-            return JSONResponse({"detail": "not found"}, 404)
+                return pages.error_page(request, 404, "没有这个地址", "not_found")
+            return JSONResponse({"detail": "没有这个地址", "code": "not_found"}, 404)
         errors = [dict(zip(("field", "message"), _field_message(e), strict=True)) for e in exc.errors()]
+        summary = _summary(errors, request.path_params.get("action"))  # (an action's own labels)
         if _wants_html(request):
-            return pages.error_page(request, 422, "；".join(f"{e['field']}：{e['message']}" for e in errors))
-        return JSONResponse({"detail": "invalid request", "errors": errors}, 422)
+            return pages.error_page(request, 422, summary, "invalid_request")
+        return JSONResponse({"detail": summary, "code": "invalid_request", "errors": errors}, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 401 and _wants_html(request):
-            return RedirectResponse(f"/login?next={request.url.path}", 303)
+            from api.web.formkeeping import sign_in_redirect
+
+            return sign_in_redirect(request)  # back to the page afterwards; "expired" if there was a session
         if exc.status_code == 413:  # a chunked body counted past the limit (api.limits.BodyLimit)
             return _too_large(request)
         headers = dict(getattr(exc, "headers", None) or {})
+        code, detail = http_code(exc.status_code, exc), http_detail(exc.status_code, exc.detail)
         if exc.status_code == 405:
             headers["Allow"] = _allowed_methods(request, headers.get("Allow"))
+            detail = f"该地址不接受 {request.method} 请求（可用的请求方式：{headers['Allow']}）"
         if _wants_html(request):
-            response = pages.error_page(request, exc.status_code, str(exc.detail))
+            shown = METHOD_NOT_ALLOWED_PAGE if exc.status_code == 405 else detail
+            response = pages.error_page(request, exc.status_code, shown, code)
             response.headers.update(headers)
             return response
-        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=headers or None)
+        body: dict[str, Any] = {"detail": detail, "code": code}
+        if exc.status_code == 429 and "Retry-After" in headers and headers["Retry-After"].isdigit():
+            body["retry_after"] = int(headers["Retry-After"])
+        return JSONResponse(body, exc.status_code, headers=headers or None)
 
     return app
 

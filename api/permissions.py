@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "office_figures": frozenset({"supervisor", "auditor"}),
     "disclosure_candidates": frozenset({"supervisor", "auditor"}),
     "public_status": PUBLIC,
+    "favicon": PUBLIC,  # api.web.offline
     "public_status_lookup": PUBLIC,
     "list_notifications": ANY_USER,
     "read_notification": ANY_USER,
@@ -64,6 +65,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "page_case_identity": frozenset({"clerk", "reviewer", "supervisor", "auditor"}),
     "page_case_action": ACTING,
     "page_letter": CASEWORK,
+    "page_case_document": CASEWORK,
     "page_letter_preview": frozenset({"clerk", "reviewer", "supervisor"}),
     "page_review": frozenset({"reviewer"}),
     "page_dashboard": frozenset({"supervisor", "auditor"}),
@@ -75,6 +77,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "page_search": frozenset({"auditor", "supervisor"}),
     "page_verify": frozenset({"auditor", "supervisor"}),
     "page_verify_package": frozenset({"auditor", "supervisor"}),
+    "page_verify_jobs": frozenset({"auditor", "supervisor"}),
+    "page_verify_start": frozenset({"auditor", "supervisor"}),
+    "page_verify_resume": frozenset({"auditor", "supervisor"}),
+    "page_case_verify": CASEWORK,  # anyone who may read the request may check its evidence
     "page_checkpoints": frozenset({"auditor"}),
     "page_case_evidence": CASEWORK,
     "page_admin": frozenset({"admin"}),
@@ -89,4 +95,5 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "page_public_status_lookup": PUBLIC,
     "page_notifications": ANY_USER,
     "page_notifications_read": ANY_USER,
+    "page_forms_script": PUBLIC,
 }

@@ -59,7 +59,7 @@ def _service_rate(engine: Engine, cases: int) -> tuple[float, list[EvidenceEvent
         "applicant_type": "natural_person",
         "applicant_name": "王小明",
         "id_type": "居民身份证",
-        "id_number": "110101199001011234",
+        "id_number": "110101199001061234",
         "phone": "13800000000",
         "description": "道路维修预算",
         "provision_form": "electronic",

@@ -62,7 +62,7 @@ def run(quick: bool) -> list[Figure]:
                     "applicant_type": "commercial",
                     "applicant_name": "某某建设工程有限公司",
                     "id_type": "统一社会信用代码",
-                    "id_number": "91110000MA00000000",
+                    "id_number": "91110000MA0000000H",
                     "phone": "13800000000",
                     "description": "某道路改造工程施工合同及其附件",
                     "provision_form": "electronic",

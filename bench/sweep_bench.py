@@ -77,7 +77,7 @@ def _build(path: Path, count: int) -> None:
                     "applicant_type": "natural_person",
                     "applicant_name": "张三",
                     "id_type": "居民身份证",
-                    "id_number": "110101199001011234",
+                    "id_number": "110101199001061234",
                     "phone": "13800000000",
                     "description": "某项目的审批文件",
                     "provision_form": "electronic",

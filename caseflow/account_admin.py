@@ -32,6 +32,7 @@ ACTION_NAMES = {
     "reset_password": "重置密码",
     "set_roles": "修改角色",
     "revoke_tokens": "注销全部登录",
+    "agency_settings": "修改机关设置",  # caseflow.agency_settings.update (the target names the agency)
 }
 LAST_ADMIN_RULE = "系统至少须保留一个有效的管理员账户"
 MAX_REASON = 500

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from caseflow import law
 from caseflow.errors import FactsError, NotFound
 from caseflow.models import Agency, User
-from caseflow.states.machine import ROLES
+from caseflow.states.machine import ROLE_NAMES, ROLES
 
 _hasher = PasswordHash.recommended()
 MIN_PASSWORD_LENGTH = 8
@@ -28,7 +28,7 @@ def conflicting_duties(roles: list[str] | frozenset[str] | set[str]) -> bool:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise FactsError([("password", f"at least {MIN_PASSWORD_LENGTH} characters")])
+        raise FactsError([("password", f"密码至少{MIN_PASSWORD_LENGTH}个字符（收到{len(password)}个）")])
     return _hasher.hash(password)
 
 
@@ -70,12 +70,12 @@ def create_agency(
     check_agency_code(code)
     check_agency_kind(kind)
     if session.exec(select(Agency).where(col(Agency.code) == code)).first() is not None:
-        raise FactsError([("code", f"agency {code!r} exists already")])
+        raise FactsError([("code", f"机关代码 {code} 已经存在")])
     parent = None
     if parent_code is not None:
         parent = session.exec(select(Agency).where(col(Agency.code) == parent_code)).first()
         if parent is None:
-            raise NotFound(f"no agency {parent_code!r}")
+            raise NotFound(f"没有代码为 {parent_code} 的上级机关")
     agency = Agency(
         code=code,
         name=name,
@@ -97,7 +97,13 @@ def check_roles(roles: list[str]) -> None:
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise FactsError(
-            [("roles", f"expected some of {', '.join(ROLES)}, got {', '.join(roles) or 'none'}")]
+            [
+                (
+                    "roles",
+                    f"角色应为{'、'.join(ROLE_NAMES[r] for r in ROLES)}中的一个或几个"
+                    f"（收到：{'、'.join(roles)[:80] or '无'}）",
+                )
+            ]
         )
 
 
@@ -117,10 +123,10 @@ def create_user(
     if conflicting_duties(set(roles)) and not duties_exception:
         raise FactsError([("roles", f"{DUTIES_RULE}；如确需兼任，须由管理员登记例外及其理由")])
     if session.exec(select(User).where(col(User.username) == username)).first() is not None:
-        raise FactsError([("username", f"user {username!r} exists already")])
+        raise FactsError([("username", f"用户名 {username} 已经存在")])
     agency = session.exec(select(Agency).where(col(Agency.code) == agency_code)).first()
     if agency is None or agency.id is None:
-        raise NotFound(f"no agency {agency_code!r}")
+        raise NotFound(f"没有代码为 {agency_code} 的机关")
     user = User(
         username=username,
         display_name=display_name,

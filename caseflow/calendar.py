@@ -29,7 +29,7 @@ from pathlib import Path
 
 from holidays.countries.china import China
 
-from caseflow.dates import parse_date
+from caseflow.dates import WEEKDAYS_ZH
 
 #: The table covers these days: from the year the Regulation came into force to well ahead.
 TABLE_FIRST = dt.date(2008, 1, 1)
@@ -52,7 +52,7 @@ def library_official_years() -> frozenset[int]:
     doc = China.__doc__ or ""
     years = {int(y) for y in re.findall(r"^\s*\*\s*\[(\d{4})\]\(", doc, flags=re.MULTILINE)}
     if not years:
-        raise CalendarError("cannot tell which years holidays.China covers officially")
+        raise CalendarError("无法确定 holidays 软件包（holidays.China）收录了哪些年度的官方放假安排")
     return frozenset(years)
 
 
@@ -84,51 +84,53 @@ class Notice:
     def from_json(cls, data: object, source: str = "") -> Notice:
         """Read and validate a notice; every problem is named with the field it is in."""
         if not isinstance(data, dict):
-            raise CalendarError("a notice is a JSON object with year, title and festivals")
+            raise CalendarError(
+                "通知应为一个JSON对象，含 year（年度）、title（标题）和 festivals（放假安排）"
+            )
         year = data.get("year")
         if not isinstance(year, int) or not TABLE_FIRST.year <= year <= TABLE_LAST.year:
             raise CalendarError(
-                f"year: expected a year from {TABLE_FIRST.year} to {TABLE_LAST.year}, got {year!r}"
+                f"year：年度应为{TABLE_FIRST.year}至{TABLE_LAST.year}之间的整数，实为 {year!r}"
             )
         title = data.get("title") or f"国务院办公厅关于{year}年部分节假日安排的通知"
         if not isinstance(title, str):
-            raise CalendarError("title: expected text")
+            raise CalendarError("title：通知标题应为文本")
         raw_festivals = data.get("festivals")
         if not isinstance(raw_festivals, list) or not raw_festivals:
-            raise CalendarError("festivals: expected a non-empty list of holiday blocks")
+            raise CalendarError("festivals：放假安排应为非空列表，每项是一个节日的放假时段")
         festivals: list[Festival] = []
         seen: set[dt.date] = set()
         for n, raw in enumerate(raw_festivals, 1):
             where = f"festivals[{n}]"
             if not isinstance(raw, dict):
-                raise CalendarError(f"{where}: expected an object with name, from, to, workdays")
+                raise CalendarError(f"{where}：应为含 name、from、to、workdays 的对象")
             name = raw.get("name")
             if not isinstance(name, str) or not name.strip():
-                raise CalendarError(f"{where}.name: expected the holiday's name")
+                raise CalendarError(f"{where}.name：请填写节日名称")
             first = _notice_date(raw.get("from"), f"{where}.from", year)
             last = _notice_date(raw.get("to"), f"{where}.to", year)
             if last < first:
-                raise CalendarError(f"{where}: 'to' {last} is before 'from' {first}")
+                raise CalendarError(f"{where}：放假截止日（to）{last} 早于起始日（from）{first}")
             if (last - first).days > 14:
-                raise CalendarError(f"{where}: a holiday block of {(last - first).days + 1} days")
+                raise CalendarError(f"{where}：连续放假{(last - first).days + 1}天，超过15天，请核对")
             raw_workdays = raw.get("workdays", [])
             if not isinstance(raw_workdays, list):
-                raise CalendarError(f"{where}.workdays: expected a list of dates")
+                raise CalendarError(f"{where}.workdays：调休上班日应为日期列表")
             workdays = tuple(
                 _notice_date(w, f"{where}.workdays[{i}]", year) for i, w in enumerate(raw_workdays, 1)
             )
             for w in workdays:
                 if w.weekday() < 5:
                     raise CalendarError(
-                        f"{where}.workdays: {w} is a weekday; only a Saturday or Sunday can be "
-                        "declared a working day"
+                        f"{where}.workdays：调休上班日 {w} 是{WEEKDAYS_ZH[w.weekday()]}；"
+                        "只有星期六或星期日可以调为上班日"
                     )
                 if first <= w <= last:
-                    raise CalendarError(f"{where}.workdays: {w} lies inside the holiday block")
+                    raise CalendarError(f"{where}.workdays：调休上班日 {w} 在本节日的放假期间内")
             festival = Festival(name.strip(), first, last, workdays)
             days = set(festival.rest_days()) | set(workdays)
             if days & seen:
-                raise CalendarError(f"{where}: {min(days & seen)} appears in two holiday blocks")
+                raise CalendarError(f"{where}：{min(days & seen)} 同时出现在两个节日的放假安排中")
             seen |= days
             festivals.append(festival)
         published = data.get("published")
@@ -160,12 +162,14 @@ class Notice:
 
 
 def _notice_date(value: object, where: str, year: int) -> dt.date:
+    if not isinstance(value, str):
+        raise CalendarError(f"{where}：应为“年-月-日”格式的日期文本（如2027-01-01），实为 {value!r}")
     try:
-        d = parse_date(value, where)
-    except ValueError as exc:
-        raise CalendarError(str(exc)) from None
+        d = dt.date.fromisoformat(value)
+    except ValueError:
+        raise CalendarError(f"{where}：{value!r} 不是有效的日期（应为年-月-日，如2027-01-01）") from None
     if abs(d.year - year) > 1:
-        raise CalendarError(f"{where}: {d} is not in or next to {year}")
+        raise CalendarError(f"{where}：{d} 既不在{year}年内，也不在相邻年度")
     return d
 
 
@@ -173,11 +177,26 @@ def read_notice(path: Path) -> Notice:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CalendarError(f"{path}: cannot read a notice: {exc}") from None
+        raise CalendarError(f"{path}: 无法读取通知：{_unreadable(exc)}") from None
     try:
         return Notice.from_json(data, source=str(path))
     except CalendarError as exc:
         raise CalendarError(f"{path}: {exc}") from None
+
+
+def _unreadable(exc: OSError | UnicodeDecodeError | json.JSONDecodeError) -> str:
+    """Why a notice file could not be read, in Chinese (an OS error by its kind, not its English)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"第{exc.lineno}行第{exc.colno}列不是有效的JSON"
+    if isinstance(exc, UnicodeDecodeError):
+        return "文件不是UTF-8编码的文本"
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个文件夹，不是文件"
+    if isinstance(exc, PermissionError):
+        return "没有读取权限"
+    return f"读取出错（错误号 {exc.errno}）"
 
 
 def notices_in(directory: Path) -> list[Notice]:
@@ -280,8 +299,7 @@ class WorkingCalendar:
         i = d.toordinal() - self._first_ord
         if i < 0 or d > self.last:
             raise CalendarError(
-                f"{d.isoformat()} is outside the working-day calendar "
-                f"({self.first.isoformat()} to {self.last.isoformat()})"
+                f"{d.isoformat()} 超出工作日历的范围（{self.first.isoformat()} 至 {self.last.isoformat()}）"
             )
         return i
 
@@ -295,8 +313,7 @@ class WorkingCalendar:
         k = self._prefix[self._index(d)] + n - 1
         if k >= len(self._workdays):
             raise CalendarError(
-                f"{n} working days after {d.isoformat()} is beyond the calendar "
-                f"(ends {self.last.isoformat()})"
+                f"{d.isoformat()} 之后第{n}个工作日超出工作日历的范围（止于 {self.last.isoformat()}）"
             )
         return self._workdays[k]
 
@@ -309,7 +326,9 @@ class WorkingCalendar:
         self._index(min(days))
         k_max = self._prefix[self._index(max(days))] + n - 1
         if k_max >= len(self._workdays):
-            raise CalendarError(f"{n} working days after {max(days)} is beyond the calendar")
+            raise CalendarError(
+                f"{max(days)} 之后第{n}个工作日超出工作日历的范围（止于 {self.last.isoformat()}）"
+            )
         prefix = self._prefix
         workdays = self._workdays
         shift = n - 1
@@ -342,7 +361,7 @@ class WorkingCalendar:
 
     def year_info(self, year: int) -> YearInfo:
         if not self.first.year <= year <= self.last.year:
-            raise CalendarError(f"{year} is outside the calendar ({self.first.year} to {self.last.year})")
+            raise CalendarError(f"{year}年超出工作日历的范围（{self.first.year}年至{self.last.year}年）")
         notice = self.notices.get(year)
         official = year in self.official_years
         source = "notice" if notice else ("library" if official else "estimate")

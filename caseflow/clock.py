@@ -92,7 +92,14 @@ class Timeline:
 
 
 class TimelineError(ValueError):
-    """A timeline that is not legal: the message names the event and what is wrong."""
+    """A timeline that is not legal: the message names the event and what is wrong (for the
+    ``caseflow deadline`` command); ``kind`` and ``dates`` say the same for programs, so that
+    ``caseflow.cases.clock_refusals`` can tell a person in Chinese, naming the article."""
+
+    def __init__(self, message: str, kind: str = "invalid", **dates: object) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.dates = dates
 
 
 def _date(value: object, where: str) -> dt.date:
@@ -300,19 +307,29 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
         if ev.date < last_date:
             raise TimelineError(
                 f"{where}: events must be in date order; it is before "
-                f"{'the receipt date' if n == 1 else 'the event before it'} ({last_date.isoformat()})"
+                f"{'the receipt date' if n == 1 else 'the event before it'} ({last_date.isoformat()})",
+                "date_order",
+                before=last_date,
             )
         last_date = ev.date
         kind = ev.type
         if kind is EventType.SUPPLEMENT_REQUESTED:
             if supplement_requested:
-                raise TimelineError(f"{where}: a supplement may be requested only once (Art. 30)")
+                raise TimelineError(
+                    f"{where}: a supplement may be requested only once (Art. 30)", "supplement_once"
+                )
             if pause_start is not None:
-                raise TimelineError(f"{where}: the clock is paused since {pause_start.isoformat()}")
+                raise TimelineError(
+                    f"{where}: the clock is paused since {pause_start.isoformat()}",
+                    "clock_paused",
+                    since=pause_start,
+                )
             if supplement_notice_due is not None and ev.date > supplement_notice_due:
                 raise TimelineError(
                     f"{where}: the supplement notice was due by {supplement_notice_due.isoformat()} "
-                    f"({notice_days} working days after receipt, Art. 30)"
+                    f"({notice_days} working days after receipt, Art. 30)",
+                    "supplement_late",
+                    due=supplement_notice_due,
                 )
             supplement_requested = waiting_supplement = True
             due = None
@@ -328,7 +345,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
             )
         elif kind is EventType.SUPPLEMENT_RECEIVED:
             if not waiting_supplement:
-                raise TimelineError(f"{where}: no supplement was requested")
+                raise TimelineError(f"{where}: no supplement was requested", "no_supplement")
             waiting_supplement = False
             base = ev.date
             excluded = extended = 0
@@ -350,10 +367,16 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
             )
         elif kind is EventType.PAUSE_STARTED:
             if waiting_supplement:
-                raise TimelineError(f"{where}: the clock is stopped while waiting for a supplement")
+                raise TimelineError(
+                    f"{where}: the clock is stopped while waiting for a supplement", "waiting_supplement"
+                )
             open_since = pause_start or ignored_pause
             if open_since is not None:
-                raise TimelineError(f"{where}: a pause is already open since {open_since.isoformat()}")
+                raise TimelineError(
+                    f"{where}: a pause is already open since {open_since.isoformat()}",
+                    "pause_open",
+                    since=open_since,
+                )
             assert ev.reason is not None
             reason_name = law.PAUSE_REASON_NAMES[ev.reason]
             basis = law.PAUSE_REASON_BASIS[ev.reason].label
@@ -427,7 +450,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                 ignored_pause = None
                 continue
             if pause_start is None or pause_reason is None:
-                raise TimelineError(f"{where}: a pause ended that never started")
+                raise TimelineError(f"{where}: a pause ended that never started", "no_pause")
             start = max(pause_start, base)
             left = rules.reply_days + extended + excluded - cal.working_days_between(base, start)
             target = _resume(cal, ev.date, left)
@@ -459,20 +482,32 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
             pause_start = pause_reason = None
         elif kind is EventType.EXTENDED:
             if waiting_supplement:
-                raise TimelineError(f"{where}: no reply period runs while waiting for a supplement")
+                raise TimelineError(
+                    f"{where}: no reply period runs while waiting for a supplement", "waiting_supplement"
+                )
             if extension_used:
-                raise TimelineError(f"{where}: the reply period may be extended only once (Art. 33)")
+                raise TimelineError(
+                    f"{where}: the reply period may be extended only once (Art. 33)", "extension_limit"
+                )
             if art35_due is not None:
-                raise TimelineError(f"{where}: the reply date was set under Art. 35; it cannot be extended")
+                raise TimelineError(
+                    f"{where}: the reply date was set under Art. 35; it cannot be extended",
+                    "extension_after_art35",
+                )
             days = rules.extension_max_days if ev.days is None else ev.days
             if days > rules.extension_max_days:
                 raise TimelineError(
                     f"{where}: an extension of {days} working days exceeds the maximum of "
-                    f"{rules.extension_max_days} under the {rules.code} rules"
+                    f"{rules.extension_max_days} under the {rules.code} rules",
+                    "extension_too_long",
+                    days=days,
+                    maximum=rules.extension_max_days,
                 )
             if due is not None and ev.date > due:
                 raise TimelineError(
-                    f"{where}: an extension must be decided by the deadline in force ({due.isoformat()})"
+                    f"{where}: an extension must be decided by the deadline in force ({due.isoformat()})",
+                    "extension_late",
+                    due=due,
                 )
             extension_used = True
             extended = days
@@ -493,10 +528,14 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
         elif kind is EventType.DEADLINE_SET:
             assert ev.due is not None
             if waiting_supplement:
-                raise TimelineError(f"{where}: no reply period runs while waiting for a supplement")
+                raise TimelineError(
+                    f"{where}: no reply period runs while waiting for a supplement", "waiting_supplement"
+                )
             if ev.due <= ev.date:
                 raise TimelineError(
-                    f"{where}: the Art. 35 date {ev.due.isoformat()} must be after the decision"
+                    f"{where}: the Art. 35 date {ev.due.isoformat()} must be after the decision",
+                    "art35_before_decision",
+                    due=ev.due,
                 )
             art35 = f"(Art. 35 / {law.ART35_DELAY.basis.label}：{law.ART35_DATE_RULE})"
             if pause_start is not None:
@@ -510,12 +549,17 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                 if ev.date > in_force:
                     raise TimelineError(
                         f"{where}: an Art. 35 date must be set on or before the reply deadline in force "
-                        f"({in_force.isoformat()}) {art35}"
+                        f"({in_force.isoformat()}) {art35}",
+                        "art35_decided_late",
+                        in_force=in_force,
                     )
             if ev.due <= in_force:
                 raise TimelineError(
                     f"{where}: the Art. 35 date {ev.due.isoformat()} must be later than the reply deadline "
-                    f"in force ({in_force.isoformat()}) {art35}"
+                    f"in force ({in_force.isoformat()}) {art35}",
+                    "art35_not_later",
+                    due=ev.due,
+                    in_force=in_force,
                 )
             if pause_start is not None:
                 # The open pause no longer moves the date; its end is recorded without effect.

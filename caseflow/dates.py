@@ -39,6 +39,19 @@ def iso(d: dt.date) -> str:
     return d.isoformat()
 
 
+def zh_moment(value: dt.datetime | str | None) -> str:
+    """2026年11月28日 20:11: a moment as the pages show it, in Asia/Shanghai (an aware datetime, or
+    one written in ISO 8601 with its offset, as evidence events and job records keep them). A moment
+    without a zone is taken as UTC (how SQLite hands back a stored moment)."""
+    if value is None or value == "":
+        return "—"
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(SHANGHAI)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
 def zh_weekday(d: dt.date) -> str:
     """2026年11月21日（星期六）"""
     return f"{d.year}年{d.month}月{d.day}日（{WEEKDAYS_ZH[d.weekday()]}）"

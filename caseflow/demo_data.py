@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
+from stdnum.cn import ric, uscc
 
 from caseflow import law, service
 from caseflow.accounts import create_agency, create_user
@@ -83,6 +84,19 @@ OPEN_KINDS = (
 CLOSED_KINDS = ("other.no_supplement", "other.fee_unpaid", "other.other")
 
 
+def resident_id(draw: int) -> str:
+    """A 居民身份证 number of someone born in 1990 in 北京市东城区, with its GB 11643 check digit."""
+    born = dt.date(1990, 1, 1) + dt.timedelta(days=draw % 365)
+    body = f"110101{born:%Y%m%d}{draw // 365 % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def credit_code(draw: int) -> str:
+    """A 统一社会信用代码 of an enterprise registered in 北京市, with its GB 32100 check character."""
+    body = f"91110000MA{draw % 10**7:07d}"
+    return body + uscc.calc_check_digit(body)
+
+
 @dataclass
 class DemoResult:
     cases: int
@@ -124,9 +138,7 @@ class Builder:
             "applicant_type": kind.value,
             "applicant_name": rng.choice(NAMES) if person else rng.choice(ORGS[kind]),
             "id_type": "居民身份证" if person else "统一社会信用代码",
-            "id_number": f"1101011990{rng.randrange(10**8):08d}"
-            if person
-            else f"91110000MA{rng.randrange(10**8):08d}",
+            "id_number": resident_id(rng.randrange(10**8)) if person else credit_code(rng.randrange(10**8)),
             "phone": f"138{rng.randrange(10**8):08d}",
             "email": "" if rng.random() < 0.5 else "applicant@example.cn",
             "address": "某市某区某路1号",
@@ -449,7 +461,7 @@ def build_demo(
 ) -> DemoResult:
     """The demo data set. Refuses a database that already has agencies (use a fresh one)."""
     if session.exec(select(func.count()).select_from(Agency)).one():
-        raise FactsError([("database", "it already holds agencies; the demo needs an empty database")])
+        raise FactsError([("database", "数据库中已有机关；演示数据须载入空数据库")])
     cal = calendar or default_calendar()
     moment = (now or dt.datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     rng = random.Random(seed)
@@ -477,12 +489,12 @@ def build_demo(
             roles=roles,
             agency_code="city",
         )
-    for code, _name, _parent, _prefix in AGENCIES[1:]:
+    for code, name, _parent, _prefix in AGENCIES[1:]:
         for role, title in (("clerk", "经办人"), ("reviewer", "法制审核"), ("supervisor", "负责人")):
             create_user(
                 session,
                 username=f"{role}-{code}",
-                display_name=f"{code}{title}",
+                display_name=f"{name}{title}",
                 password=password,
                 roles=[role],
                 agency_code=code,

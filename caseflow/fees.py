@@ -104,12 +104,12 @@ def _method(method: FeeMethod | str) -> FeeMethod:
         return FeeMethod(method)
     except ValueError:
         valid = ", ".join(m.value for m in FeeMethod)
-        raise FeeError(f"method: unknown fee method {method!r}; valid methods: {valid}") from None
+        raise FeeError(f"method: 没有此计收方式：{method}（可选：{valid}）") from None
 
 
 def _check_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FeeError(f"{name}: must be an integer, got {value!r}")
+        raise FeeError(f"{name}: 须为整数（收到：{value!r}）")
     return value
 
 
@@ -165,29 +165,27 @@ def quote(
     fee_method = _method(method)
     units = _check_int("units", units)
     if units < 1:
-        raise FeeError(f"units: must be at least 1, got {units}")
+        raise FeeError(f"units: 至少为1（收到：{units}）")
     items = _check_int("items", items)
     if items < 1:
-        raise FeeError(f"items: must be at least 1, got {items}")
+        raise FeeError(f"items: 至少为1（收到：{items}）")
     if items > 1 and fee_method is not FeeMethod.PER_APPLICATION:
-        raise FeeError(
-            "items: a request is split into several applications only when charging per application"
-        )
+        raise FeeError("items: 仅按件计收时才将一个申请拆分为多件（一事一申请）")
     reduction_yuan = _check_int("reduction_yuan", reduction_yuan)
     if reduction_yuan < 0:
-        raise FeeError(f"reduction_yuan: must not be negative, got {reduction_yuan}")
+        raise FeeError(f"reduction_yuan: 减免金额不能为负数（收到：{reduction_yuan}）")
     if fee_method is FeeMethod.PER_APPLICATION:
         bands = _per_application_bands(units, items)
     else:
         bands = _per_page_bands(units)
     gross = sum(b.subtotal_yuan for b in bands)
     if reduction_yuan > gross:
-        raise FeeError(f"reduction_yuan: {reduction_yuan} exceeds the gross amount of {gross} yuan")
+        raise FeeError(f"reduction_yuan: 减免金额{reduction_yuan}元超过应收金额{gross}元")
     if not isinstance(reduction_reason, str):
-        raise FeeError(f"reduction_reason: must be text, got {reduction_reason!r}")
+        raise FeeError(f"reduction_reason: 须为文字（收到：{reduction_reason!r}）")
     reason = reduction_reason.strip()
     if reduction_yuan > 0 and not reason:
-        raise FeeError("reduction_reason: a reduction must be recorded with its reason")
+        raise FeeError("reduction_reason: 减免收费的，须写明减免理由")
     return FeeQuote(fee_method, units, bands, gross, reduction_yuan, reason, gross - reduction_yuan, items)
 
 

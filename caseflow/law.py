@@ -431,6 +431,48 @@ RECEIPT_DATE_RULES: dict[Channel, str] = {channel: rule.text for channel, rule i
 APPLICATION_CONTENT_BASIS = Basis(REGULATION, "第二十九条")
 
 
+class IdType(StrEnum):
+    """The applicant's identity document (Art. 29 para. 2 item 1: 申请人的姓名或者名称、身份证明)."""
+
+    RESIDENT_ID = "resident_id"
+    CREDIT_CODE = "credit_code"
+    PASSPORT = "passport"
+    HK_MACAO_PERMIT = "hk_macao_permit"
+    TAIWAN_PERMIT = "taiwan_permit"
+    FOREIGN_PERMANENT_RESIDENCE = "foreign_permanent_residence"
+    OTHER = "other"
+
+
+#: The names the office uses; the stored applicant row keeps the name (so the keyed commitment over
+#: (document type, number) of an earlier row still matches the same person's new request).
+ID_TYPE_NAMES: dict[IdType, str] = {
+    IdType.RESIDENT_ID: "居民身份证",
+    IdType.CREDIT_CODE: "统一社会信用代码",
+    IdType.PASSPORT: "护照",
+    IdType.HK_MACAO_PERMIT: "港澳居民来往内地通行证",
+    IdType.TAIWAN_PERMIT: "台湾居民来往大陆通行证",
+    IdType.FOREIGN_PERMANENT_RESIDENCE: "外国人永久居留身份证",
+    IdType.OTHER: "其他",
+}
+#: The national standards whose check characters a number must satisfy: 《公民身份号码》 and
+#: 《法人和其他组织统一社会信用代码编码规则》.
+RESIDENT_ID_STANDARD = "GB 11643-1999"
+CREDIT_CODE_STANDARD = "GB 32100-2015"
+#: A natural person proves identity with a personal document; a legal person or other organisation with
+#: its 统一社会信用代码. 其他 is open to both (an organisation without a code, such as one abroad).
+PERSONAL_ID_TYPES = frozenset(
+    {
+        IdType.RESIDENT_ID,
+        IdType.PASSPORT,
+        IdType.HK_MACAO_PERMIT,
+        IdType.TAIWAN_PERMIT,
+        IdType.FOREIGN_PERMANENT_RESIDENCE,
+        IdType.OTHER,
+    }
+)
+ORGANISATION_ID_TYPES = frozenset({IdType.CREDIT_CODE, IdType.OTHER})
+
+
 class ProvisionForm(StrEnum):
     """The requested form of provision (Art. 29 para. 2 item 3; Art. 40)."""
 
@@ -676,7 +718,7 @@ def outcome(code: str) -> Outcome:
     try:
         return OUTCOMES_BY_CODE[code]
     except KeyError:
-        raise ValueError(f"unknown outcome {code!r}; valid outcomes: {', '.join(OUTCOMES_BY_CODE)}") from None
+        raise ValueError(f"没有此答复类型：{code}（可选：{'、'.join(o.name for o in OUTCOMES)}）") from None
 
 
 #: The draft facts a reply of an outcome must carry (content the law requires), with the refusal

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
@@ -200,6 +201,24 @@ class Document(SQLModel, table=True):
     media_type: str = Field(max_length=100)
     filename: str = Field(default="", max_length=300)
     created_at: dt.datetime = _moment()
+
+
+class PendingUpload(SQLModel, table=True):
+    """A file chosen on a form that has not been saved yet (the intake form after 计算期限 or a refused
+    save): its bytes in the document store by SHA-256, bound to the user who uploaded it and the form's
+    file field. Becomes the request's document on registration; abandoned ones are discarded by the
+    ``pending`` job (``caseflow.scheduled.pending``)."""
+
+    __tablename__ = "pending_upload"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    slot: str = Field(max_length=40)  # the form's file field: application_scan, envelope, proof
+    sha256: str = Field(max_length=64, index=True)
+    filename: str = Field(default="", max_length=300)
+    media_type: str = Field(max_length=100)
+    size: int
+    created_at: dt.datetime = _moment(index=True)
 
 
 class CaseDocument(SQLModel, table=True):
@@ -444,6 +463,41 @@ class JobRun(SQLModel, table=True):
     failed: int = 0
     #: [{"tracking_no": ..., "action": ..., "error": ...}] for each request the run skipped.
     failures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class VerifyJob(SQLModel, table=True):
+    """A check of every request's evidence (``caseflow.evidence.verify_jobs``), run in the background.
+
+    Its state lives here so that any process can show its progress; at most one runs at a time (a
+    unique partial index on ``status = 'running'``). A run whose worker stops beating is marked
+    ``interrupted`` and may be resumed from ``last_id``, the last request it checked."""
+
+    __tablename__ = "verify_job"
+    __table_args__ = (
+        Index(
+            "ux_verify_job_running",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_by: int = Field(foreign_key="app_user.id")
+    started_at: dt.datetime = _moment()
+    #: The worker's last sign of life (after each batch of requests).
+    heartbeat_at: dt.datetime = _moment()
+    finished_at: dt.datetime | None = Field(default=None, sa_column=Column(AwareDateTime(), nullable=True))
+    status: str = Field(default="running", max_length=20)  # running | done | interrupted | failed
+    total: int = 0
+    done: int = 0
+    last_id: int = 0
+    events: int = 0
+    problems: int = 0
+    #: The problems found (Chinese, one line each; the first ``verify_jobs.KEEP`` of them).
+    findings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class ReportLock(SQLModel, table=True):

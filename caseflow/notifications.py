@@ -71,7 +71,7 @@ def mark_read(session: Session, user_id: int, moment: dt.datetime, notification_
     if notification_id is not None:
         row = session.get(Notification, notification_id)
         if row is None or row.user_id != user_id:
-            raise NotFound(f"no notification {notification_id}")
+            raise NotFound(f"没有编号为 {notification_id} 的通知")
         stmt = stmt.where(col(Notification.id) == notification_id)
     count = int(session.execute(stmt.values(read_at=moment)).rowcount or 0)  # type: ignore[attr-defined]
     session.commit()

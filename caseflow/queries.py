@@ -32,6 +32,18 @@ def visible_agencies(session: Session, actor: Actor) -> ColumnElement[bool]:
     return col(Case.agency_id) == actor.agency_id
 
 
+def agency_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
+    """(code, name) of the agencies whose requests the actor may see, in tree order (for the
+    lists' agency filter, which shows names)."""
+    stmt = select(Agency.code, Agency.name).order_by(col(Agency.path), col(Agency.code))
+    if SYSTEM not in actor.roles:
+        if actor.roles & {SUPERVISOR, AUDITOR}:
+            stmt = stmt.where(col(Agency.path).startswith(actor.agency_path))
+        else:
+            stmt = stmt.where(col(Agency.id) == actor.agency_id)
+    return [(code, name) for code, name in session.exec(stmt)]
+
+
 @dataclass(frozen=True)
 class CaseFilter:
     state: str | None = None
@@ -45,6 +57,38 @@ class CaseFilter:
     handler: str | None = None
     #: disclosure or correction (Art. 41)
     kind: str | None = None
+    #: only requests still being handled
+    open_only: bool | None = None
+    #: only requests marked 重大复杂疑难
+    complex_only: bool | None = None
+    #: any of these states (the dashboard's cards that count several states)
+    states: tuple[str, ...] | None = None
+    #: only open requests whose lapse the sweep proposed (补正或缴费期限已过，待确认)
+    lapse_proposed_only: bool | None = None
+    #: only open requests whose clock is stopped (补正、征求意见、缴费)
+    paused_only: bool | None = None
+
+
+#: "Due soon" on the lists and the dashboard: the reply deadline within this many working days.
+DUE_SOON_DAYS = 3
+
+
+def list_order() -> list[ColumnElement[Any]]:
+    """The order of every list: open work with a running deadline first, by the deadline (which
+    orders as the working days left do: most overdue first), then open requests whose clock is
+    stopped (oldest first), then concluded requests, most recently concluded first. All in SQL, so
+    the database pages."""
+    is_open = col(Case.state).in_([s.value for s in OPEN_STATES])
+    running = and_(is_open, col(Case.reply_due).is_not(None))
+    stopped = and_(is_open, col(Case.reply_due).is_(None))
+    concluded_on = func.coalesce(col(Case.answered_on), col(Case.closed_on), col(Case.receipt_date))
+    return [
+        case((running, 0), (is_open, 1), else_=2),
+        case((running, col(Case.reply_due))),
+        case((stopped, col(Case.receipt_date))),
+        case((~is_open, concluded_on)).desc(),
+        case((~is_open, -col(Case.id)), else_=col(Case.id)),
+    ]
 
 
 def list_cases(
@@ -57,12 +101,23 @@ def list_cases(
     size: int = 50,
     calendar: WorkingCalendar | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(total, rows of one page) sorted by reply deadline (soonest first, stopped clocks last)."""
+    """(total, rows of one page) in the order of ``list_order``: open work by working days left
+    (most overdue first), then stopped clocks, then concluded requests (most recent first)."""
     cal = calendar or default_calendar()
     where: list[ColumnElement[bool]] = [visible_agencies(session, actor)]
     open_states = [s.value for s in OPEN_STATES]
     if flt.state:
         where.append(col(Case.state) == flt.state)
+    if flt.open_only:
+        where.append(col(Case.state).in_(open_states))
+    if flt.complex_only:
+        where.append(col(Case.complex).is_(True))
+    if flt.states:
+        where.append(col(Case.state).in_(list(flt.states)))
+    if flt.lapse_proposed_only:
+        where += [col(Case.state).in_(open_states), col(Case.lapse_proposed).is_not(None)]
+    if flt.paused_only:
+        where += [col(Case.state).in_(open_states), col(Case.paused).is_(True)]
     if flt.kind:
         where.append(col(Case.kind) == flt.kind)
     if flt.overdue:
@@ -95,19 +150,21 @@ def list_cases(
         )
     condition = and_(*where)
     total = session.exec(select(func.count()).select_from(Case).where(condition)).one()
+    # The database sorts and pages the ids alone (narrow rows to sort), then the page's rows are read.
+    page_ids = list(
+        session.exec(
+            select(Case.id).where(condition).order_by(*list_order()).offset((page - 1) * size).limit(size)
+        )
+    )
     stmt = (
         select(Case, Applicant, Agency)
         .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
         .join(Agency, col(Agency.id) == col(Case.agency_id))
-        .where(condition)
-        .order_by(col(Case.reply_due).is_(None), col(Case.reply_due), col(Case.id))
-        .offset((page - 1) * size)
-        .limit(size)
+        .where(col(Case.id).in_(page_ids))
     )
-    rows = [
-        summary(case, applicant, agency, today=today, calendar=cal)
-        for case, applicant, agency in session.exec(stmt)
-    ]
+    position = {case_id: n for n, case_id in enumerate(page_ids)}
+    found = sorted(session.exec(stmt), key=lambda row: position[row[0].id])
+    rows = [summary(case, applicant, agency, today=today, calendar=cal) for case, applicant, agency in found]
     return int(total), rows
 
 
@@ -143,6 +200,8 @@ def summary(
         "paused": case.paused,
         "pause_reason": case.pause_reason,
         "provisional": case.provisional,
+        # still being handled (the lists show its working days left, or that its clock is stopped)
+        "open": case.state in {s.value for s in OPEN_STATES},
         "working_days_left": left,
         "outcome": case.outcome,
         "outcome_name": law.OUTCOMES_BY_CODE[case.outcome].name if case.outcome else None,
@@ -184,6 +243,7 @@ def case_detail(
             "delivered_on": case.delivered_on.isoformat() if case.delivered_on else None,
             "closed_on": case.closed_on.isoformat() if case.closed_on else None,
             "handler": handler.username if handler else None,
+            "handler_name": handler.display_name if handler else None,  # the person, not the account
             "rules": case.rules,
             "ledger": case.ledger,
             "supplement_due": case.supplement_due.isoformat() if case.supplement_due else None,
@@ -296,6 +356,7 @@ def dashboard(
             tally(*open_due, due > limits[3], due <= limits[10]),
             tally(*open_due, due > limits[10], due <= limits[20]),
             tally(*open_due, due > limits[20]),
+            tally(col(Case.paused).is_(True)),
         ).where(scope, is_open)
     ).one()
     (
@@ -307,6 +368,7 @@ def dashboard(
         lapse_proposed,
         open_count,
         *buckets,
+        paused,
     ) = (int(n or 0) for n in counts)
     # Open requests only: the history by outcome is the statistics' business (reports).
     by_state = dict(
@@ -322,6 +384,29 @@ def dashboard(
             .group_by(col(User.username))
         ).all()
     }
+    # The same, by the names people know (the pages show these; the keys above stay for the API).
+    handlers = [
+        {"username": username, "name": name or username or "未分配", "count": int(n)}
+        for username, name, n in session.exec(
+            select(User.username, User.display_name, func.count())
+            .select_from(Case)
+            .join(User, col(User.id) == col(Case.handler_id), isouter=True)
+            .where(scope, is_open)
+            .group_by(col(User.username), col(User.display_name))
+            .order_by(func.count().desc(), col(User.display_name))
+        ).all()
+    ]
+    agencies = [
+        {"code": code, "name": name, "count": int(n)}
+        for code, name, n in session.exec(
+            select(Agency.code, Agency.name, func.count())
+            .select_from(Case)
+            .join(Agency, col(Agency.id) == col(Case.agency_id))
+            .where(scope, is_open)
+            .group_by(col(Agency.code), col(Agency.name))
+            .order_by(func.count().desc(), col(Agency.name))
+        ).all()
+    ]
     by_agency = dict(
         session.exec(
             select(Agency.code, func.count())
@@ -344,6 +429,10 @@ def dashboard(
         "by_state": by_state,
         "by_handler": by_handler,
         "by_agency": by_agency,
+        "handlers": handlers,
+        "agencies": agencies,
+        # open requests whose clock is stopped (no running deadline: not in by_working_days_left)
+        "paused": paused,
         "by_working_days_left": dict(
             zip(("overdue", "0-3", "4-10", "11-20", ">20"), [overdue, *buckets], strict=True)
         ),

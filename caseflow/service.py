@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from caseflow.cases import actions as _actions  # noqa: F401 - registers the action handlers
 from caseflow.cases.engine import SYSTEM_ACTOR, Actor, actions_for, load_visible, perform
-from caseflow.cases.intake import Application, Upload, register
+from caseflow.cases.intake import Application, Upload, check_when, register
 
 __all__ = [
     "SYSTEM_ACTOR",
@@ -17,6 +17,7 @@ __all__ = [
     "Application",
     "Upload",
     "actions_for",
+    "check_when",
     "load_visible",
     "perform",
     "register",

@@ -89,7 +89,7 @@ class RateLimit:
             if len(calls) >= self.limit:
                 raise HTTPException(
                     429,
-                    "too many status queries; try again in a minute",
+                    "查询过于频繁，请一分钟后再试",
                     {"Retry-After": str(int(self.window))},
                 )
             calls.append(moment)
@@ -141,5 +141,5 @@ def _public_status(request: Request, session: SessionDep, tracking_no: str, code
     PUBLIC_LIMIT.check(request.client.host if request.client else "?")
     status = queries.public_status(session, tracking_no, code)
     if status is None:
-        raise HTTPException(404, "no request with this tracking number and query code")
+        raise HTTPException(404, "没有与该受理编号和查询码相符的申请")
     return status

@@ -50,16 +50,16 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 def _iso_date(value: object) -> object:
     """Only YYYY-MM-DD, as the schema says (pydantic alone would also read "0" as 1970-01-01)."""
     if value is not None and not (isinstance(value, str) and ISO_DATE.fullmatch(value)):
-        raise ValueError("expected a date as YYYY-MM-DD")
+        raise ValueError("日期应写作“年-月-日”（如 2026-11-28）")
     return value
 
 
 def _whole_number(value: object) -> object:
     """A JSON integer (2025 or 2025.0), never a string, a boolean or a fraction."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("expected a whole number")
+        raise ValueError("请填写整数")
     if isinstance(value, float) and not value.is_integer():
-        raise ValueError("expected a whole number")
+        raise ValueError("请填写整数")
     return int(value)
 
 

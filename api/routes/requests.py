@@ -77,7 +77,8 @@ def list_requests(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page:
-    """Requests the caller may see, soonest deadline first (identity numbers masked)."""
+    """Requests the caller may see (identity numbers masked): open requests by working days left
+    (most overdue first), then those whose clock is stopped, then concluded ones, most recent first."""
     flt = queries.CaseFilter(
         state=state,
         overdue=overdue,

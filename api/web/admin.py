@@ -4,10 +4,9 @@ each recorded; separation of duties), agencies and their letter settings, State 
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
@@ -16,13 +15,14 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Authorized, Caller, SessionDep, authorize, check_csrf
+from api.web import calendar_form
 from api.web.pages import render
-from caseflow import account_admin, law
+from caseflow import account_admin, agency_settings, law
 from caseflow.accounts import check_agency_kind, create_agency
-from caseflow.calendar import CalendarError, default_calendar, load_notice
+from caseflow.calendar import CalendarError, default_calendar
 from caseflow.errors import CaseflowError, FactsError, NotFound, RuleViolation
 from caseflow.models import Agency, User
-from caseflow.replies.remedy_bodies import court_level, court_problem, review_body
+from caseflow.replies.remedy_bodies import court_level, court_problem, derived_review_body, review_body
 from caseflow.states.machine import ROLES
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(authorize)], include_in_schema=False)
@@ -35,6 +35,7 @@ def _page(request: Request, session: SessionDep, status: int = 200, **extra: obj
     agencies = list(session.exec(select(Agency).order_by(col(Agency.path))))
     names = {a.id: a.name for a in agencies}
     years = [default_calendar().year_info(y) for y in range(default_calendar().first.year, 2031)]
+    extra = {**_agency_form(request, session, agencies, extra), **_calendar_form(extra), **extra}
     return render(
         request,
         "admin.html",
@@ -56,6 +57,33 @@ def _page(request: Request, session: SessionDep, status: int = 200, **extra: obj
         years=[y for y in years if y.year >= 2024],
         **extra,
     )
+
+
+def _agency_form(
+    request: Request, session: Session, agencies: list[Agency], extra: dict[str, object]
+) -> dict[str, object]:
+    """The agency settings form: the agency chosen (``?agency=code``; the admin's own by default),
+    its current values (or the values typed, after a refusal), what it lacks, what was saved."""
+    code = str(extra.get("chosen_code") or request.query_params.get("agency", ""))
+    caller = getattr(request.state, "caller", None)
+    own = caller.user.agency_id if caller is not None and caller.user is not None else None
+    chosen = next((a for a in agencies if a.code == code), None) or next(
+        (a for a in agencies if a.id == own), agencies[0] if agencies else None
+    )
+    if chosen is None:
+        return {"chosen": None}
+    saved = request.query_params.get("saved")
+    derived = derived_review_body(session, chosen)
+    return {
+        "chosen": chosen,
+        "agency_form": {key: getattr(chosen, key) for key in agency_settings.LABELS},
+        "chosen_missing": agency_settings.missing(session, chosen),
+        "chosen_review_derived": derived,
+        "chosen_review_required": not derived,
+        "saved_labels": None
+        if saved is None
+        else [agency_settings.LABELS[k] for k in saved.split(",") if k in agency_settings.LABELS],
+    }
 
 
 @router.get("", name="page_admin")
@@ -168,58 +196,111 @@ async def page_admin_user_revoke(
 
 @router.post("/agencies", name="page_admin_agency")
 async def page_admin_agency(request: Request, caller: Authorized, session: SessionDep) -> Response:
-    """Add an agency, or update an existing one's letter settings."""
+    """Add an agency (intent=create, or a code not yet known), or save the settings of an existing
+    one: only the fields that changed are written (``caseflow.agency_settings.update``)."""
     await check_csrf(request, caller)
     form = {k: str(v).strip() for k, v in (await request.form()).items()}
+    code = form.get("code", "")
+    existing = session.exec(select(Agency).where(col(Agency.code) == code)).first()
+    if existing is not None and form.get("intent") != "create":
+        return await run_in_threadpool(_update_agency, request, session, caller, form, code)
     settings = {k: form.get(k, "") for k in ("letter_prefix", "address", "review_body", "court")}
-    existing = session.exec(select(Agency).where(col(Agency.code) == form.get("code", ""))).first()
     # Art. 17: whether the handler's confirmation suffices for the review of published information.
     confirms = form.get("handler_confirms_published") == "on"
     # The kind (department or people's government): the review body and the court's level follow it.
-    kind = form.get("kind") or (existing.kind if existing is not None else law.AgencyKind.DEPARTMENT.value)
+    kind = form.get("kind") or law.AgencyKind.DEPARTMENT.value
     try:
         check_agency_kind(kind)
         problem = court_problem(law.AgencyKind(kind), settings["court"])
         if problem:
             raise FactsError([("court", problem)])
-        if existing is not None:
-            for key, value in settings.items():
-                setattr(existing, key, value)
-            existing.kind = kind
-            existing.handler_confirms_published = confirms
-            if form.get("name"):
-                existing.name = form["name"]
-            session.add(existing)
-        else:
-            created = create_agency(
-                session,
-                code=form.get("code", ""),
-                name=form.get("name", ""),
-                parent_code=form.get("parent") or None,
-                kind=kind,
-                **settings,
-            )
-            created.handler_confirms_published = confirms
-            session.add(created)
+        created = create_agency(
+            session,
+            code=code,
+            name=form.get("name", ""),
+            parent_code=form.get("parent") or None,
+            kind=kind,
+            **settings,
+        )
+        created.handler_confirms_published = confirms
+        session.add(created)
         session.commit()
     except CaseflowError as exc:
         session.rollback()
         return _page(request, session, 422, error=exc.message)
-    return RedirectResponse("/admin", 303)
+    return RedirectResponse(f"/admin?agency={quote(code)}#agency-settings", 303)
+
+
+def _update_agency(
+    request: Request, session: Session, caller: Caller, form: dict[str, str], code: str
+) -> Response:
+    """Save what changed; a refusal answers the form as typed, each error beside its field."""
+    values: dict[str, str | bool] = {
+        k: form[k] for k in agency_settings.TEXT_FIELDS + ("kind",) if k in form and (k != "name" or form[k])
+    }
+    values["handler_confirms_published"] = form.get("handler_confirms_published") == "on"
+    assert caller.user is not None
+    try:
+        changes = agency_settings.update(session, actor=caller.user, code=code, values=values)
+        session.commit()
+    except FactsError as exc:
+        session.rollback()
+        typed = {**{k: form.get(k, "") for k in agency_settings.TEXT_FIELDS}, **values}
+        labels = agency_settings.LABELS
+        return _page(
+            request,
+            session,
+            422,
+            error="机关设置未保存，请根据提示修改："
+            + "；".join(f"{labels.get(f, f)}：{m}" for f, m in exc.errors),
+            chosen_code=code,
+            agency_form=typed,
+            agency_errors=dict(exc.errors),
+        )
+    except CaseflowError as exc:
+        session.rollback()
+        return _page(request, session, 404 if isinstance(exc, NotFound) else 409, error=exc.message)
+    saved = ",".join(c.field for c in changes)
+    return RedirectResponse(f"/admin?agency={quote(code)}&saved={saved}#agency-settings", 303)
+
+
+def _calendar_form(extra: dict[str, object]) -> dict[str, object]:
+    """The notice form's values (blank, or as typed after a refusal) and its rows."""
+    return {
+        "cal_form": extra.get("cal_form") or calendar_form.blank_form(),
+        "cal_errors": extra.get("cal_errors") or {},
+        "cal_rows": range(calendar_form.ROWS),
+        "cal_workday_slots": range(calendar_form.WORKDAYS_PER_ROW),
+    }
 
 
 @router.post("/calendar", name="page_admin_calendar")
 async def page_admin_calendar(request: Request, caller: Authorized, session: SessionDep) -> Response:
-    """Load a State Council holiday notice (JSON, as `caseflow calendar load` takes it)."""
+    """Load a State Council holiday notice: typed in the form's fields, or (``notice``) as JSON, as
+    ``caseflow calendar load`` takes it, for bulk."""
     await check_csrf(request, caller)
-    form = await request.form()
-    text = str(form.get("notice", ""))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "notice.json"
-        path.write_text(text, encoding="utf-8")
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    if "cal_year" in form:  # the form with labelled fields
+        data, errors = calendar_form.parse(form)
+        if data is None:
+            return _page(
+                request,
+                session,
+                422,
+                error="通知未载入，请根据提示修改：" + "；".join(errors.values()),
+                cal_form=form,
+                cal_errors=errors,
+            )
+    else:
+        text = form.get("notice", "")
         try:
-            json.loads(text)
-            notice = load_notice(path)
-        except (CalendarError, json.JSONDecodeError) as exc:
-            return _page(request, session, 422, error=f"通知无法载入：{exc}")
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            return _page(request, session, 422, error="通知无法载入：不是有效的 JSON 文本")
+    try:
+        notice = await run_in_threadpool(calendar_form.install, data)
+    except CalendarError as exc:
+        kept = {"cal_form": form} if "cal_year" in form else {}
+        problem = calendar_form.describe_error(exc)
+        return _page(request, session, 422, error=f"通知无法载入：{problem}", **kept)
     return _page(request, session, message=f"已载入 {notice.title}")

@@ -10,6 +10,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from caseflow import law
+from caseflow.validation_zh import has_cjk, zh_pydantic
+
+
+def _article(outcome: str) -> str:
+    """The article of the Regulation an outcome rests on (its last basis: the item of Art. 36)."""
+    return law.outcome(outcome).basis[-1].article
+
 
 LABELS: dict[str, str] = {
     "items": "需补正的事项（每行一项）",
@@ -38,10 +45,10 @@ LABELS: dict[str, str] = {
     "outcome": "答复类型",
     "reasons": "理由",
     "where_to_obtain": "获取途径",
-    "responsible_agency": "负责公开的机关（第三十六条第五项：能够确定的填写，不能确定的留空）",
+    "responsible_agency": f"负责公开的机关（{_article('unable.not_ours')}：能够确定的填写，不能确定的留空）",
     "responsible_contact": "负责公开机关的联系方式",
-    "search_description": "检索情况（在何处、以何种方式检索，第三十六条第四项）",
-    "query_law": "规定该查询事项的法律、行政法规（第三十六条第七项）",
+    "search_description": f"检索情况（在何处、以何种方式检索，{_article('unable.not_held')}）",
+    "query_law": f"规定该查询事项的法律、行政法规（{_article('withheld.query_matter')}）",
     "query_where": "办理查询的机关或场所",
     "provided": "提供的信息及方式",
     "earlier_tracking_no": "此前已答复的相同申请的受理编号（重复申请时填写）",
@@ -49,7 +56,7 @@ LABELS: dict[str, str] = {
     + "、".join(f"{c} {law.outcome(c).name}" for c in law.WITHHOLDING_GROUNDS)
     + "）",
     "provided_form": "实际提供形式（留空：按申请人要求的形式）",
-    "provided_form_reason": "未按申请人要求的形式提供的理由（条例第四十条）",
+    "provided_form_reason": f"未按申请人要求的形式提供的理由（条例{law.PROVISION_FORM_BASIS.article}）",
     "provision_place": "查阅或领取地点（当场查阅、自行领取的须填写）",
     "provision_time": "查阅或领取时间（当场查阅、自行领取的须填写）",
     "comments": "审核意见",
@@ -106,8 +113,8 @@ ACTION_CHOICES: dict[str, dict[str, str]] = {
 }
 CHOICES: dict[str, dict[str, str]] = {
     "party_kind": {
-        "third_party": "第三方（第三十二条）",
-        "co_producer": "共同制作机关（第三十四条，逾期未提出意见的视为同意）",
+        "third_party": f"第三方（{law.THIRD_PARTY_OPINION.basis.article}）",
+        "co_producer": f"共同制作机关（{law.CO_PRODUCER_OPINION.basis.article}，逾期未提出意见的视为同意）",
         "agency": "其他机关（非共同制作，逾期未提出意见的由本机关决定）",
     },
     "opinion": {"consent": "同意公开", "object": "不同意公开", "partial": "部分同意"},
@@ -234,47 +241,81 @@ def zh_date(value: str | dt.date | None) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-#: Field errors as people in the office read them (validation messages are English for the API).
-ZH_MESSAGES: tuple[tuple[str, str], ...] = (
-    ("Field required", "必填"),
-    ("String should have at least", "不能为空"),
-    ("String should have at most", "内容过长"),
-    ("List should have at least", "至少填写一项"),
-    ("List should have at most", "填写的项数过多"),
-    ("unable to parse raw data as a unicode string", "含有不允许的字符（孤立的代理码元）"),
-    ("Input should be a valid datetime", "请填写有效的日期和时间"),
-    ("Input should have timezone info", "请填写有效的日期和时间"),
-    ("Input should be a valid date", "请填写有效的日期"),
-    ("Input should be a valid integer", "请填写整数"),
-    ("Input should be greater than or equal", "数值过小"),
-    ("Input should be less than or equal", "数值过大"),
-    ("Input should be", "请选择有效的选项"),
-    ("Extra inputs are not permitted", "不接受该字段"),
-    ("the application must give at least one contact", "至少填写一种联系方式（电话、电子邮箱或通信地址）"),
-    ("required for", f"该提交方式须填写（条例{law.RECEIPT_DATE_BASIS.article}）"),
-    ("cannot be before the application arrived", "不能早于申请到达时间"),
-    ("is in the future", "不能晚于今天"),
-    ("is before", "早于应有的日期"),
-    ("must give its reasons", "须写明理由"),
-    ("must name the ground(s) of the withheld part", "部分公开的，须写明不予公开部分的理由类别"),
-    ("only a partial reply names grounds", "仅部分公开答复填写不予公开部分的理由类别"),
-    ("not a ground of withholding", "不是不予公开的理由类别"),
-    ("must name the earlier request", "重复申请的，须填写此前已答复的申请的受理编号（条例第三十六条第六项）"),
-    ("only a rejected.duplicate reply names an earlier request", "仅重复申请答复填写此前申请的受理编号"),
-    ("must say where to obtain it", "须写明获取途径"),
-    ("must not contain NUL", "含有无效字符"),
-    ("is outside the dates caseflow handles", "超出可处理的日期范围"),
-    ("every item to supplement", "每一项补正事项都须写明"),
-    ("record the reasons the applicant gave", "须填写申请人说明的理由"),
-    ("no reasons were given", "申请人未说明理由的，理由及收到日期应留空"),
-    ("states the form of provision", "仅予以公开（提供）和部分公开的答复填写提供形式"),
-    ("starts no period for its recipient", "该文书不启动收件人的期限，无须在此登记送达"),
-)
+#: Field errors as people in the office read them: the engine's own messages are Chinese at their
+#: source (caseflow/); what is left here are English texts from libraries.
+#: (pydantic's own messages are translated by their kind: ``caseflow.validation_zh.zh_pydantic``.)
+ZH_MESSAGES: tuple[tuple[str, str], ...] = (("must not contain NUL", "含有无效字符"),)
 
 
 def zh_error(message: str) -> str:
-    """The Chinese wording of a field error (the original is kept after it when it adds detail)."""
+    """The Chinese wording of a field error given as text (a Chinese one is kept as it is)."""
+    if has_cjk(message):
+        return message
     for english, chinese in ZH_MESSAGES:
         if english in message:
             return chinese
     return message
+
+
+def zh_validation(error: Any) -> str:
+    """The Chinese message of one pydantic error (by its kind; a model's own check by its text)."""
+    return zh_pydantic(error) or zh_error(str(error.get("msg", "")).removeprefix("Value error, "))
+
+
+#: The registration form's fields (api/web/templates/intake.html) as the form labels them.
+INTAKE_LABELS: dict[str, str] = {
+    "kind": "申请类型",
+    "applicant_type": "申请人类型",
+    "applicant_name": "姓名或名称",
+    "id_type": "证件类型",
+    "id_number": "证件号码",
+    "phone": "联系电话",
+    "email": "电子邮箱",
+    "address": "通信地址",
+    "description": "所需政府信息的描述",
+    "document_no_sought": "文号",
+    "provision_form": "提供形式",
+    "channel": "提交方式",
+    "arrived_at": "到达时间",
+    "confirmed_on": "签收或确认日期",
+    "receipt_proof": "收件凭证",
+    "late_confirmation_reason": "确认晚于到达之日的理由",
+    "application_scan": "申请书扫描件",
+    "envelope": "信封或确认记录",
+    "proof": "更正申请的证据",
+    "pending": "已上传的文件",
+}
+#: Names of inputs that are not a form's fields (a whole-model check, a header, the query string).
+OTHER_LABELS: dict[str, str] = {
+    "": "表单",
+    "form": "表单",
+    "facts": "表单",
+    "body": "请求内容",
+    "csrf_token": "表单安全令牌",
+    "expected_version": "案件版本",
+    "page": "页码",
+    "q": "查询内容",
+    "state": "状态",
+    "year": "年度",
+    "username": "用户名",
+    "password": "密码",
+    "next": "登录后返回的页面",
+    "tracking_no": "受理编号",
+    "code": "查询码",
+    "size": "每页条数",
+    "format": "格式",
+    "masked": "脱敏",
+}
+
+
+def label_of(field: str, action: str | None = None) -> str:
+    """The Chinese name of a field for an error message: the form's label without its hints in
+    brackets (an action's own label first, then the intake form's, the actions', the others')."""
+    name = str(field).rsplit(".", 1)[-1] if str(field) not in OTHER_LABELS else str(field)
+    label = (
+        (ACTION_LABELS.get(f"{action}.{name}") if action else None)
+        or INTAKE_LABELS.get(name)
+        or LABELS.get(name)
+        or OTHER_LABELS.get(name)
+    )
+    return name if label is None else label.split("（", 1)[0]  # (an unknown field: its own name)

@@ -30,8 +30,9 @@ async def _page(request: Request, status: int, **context: object) -> HTMLRespons
 
 
 @router.get("/login", name="page_login")
-def page_login(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", next=_target(next), error=None)
+def page_login(request: Request, next: str = "/", expired: bool = False) -> HTMLResponse:
+    """The sign-in form; ``expired``: the session had ended (the page says so, see api.web.formkeeping)."""
+    return render(request, "login.html", next=_target(next), error=None, expired=expired)
 
 
 @router.post("/login", name="page_login_submit")

@@ -6,32 +6,53 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Authorized, SessionDep, actor_of, authorize, check_csrf, cross_site_origin
+from api.web import cards, listing
 from api.web.pages import render
 from caseflow import notifications, queries
 from caseflow.cases import disclosure_review
 from caseflow.dates import today
 from caseflow.models import Case
 from caseflow.reports import lock as report_lock
-from caseflow.states.machine import OPEN_STATES, State
+from caseflow.states.machine import State
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 
 
 @router.get("/review", name="page_review")
-def page_review(request: Request, caller: Authorized, session: SessionDep) -> HTMLResponse:
+def page_review(
+    request: Request,
+    caller: Authorized,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = listing.DEFAULT_SIZE,
+    cpage: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    csize: Annotated[int, Query(ge=1, le=100)] = listing.DEFAULT_SIZE,
+    rpage: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    rsize: Annotated[int, Query(ge=1, le=100)] = listing.DEFAULT_SIZE,
+) -> HTMLResponse:
+    """The reviewer's queue: drafts awaiting legal review, open complex requests, and disclosing
+    drafts awaiting the review before disclosure; each list in the lists' order, paged."""
     actor = actor_of(caller)
-    _, drafts = queries.list_cases(
-        session, actor, queries.CaseFilter(state=State.LEGAL_REVIEW.value), today=today(), size=200
+    drafts, drafts_pager = listing.page_of(
+        request, session, actor, queries.CaseFilter(state=State.LEGAL_REVIEW.value), page=page, size=size
     )
-    _, everything = queries.list_cases(session, actor, queries.CaseFilter(), today=today(), size=200)
-    open_states = {s.value for s in OPEN_STATES}
-    complex_cases = [r for r in everything if r["complex"] and r["state"] in open_states]
-    # Art. 17: disclosing drafts awaiting the review before disclosure that this reviewer may give.
+    complex_cases, complex_pager = listing.page_of(
+        request,
+        session,
+        actor,
+        queries.CaseFilter(open_only=True, complex_only=True),
+        page=cpage,
+        size=csize,
+        param="cpage",
+        size_param="csize",
+    )
+    # Art. 17: disclosing drafts awaiting the review before disclosure that this reviewer may give
+    # (whether one may is decided per request, so this list is filtered after the query).
     _, ready = queries.list_cases(
-        session, actor, queries.CaseFilter(state=State.READY.value), today=today(), size=200
+        session, actor, queries.CaseFilter(state=State.READY.value), today=today(), size=1000
     )
     to_review = [
         r
@@ -39,21 +60,77 @@ def page_review(request: Request, caller: Authorized, session: SessionDep) -> HT
         if (case := session.get(Case, r["id"])) is not None
         and disclosure_review.may_review(session, actor, case)
     ]
+    rsize = listing.page_size(rsize)
+    rpage = listing.last_page(rpage, len(to_review), rsize)
+    shown = to_review[(rpage - 1) * rsize : rpage * rsize]
+    review_pager = listing.pager_for(
+        request,
+        total=len(to_review),
+        page=rpage,
+        size=rsize,
+        shown=len(shown),
+        param="rpage",
+        size_param="rsize",
+    )
     return render(
-        request, "review.html", drafts=drafts, complex_cases=complex_cases, disclosure_reviews=to_review
+        request,
+        "review.html",
+        drafts=drafts,
+        drafts_pager=drafts_pager,
+        complex_cases=complex_cases,
+        complex_pager=complex_pager,
+        disclosure_reviews=shown,
+        disclosure_pager=review_pager,
     )
 
 
 @router.get("/dashboard", name="page_dashboard")
-def page_dashboard(request: Request, caller: Authorized, session: SessionDep) -> HTMLResponse:
+def page_dashboard(
+    request: Request,
+    caller: Authorized,
+    session: SessionDep,
+    opage: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    osize: Annotated[int, Query(ge=1, le=100)] = 20,
+    spage: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    ssize: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> HTMLResponse:
     actor = actor_of(caller)
     data = queries.dashboard(session, actor, today=today())
-    _, overdue = queries.list_cases(session, actor, queries.CaseFilter(overdue=True), today=today(), size=100)
-    _, soon = queries.list_cases(session, actor, queries.CaseFilter(due_within=3), today=today(), size=100)
+    # The tables: each in the lists' order (most overdue first), paged with its own links.
+    overdue, overdue_pager = listing.page_of(
+        request,
+        session,
+        actor,
+        queries.CaseFilter(overdue=True),
+        page=opage,
+        size=osize,
+        param="opage",
+        size_param="osize",
+    )
+    soon, soon_pager = listing.page_of(
+        request,
+        session,
+        actor,
+        queries.CaseFilter(due_within=queries.DUE_SOON_DAYS),
+        page=spage,
+        size=ssize,
+        param="spage",
+        size_param="ssize",
+    )
     jobs = notifications.job_status(session, actor)
     changed = report_lock.changed_locks(session, actor)
     return render(
-        request, "dashboard.html", data=data, overdue=overdue, soon=soon, jobs=jobs, changed_reports=changed
+        request,
+        "dashboard.html",
+        data=data,
+        overdue=overdue,
+        overdue_pager=overdue_pager,
+        soon=soon,
+        soon_pager=soon_pager,
+        jobs=jobs,
+        changed_reports=changed,
+        cards=cards.CARDS,
+        card_link=cards.card_link,
     )
 
 
@@ -62,13 +139,16 @@ def page_search(
     request: Request,
     caller: Authorized,
     session: SessionDep,
-    q: str = "",
-    agency: str = "",
-    state: str = "",
-    outcome: str = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+    agency: Annotated[str, Query(max_length=40)] = "",
+    state: Annotated[str, Query(max_length=30)] = "",
+    outcome: Annotated[str, Query(max_length=40)] = "",
+    due: listing.Due = "",
+    overdue: bool | None = None,
     received_from: str = "",
     received_to: str = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = listing.DEFAULT_SIZE,
 ) -> HTMLResponse:
     def day(value: str) -> dt.date | None:
         try:
@@ -76,28 +156,31 @@ def page_search(
         except ValueError:
             return None
 
+    actor = actor_of(caller)
     flt = queries.CaseFilter(
-        q=q or None,
+        q=q.strip() or None,
         agency=agency or None,
         state=state or None,
         outcome=outcome or None,
         received_from=day(received_from),
         received_to=day(received_to),
+        **listing.deadline_filter(due, overdue),
     )
-    total, rows = queries.list_cases(
-        session, actor_of(caller), flt, today=today(), page=max(page, 1), size=50
-    )
+    rows, pager = listing.page_of(request, session, actor, flt, page=page, size=size)
     return render(
         request,
         "search.html",
         rows=rows,
-        total=total,
-        page=page,
+        pager=pager,
+        total=pager.total,
+        agencies=queries.agency_choices(session, actor),
+        due_choices=listing.DUE_CHOICES,
         params={
             "q": q,
             "agency": agency,
             "state": state,
             "outcome": outcome,
+            "due": "overdue" if overdue and not due else due,
             "received_from": received_from,
             "received_to": received_to,
         },
@@ -105,12 +188,12 @@ def page_search(
 
 
 @router.post("/search/verify", name="page_verify")
-async def page_verify(request: Request, caller: Authorized, session: SessionDep) -> HTMLResponse:
-    from caseflow.evidence.chain import verify_all
+async def page_verify(request: Request, caller: Authorized, session: SessionDep) -> Response:
+    """Checking every request is a background job (never inside one web request): start it."""
+    from api.web.verify import start_job
 
     await check_csrf(request, caller)
-    checked, problem = verify_all(session)
-    return render(request, "verify.html", checked=checked, problem=str(problem) if problem else None)
+    return start_job(session, caller)
 
 
 @router.get("/public/status", name="page_public_status")
@@ -173,6 +256,4 @@ async def page_verify_package(request: Request, caller: Authorized) -> HTMLRespo
             return render(request, "verify.html", checked=0, problem=str(exc), summary=None)
         except PackageProblem as exc:
             return render(request, "verify.html", checked=0, problem=f"证据包校验未通过：{exc}", summary=None)
-    return render(
-        request, "verify.html", checked=summary.cases, problem=None, summary=summary, key_id=key_id
-    )
+    return render(request, "verify.html", checked=summary.cases, problem=None, summary=summary, key_id=key_id)

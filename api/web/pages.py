@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,18 +25,30 @@ from api.deps import (
     check_csrf,
 )
 from api.downloads import disposition_headers
-from api.web.forms import facts_from_form, fields_for, for_kind, with_choices, zh_date, zh_error
+from api.web import cards, listing, story
+from api.web.forms import (
+    facts_from_form,
+    fields_for,
+    for_kind,
+    label_of,
+    with_choices,
+    zh_date,
+    zh_error,
+    zh_validation,
+)
 from caseflow import clock, law, notifications, queries, service
 from caseflow.cases.consultations import consultation_choices
-from caseflow.dates import now, today
+from caseflow.dates import now, today, zh_moment
 from caseflow.db import get_engine
-from caseflow.errors import CaseflowError, FactsError, NotFound
+from caseflow.errors import CaseflowError, FactsError, NotFound, RuleViolation
 from caseflow.sessions import csrf_token, revoke
 from caseflow.states.machine import ACTIONS, OPEN_STATES, RECORD_ONLY, ROLE_NAMES, STATE_NAMES
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["zh"] = zh_date
+templates.env.filters["moment"] = zh_moment  # 2026年11月28日 20:11 (Asia/Shanghai), every moment shown
+templates.env.filters["label"] = label_of  # a field's Chinese name in an error summary
 HOME = {
     "clerk": "/cases",
     "reviewer": "/review",
@@ -69,18 +82,33 @@ def _unread(caller: Caller | None) -> int:
         return notifications.unread_count(session, caller.user.id)
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    titles = {
-        403: "无权访问",
-        404: "未找到",
-        409: "当前状态不允许该操作",
-        413: "上传的内容过大",
-        422: "填写有误",
-        429: "请求过于频繁",
-    }
+def error_page(request: Request, status: int, message: str, code: str | None = None) -> HTMLResponse:
+    """The error page: a Chinese title by status (or by the refusal's code), the message, the way back
+    (the page the person came from, when it is one of ours, and the home page)."""
+    from api.errors import TITLES, TITLES_BY_CODE, http_code, http_detail
+    from caseflow.validation_zh import has_cjk
+
     return render(
-        request, "error.html", status, status_code=status, title=titles.get(status, "出错了"), message=message
+        request,
+        "error.html",
+        status,
+        status_code=status,
+        title=TITLES_BY_CODE.get(code or "") or TITLES.get(status, "出错了"),
+        message=message if has_cjk(message) else http_detail(status, message),
+        code=code or http_code(status),
+        back=_back_to(request),
     )
+
+
+def _back_to(request: Request) -> str | None:
+    """The page this request came from (its Referer), if it is a page of this site other than this one."""
+    from urllib.parse import urlsplit
+
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return None
+    target = referer.path + (f"?{referer.query}" if referer.query else "")
+    return None if target == request.url.path or referer.path.startswith("//") else target
 
 
 @router.post("/logout", name="page_logout")
@@ -129,13 +157,16 @@ def _application(form: dict[str, str]) -> dict[str, Any]:
 
 
 @router.get("/intake", name="page_intake")
-def page_intake(request: Request, caller: Authorized) -> HTMLResponse:
+def page_intake(request: Request, caller: Authorized, session: SessionDep) -> HTMLResponse:
+    from caseflow.agency_settings import explain_missing
+
     return render(
         request,
         "intake.html",
         form={"arrived_at": now().strftime("%Y-%m-%dT%H:%M")},
         errors={},
         computed=None,
+        settings_missing=explain_missing(session, actor_of(caller).agency_id or 0),
     )
 
 
@@ -144,26 +175,25 @@ async def page_intake_submit(request: Request, caller: Authorized, session: Sess
     await check_csrf(request, caller)
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    uploads = []
-    for field, kind in (("application_scan", "application"), ("envelope", "envelope"), ("proof", "proof")):
-        item = raw.get(field)
-        if item is not None and not isinstance(item, str) and item.filename:
-            data = await item.read()
-            if data:
-                uploads.append(
-                    service.Upload(kind, data, item.content_type or "application/octet-stream", item.filename)
-                )
+    from api.web.pending_form import keep_files
+
+    try:  # the files chosen now and those kept from before: pending until the request is registered
+        kept = await run_in_threadpool(keep_files, session, caller, request, raw)
+    except FactsError as exc:
+        errors = {k: zh_error(v) for k, v in exc.errors}
+        return render(request, "intake.html", 422, form=form, errors=errors, computed=None)
     app = _application(form)
     try:
         parsed = service.Application.model_validate(app)
     except ValidationError as exc:
-        errors = {
-            ".".join(str(p) for p in e["loc"]) or "form": e["msg"].removeprefix("Value error, ")
-            for e in exc.errors()
-        }
-        zh_errors = {k: zh_error(v) for k, v in _field_errors(errors).items()}
+        zh_errors = dict(_intake_error(e) for e in exc.errors())
         return render(request, "intake.html", 422, form=form, errors=zh_errors, computed=None)
     if form.get("intent") == "compute":
+        try:
+            service.check_when(parsed, now())  # refused exactly as 登记 refuses it (a future arrival, ...)
+        except FactsError as exc:
+            errors = {k: zh_error(v) for k, v in exc.errors}
+            return render(request, "intake.html", 422, form=form, errors=errors, computed=None)
         deadline = clock.compute(clock.Timeline(parsed.receipt_date()))
         return render(
             request,
@@ -178,7 +208,8 @@ async def page_intake_submit(request: Request, caller: Authorized, session: Sess
             actor=actor_of(caller),
             agency_code=_home(session, caller),
             application=parsed,
-            uploads=tuple(uploads),
+            uploads=kept.uploads(),
+            consumed=kept.rows,  # deleted with the registration's commit
         )
     except FactsError as exc:
         return render(
@@ -189,17 +220,24 @@ async def page_intake_submit(request: Request, caller: Authorized, session: Sess
             errors={k: zh_error(v) for k, v in exc.errors},
             computed=None,
         )
+    except RuleViolation as exc:
+        if exc.code != "letter_settings_missing":
+            raise
+        # The agency lacks letter settings: what to set and who may set it, the form as typed.
+        return render(
+            request, "intake.html", 409, form=form, errors={}, computed=None, settings_missing=exc.message
+        )
     return RedirectResponse(f"/cases/{case.id}", 303)
 
 
-def _field_errors(errors: dict[str, str]) -> dict[str, str]:
-    out = {}
-    for key, message in errors.items():
-        field, _, rest = message.partition(": ")
-        out[field if key in ("form", "") and rest else key] = (
-            rest if key in ("form", "") and rest else message
-        )
-    return out
+def _intake_error(error: Any) -> tuple[str, str]:
+    """(field, Chinese message) of a registration form error; a whole-form check names its field
+    in its message ("phone: ...")."""
+    where = ".".join(str(p) for p in error["loc"])
+    if not where:
+        name, _, rest = str(error["msg"]).removeprefix("Value error, ").partition(": ")
+        return (name, zh_error(rest)) if rest and name.isidentifier() else ("form", zh_validation(error))
+    return where, zh_validation(error)
 
 
 def _home(session: SessionDep, caller: Caller) -> str:
@@ -218,36 +256,49 @@ def page_cases(
     request: Request,
     caller: Authorized,
     session: SessionDep,
-    state: str | None = None,
+    state: Annotated[str, Query(max_length=30)] = "",
+    agency: Annotated[str, Query(max_length=40)] = "",
+    due: listing.Due = "",
     overdue: bool | None = None,
-    q: str | None = None,
+    q: Annotated[str, Query(max_length=200)] = "",
     mine: bool = True,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = listing.DEFAULT_SIZE,
+    card: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
+    """The clerk's list (我的案件, or the agency's): open work first by working days left, paged."""
     actor = actor_of(caller)
     flt = queries.CaseFilter(
         state=state or None,
-        overdue=overdue,
-        q=q or None,
+        agency=agency or None,
+        q=q.strip() or None,
         handler=actor.username if mine and "clerk" in caller.roles else None,
+        **listing.deadline_filter(due, overdue),
     )
-    total, rows = queries.list_cases(session, actor, flt, today=today(), page=max(page, 1), size=50)
+    flt = dataclasses.replace(flt, **cards.card_filter(card))  # a dashboard card's list: what it counts
+    rows, pager = listing.page_of(request, session, actor, flt, page=page, size=size)
     return render(
         request,
         "cases.html",
         rows=rows,
-        total=total,
-        page=page,
+        pager=pager,
+        total=pager.total,
         state=state,
-        q=q or "",
+        agency=agency,
+        agencies=queries.agency_choices(session, actor),
+        due="overdue" if overdue and not due else due,
+        due_choices=listing.DUE_CHOICES,
+        card=cards.CARDS_BY_KEY.get(card),
+        q=q,
         mine=mine,
-        overdue=overdue,
     )
 
 
 @router.get("/cases/{case_id}", name="page_case")
-def page_case(request: Request, case: CurrentCase, caller: Authorized, session: SessionDep) -> HTMLResponse:
-    return _workspace(request, session, case, caller)
+def page_case(
+    request: Request, case: CurrentCase, caller: Authorized, session: SessionDep, done: str | None = None
+) -> HTMLResponse:
+    return _workspace(request, session, case, caller, done=done)  # done: the action just done (notice)
 
 
 @router.post("/cases/{case_id}/identity", name="page_case_identity")
@@ -281,7 +332,11 @@ def _workspace(
     values: dict[str, str] | None = None,
     status: int = 200,
     message: str | None = None,
+    verification: Any = None,
+    done: str | None = None,
 ) -> HTMLResponse:
+    from api.web import returned_draft
+
     actor = actor_of(caller)
     detail = queries.case_detail(session, case, today=today(), full_identity=full_identity)
     deadline = clock.compute(
@@ -293,7 +348,10 @@ def _workspace(
             "name": n,
             "label": ACTIONS[n].label,
             "fields": for_kind(
-                fields_for(ACTIONS[n].facts, n, values if n == failed_action else None), case.kind
+                fields_for(
+                    ACTIONS[n].facts, n, values if n == failed_action else returned_draft.values(case, n)
+                ),
+                case.kind,
             ),
         }
         for n in names
@@ -315,7 +373,10 @@ def _workspace(
         errors=errors or {},
         failed_action=failed_action,
         message=message,
+        verification=verification,
         left=deadline.working_days_left(today()) if case.state in {x.value for x in OPEN_STATES} else None,
+        **story.context(session, case.id, case.draft, done),  # documents, deliveries, timeline, drafts
+        **returned_draft.context(session, case),  # the reviewer's comments beside the returned draft
     )
 
 
@@ -352,9 +413,14 @@ async def page_case_action(
             failed_action=action,
             values=form,
             status=422 if facts_error else 409,
-            message=None if facts_error else exc.message,
+            message=(
+                "未办理，请根据提示修改："
+                + "；".join(f"{label_of(k, action)}：{zh_error(v)}" for k, v in exc.errors)
+                if isinstance(exc, FactsError)
+                else exc.message
+            ),
         )
-    return RedirectResponse(f"/cases/{case.id}", 303)
+    return RedirectResponse(f"/cases/{case.id}?done={action}", 303)  # the page says what was done
 
 
 @router.get("/cases/{case_id}/letters/{letter_id}", name="page_letter")

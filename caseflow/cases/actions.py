@@ -129,7 +129,9 @@ def assess_fee(ctx: Ctx, facts: f.AssessFeeFacts) -> Effect:
     assert facts.notice_date is not None and ctx.case.id is not None
     fee_rules.check_assessment(ctx, facts)  # 2007 text, Fee Measures in force, deadline, per-page form
     if ctx.session.exec(select(FeeAssessment.id).where(col(FeeAssessment.case_id) == ctx.case.id)).first():
-        raise RuleViolation("a fee was already assessed for this request (one method, once)")
+        raise RuleViolation(
+            f"本申请已经计收过信息处理费，同一申请只计收一次（{law.FEE_METHOD_BASIS.label}）", code="fee_once"
+        )
     units = _monthly_ordinal(ctx) if facts.method is fees.FeeMethod.PER_APPLICATION else facts.pages
     assert units is not None
     try:
@@ -141,9 +143,10 @@ def assess_fee(ctx: Ctx, facts: f.AssessFeeFacts) -> Effect:
             reduction_reason=facts.reduction_reason,
         )
     except fees.FeeError as exc:
-        raise FactsError([(str(exc).split(":", 1)[0], str(exc))]) from None
+        field_name, _, message = str(exc).partition(": ")
+        raise FactsError([(field_name, message or str(exc))]) from None
     if quote.gross_yuan == 0:
-        raise RuleViolation(f"nothing to charge: {quote.description_zh()}")
+        raise RuleViolation(f"无须收费：{quote.description_zh()}", code="nothing_to_charge")
     assert law.FEE_PAYMENT.days is not None
     pay_by = None  # from the day after the applicant receives the notice: set at its delivery
     ctx.session.add(
@@ -192,7 +195,7 @@ def _pending_fee(ctx: Ctx) -> FeeAssessment:
         )
     ).first()
     if row is None:
-        raise RuleViolation("no fee is pending for this request")
+        raise RuleViolation("本申请没有待缴的信息处理费", code="no_fee_pending")
     return row
 
 
@@ -200,11 +203,12 @@ def _pending_fee(ctx: Ctx) -> FeeAssessment:
 def record_payment(ctx: Ctx, facts: f.RecordPaymentFacts) -> Effect:
     assert facts.paid_on is not None
     row = _pending_fee(ctx)
-    not_before("paid_on", facts.paid_on, row.notice_date, "the fee notice")
+    not_before("paid_on", facts.paid_on, row.notice_date, "收费通知之日")
     if row.pay_by is not None and facts.paid_on > row.pay_by:  # unknown before delivery: in time
         raise RuleViolation(
-            f"the fee was due by {row.pay_by.isoformat()}; a later payment does not revive "
-            "the request (deemed abandoned)"
+            f"缴费期限为{zh(row.pay_by)}（{law.FEE_PAYMENT.basis.label}），逾期未缴费的视为放弃申请，"
+            "此后缴费不能恢复办理",
+            code="fee_overdue",
         )
     row.paid_on, row.status = facts.paid_on, "paid"
     ctx.session.add(row)
@@ -323,7 +327,7 @@ def return_reply(ctx: Ctx, facts: f.ReturnReplyFacts) -> Effect:
 def issue_reply(ctx: Ctx, facts: f.IssueReplyFacts) -> Effect:
     draft = ctx.case.draft
     assert draft is not None and facts.issued_on is not None
-    not_before("issued_on", facts.issued_on, ctx.case.receipt_date, "the receipt date")
+    not_before("issued_on", facts.issued_on, ctx.case.receipt_date, "收到申请之日")
     _disclosure_review.check_issue(ctx.session, ctx.case)  # Art. 17: reviewed before disclosure
     _consultations.check_disclosure(ctx, draft["outcome"], facts.issued_on)  # Art. 32: decision notice first
     outcome = law.outcome(draft["outcome"])
@@ -341,7 +345,7 @@ def issue_reply(ctx: Ctx, facts: f.IssueReplyFacts) -> Effect:
 @handler("record_delivery")
 def record_delivery(ctx: Ctx, facts: f.RecordDeliveryFacts) -> Effect:
     assert facts.delivered_on is not None and ctx.case.answered_on is not None
-    not_before("delivered_on", facts.delivered_on, ctx.case.answered_on, "the reply's issue date")
+    not_before("delivered_on", facts.delivered_on, ctx.case.answered_on, "答复签发之日")
     ctx.case.delivered_on = facts.delivered_on
     return Effect()
 
@@ -354,7 +358,7 @@ def _conclude(ctx: Ctx, outcome_code: str) -> None:
 @handler("withdraw")
 def withdraw(ctx: Ctx, facts: f.WithdrawFacts) -> Effect:
     assert facts.withdrawn_on is not None
-    not_before("withdrawn_on", facts.withdrawn_on, ctx.case.receipt_date, "the receipt date")
+    not_before("withdrawn_on", facts.withdrawn_on, ctx.case.receipt_date, "收到申请之日")
     _conclude(ctx, "other.other")
     ctx.case.closed_on = facts.withdrawn_on
     applicant = ctx.session.get(Applicant, ctx.case.applicant_id)
@@ -365,9 +369,7 @@ def withdraw(ctx: Ctx, facts: f.WithdrawFacts) -> Effect:
             "reply",
             ctx.today,
             outcome="other.other",
-            reply={
-                "reasons": f"{who}于{zh(facts.withdrawn_on)}申请撤回该政府信息公开申请（{facts.reason}）"
-            },
+            reply={"reasons": f"{who}于{zh(facts.withdrawn_on)}申请撤回该政府信息公开申请（{facts.reason}）"},
         ),
     )
 

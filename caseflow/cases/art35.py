@@ -44,12 +44,14 @@ def completed(session: Session, case: Case, what: str) -> Art35Step:
     step = latest(session, case.id)
     if step is None:
         raise RuleViolation(
-            f"{what}，须先要求申请人说明理由并登记其说明情况（{ARTICLE}）：本申请尚未要求申请人说明理由"
+            f"{what}，须先要求申请人说明理由并登记其说明情况（{ARTICLE}）：本申请尚未要求申请人说明理由",
+            code="art35_reasons_missing",
         )
     if step.status == "pending":
         raise RuleViolation(
             f"{what}，须先登记申请人说明理由的情况（{ARTICLE}）：{zh(step.notice_date)}已要求申请人说明理由，"
-            "尚未登记收到理由或者逾期未说明"
+            "尚未登记收到理由或者逾期未说明",
+            code="art35_reasons_pending",
         )
     return step
 
@@ -101,7 +103,7 @@ def request_art35_reasons(ctx: Ctx, facts: f.RequestArt35ReasonsFacts) -> Effect
         raise RuleViolation(
             f"{zh(step.notice_date)}已要求申请人说明理由，须先登记其说明情况，才能再次要求（{ARTICLE}）"
         )
-    not_before("notice_date", facts.notice_date, ctx.case.receipt_date, "the receipt date")
+    not_before("notice_date", facts.notice_date, ctx.case.receipt_date, "收到申请之日")
     ctx.session.add(
         Art35Step(
             case_id=ctx.case.id,
@@ -132,11 +134,11 @@ def record_art35_reasons(ctx: Ctx, facts: f.RecordArt35ReasonsFacts) -> Effect:
                 [
                     (
                         "reasons_on",
-                        f"{reasons_on.isoformat()} is in the future (today is {ctx.today.isoformat()})",
+                        f"{zh(reasons_on)}晚于今天（今天是{zh(ctx.today)}），不能登记尚未发生的事项",
                     )
                 ]
             )
-        not_before("reasons_on", reasons_on, step.notice_date, "the notice asking for reasons")
+        not_before("reasons_on", reasons_on, step.notice_date, "要求说明理由之日")
         step.reasons, step.reasons_on = facts.reasons, reasons_on
         out["reasons_on"] = reasons_on.isoformat()
     else:
@@ -164,18 +166,20 @@ def check_delayed_date(ctx: Ctx, facts: f.SetDelayedDateFacts) -> Art35Step:
     assert facts.decided_on is not None
     step = completed(ctx.session, ctx.case, "确定延迟答复的合理期限")
     assert step.recorded_on is not None
-    not_before("decided_on", facts.decided_on, step.recorded_on, "the applicant's reasons were recorded")
+    not_before("decided_on", facts.decided_on, step.recorded_on, "登记申请人说明理由情况之日")
     due = ctx.case.reply_due
     if due is None:
-        raise RuleViolation(f"答复期限中止中，不能确定延迟答复的合理期限（{ARTICLE}）")
+        raise RuleViolation(f"答复期限中止中，不能确定延迟答复的合理期限（{ARTICLE}）", code="art35_date")
     if facts.decided_on > due:
         raise RuleViolation(
             f"延迟答复的合理期限须在现行答复期限届满前确定（{ARTICLE}）：现行答复期限为{zh(due)}，"
-            f"决定日期{zh(facts.decided_on)}已超过该期限"
+            f"决定日期{zh(facts.decided_on)}已超过该期限",
+            code="art35_date",
         )
     if facts.due <= due:
         raise RuleViolation(
             f"延迟答复的合理期限须晚于现行答复期限（{ARTICLE}）：现行答复期限为{zh(due)}，"
-            f"确定的期限{zh(facts.due)}不晚于该期限"
+            f"确定的期限{zh(facts.due)}不晚于该期限",
+            code="art35_date",
         )
     return step

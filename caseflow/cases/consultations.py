@@ -103,7 +103,7 @@ def start_consultation(ctx: Ctx, facts: f.StartConsultationFacts) -> Effect:
     already = open_consultations(ctx.session, ctx.case.id)
     if already:
         # One pause for all the open consultations: a letter cannot predate it.
-        not_before("letter_date", facts.letter_date, _pause_start(ctx), "the open consultation's pause")
+        not_before("letter_date", facts.letter_date, _pause_start(ctx), "正在征求意见的中止开始之日")
     # Art. 32, 34: the window runs from the day after the party receives the letter; its end is
     # known once the delivery is recorded (caseflow.cases.delivery). The pause runs from the letter.
     row = Consultation(
@@ -168,7 +168,7 @@ def _close(ctx: Ctx, row: Consultation, closed_on: dt.date) -> tuple[dict[str, A
 def receive_opinion(ctx: Ctx, facts: f.ReceiveOpinionFacts) -> Effect:
     assert facts.opinion_date is not None and ctx.case.id is not None
     row = _pick(open_consultations(ctx.session, ctx.case.id), facts.consultation_id, "正在进行的征求意见")
-    not_before("opinion_date", facts.opinion_date, row.letter_date, "the consultation letter")
+    not_before("opinion_date", facts.opinion_date, row.letter_date, "征求意见书发出之日")
     row.opinion_date, row.opinion, row.opinion_text = facts.opinion_date, facts.opinion, facts.opinion_text
     ctx.session.add(row)
     clock, out = _close(ctx, row, facts.opinion_date)
@@ -238,7 +238,7 @@ def notify_third_party_decision(ctx: Ctx, facts: f.NotifyThirdPartyDecisionFacts
     if row.decision_letter_id is not None:
         raise RuleViolation(f"已向{row.party_name}发出公开决定告知书，不能重复发出")
     assert row.opinion_date is not None
-    not_before("notice_date", facts.notice_date, row.opinion_date, "the third party's opinion")
+    not_before("notice_date", facts.notice_date, row.opinion_date, "第三方提出意见之日")
     days = facts.wait_days or law.THIRD_PARTY_DECISION_WAIT.days
     assert days is not None
     letter_id, letter_facts, documents = _issue(

@@ -19,8 +19,8 @@ from sqlmodel import Session, col, select
 
 from caseflow import clock, law
 from caseflow.calendar import CalendarError, WorkingCalendar, default_calendar
-from caseflow.cases import approval, correction, four_eyes
-from caseflow.dates import SHANGHAI, legal_date
+from caseflow.cases import approval, clock_refusals, correction, four_eyes
+from caseflow.dates import SHANGHAI, legal_date, zh
 from caseflow.dates import now as current_moment
 from caseflow.db import begin_write, lock_case
 from caseflow.errors import FactsError, Forbidden, IllegalTransition, NotFound, RuleViolation, StaleVersion
@@ -31,6 +31,7 @@ from caseflow.states.machine import (
     ACTIONS,
     AUDITOR,
     RECORD_ONLY,
+    ROLE_NAMES,
     SUPERVISOR,
     SYSTEM,
     CaseToken,
@@ -39,6 +40,7 @@ from caseflow.states.machine import (
     fire,
     possible_actions,
 )
+from caseflow.validation_zh import zh_pydantic
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Actor:
     def of(cls, session: Session, user: User) -> Actor:
         agency = session.get(Agency, user.agency_id)
         if agency is None:
-            raise NotFound(f"user {user.username}'s agency is missing")
+            raise NotFound(f"用户 {user.username} 所属的机关不存在")
         return cls(user.username, user.role_set, agency.id, agency.path, user.id)
 
     def sees(self, agency_path: str) -> bool:
@@ -134,7 +136,7 @@ def parse_facts(model: type[BaseModel], raw: BaseModel | dict[str, Any] | None) 
 def _field_error(model: type[BaseModel], error: Any) -> tuple[str, str]:
     """(field, message); a whole-model check names its field as "field: message"."""
     where = ".".join(str(p) for p in error["loc"])
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = zh_pydantic(error) or str(error["msg"]).removeprefix("Value error, ")
     if not where:
         name, _, rest = message.partition(": ")
         if name in model.model_fields and rest:
@@ -146,7 +148,7 @@ def _field_error(model: type[BaseModel], error: Any) -> tuple[str, str]:
 def not_before(name: str, value: dt.date, floor: dt.date, what: str) -> None:
     """Refuse a date of something that cannot precede ``floor`` (naming the field)."""
     if value < floor:
-        raise FactsError([(name, f"{value.isoformat()} is before {what} ({floor.isoformat()})")])
+        raise FactsError([(name, f"{zh(value)}早于{what}（{zh(floor)}）")], code="date_too_early")
 
 
 def fill_dates(facts: f.Facts, today: dt.date) -> f.Facts:
@@ -155,23 +157,21 @@ def fill_dates(facts: f.Facts, today: dt.date) -> f.Facts:
     if updates:
         facts = facts.model_copy(update=updates)
     future = [
-        (name, f"{value.isoformat()} is in the future (today is {today.isoformat()})")
+        (name, f"{zh(value)}晚于今天（今天是{zh(today)}），不能登记尚未发生的事项")
         for name, value in facts.dates()
         if value > today
     ]
     if future:
-        raise FactsError(future)
+        raise FactsError(future, code="date_in_future")
     return facts
 
 
 def acting_role(actor: Actor, action: str) -> str:
     allowed = ACTIONS[action].roles & actor.roles
     if not allowed:
-        names = ", ".join(sorted(ACTIONS[action].roles))
-        raise Forbidden(
-            f"action {action!r} needs the role {names}; {actor.username} has "
-            f"{', '.join(sorted(actor.roles)) or 'no role'}"
-        )
+        names = "或".join(ROLE_NAMES.get(r, r) for r in sorted(ACTIONS[action].roles))
+        has = "、".join(ROLE_NAMES.get(r, r) for r in sorted(actor.roles)) or "没有任何角色"
+        raise Forbidden(f"「{ACTIONS[action].label}」须由{names}进行；{actor.username} 的角色是：{has}")
     order: tuple[str, ...] = ("clerk", "reviewer", "supervisor", "system")
     if action == "confidentiality_review":  # Art. 17: the reviewer's review; the clerk only confirms
         order = ("reviewer", "clerk")
@@ -220,9 +220,9 @@ def agency_path(session: Session, agency_id: int) -> str:
 def load_visible(session: Session, actor: Actor, case_id: int, *, lock: bool) -> Case:
     case = lock_case(session, case_id) if lock else session.get(Case, case_id)
     if case is None:
-        raise NotFound(f"no request {case_id}")
+        raise NotFound(f"没有编号为 {case_id} 的申请")
     if not actor.sees(agency_path(session, case.agency_id)):
-        raise NotFound(f"no request {case_id}")
+        raise NotFound(f"没有编号为 {case_id} 的申请")
     return case
 
 
@@ -239,7 +239,7 @@ def perform(
 ) -> Case:
     """Take ``action`` on request ``case_id`` as ``actor``: one transaction, all or nothing."""
     if action not in ACTIONS:
-        raise NotFound(f"no action {action!r}; actions: {', '.join(ACTIONS)}")
+        raise NotFound(f"没有名为 {action} 的操作", code="no_such_action")
     moment = now or current_moment()
     if moment.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -247,7 +247,6 @@ def perform(
     today = legal_date(moment)
     cal = calendar or default_calendar()
     role = acting_role(actor, action)  # 403 before anything else is said about the facts
-    parsed = parse_facts(ACTIONS[action].facts, facts)
     begin_write(session)
     try:
         case = load_visible(session, actor, case_id, lock=True)
@@ -257,9 +256,13 @@ def perform(
         if expected_version is not None and expected_version != case.version:
             raise StaleVersion(expected_version, case.version)
         approval.check(session, actor.agency_id, actor.username, case, action)  # Art. 33 para. 2
-        correction.check_action(case, action)  # Art. 41: no fee or Art. 35 step on a correction request
         token = token_for(case)
         from_state = case.state
+        # Illegal before invalid: an action the state does not allow is refused (409, naming the state
+        # and what is allowed) before its facts are looked at; facts are checked only for an allowed one.
+        check_state_allows(session, case, actor, action)
+        parsed = parse_facts(ACTIONS[action].facts, facts)
+        correction.check_action(case, action)  # Art. 41: no fee or Art. 35 step on a correction request
         condition_args: dict[str, Any] = {}
         if isinstance(parsed, f.DraftReplyFacts):
             condition_args["needs_review"] = law.outcome(parsed.outcome).needs_review
@@ -273,21 +276,22 @@ def perform(
         except MachineError:
             moved = False
         if not moved:
-            raise IllegalTransition(
-                action, case.state, allowed_actions(token_for(case), actor.roles, **condition_args)
-            )
+            raise IllegalTransition(action, case.state, _allowed_now(session, case, actor))
         parsed = fill_dates(parsed, today)
         ctx = Ctx(session, actor, role, case, moment, today, cal)
         try:
             effect = HANDLERS[action](ctx, parsed)
         except CalendarError as exc:
-            raise RuleViolation(f"the working-day calendar cannot answer: {exc}") from None
+            raise RuleViolation(
+                f"工作日历无法回答（{exc}），请管理员载入国务院放假安排后重试", code="calendar_unavailable"
+            ) from None
         if effect.clock is not None:
             case.ledger = [*case.ledger, effect.clock]
         try:
             apply_deadline(case, cal)
         except clock.TimelineError as exc:
-            raise RuleViolation(_clock_refusal(str(exc))) from None
+            message, code = clock_refusals.refusal(exc, case.rules)
+            raise RuleViolation(message, code=code) from None
         case.state = token.state
         case.version += 1
         case.updated_at = moment
@@ -314,6 +318,54 @@ def perform(
         session.rollback()
         raise
     return case
+
+
+def _probe_args(session: Session, case: Case, action: str) -> list[dict[str, Any]]:
+    """The condition arguments an action may meet, whatever its facts say (the facts decide which)."""
+    closing = action in ("receive_opinion", "lapse_consultation")
+    others_open = closing and _open_consultations(session, case.id) > 1
+    return [
+        {"needs_review": needs_review, "agrees": agrees, "others_open": others_open}
+        for needs_review, agrees in ((True, True), (False, False))
+    ]
+
+
+def _allowed_now(session: Session, case: Case, actor: Actor) -> list[str]:
+    """What the actor may do in the request's state, for a refusal to name (whatever the facts)."""
+    token = token_for(case)
+    names: list[str] = []
+    for args in _probe_args(session, case, ""):
+        names += [n for n in allowed_actions(token, actor.roles, **args) if n not in names]
+    return [n for n in possible_actions(case.state) if n in names]
+
+
+def _legal_refusal(case: Case, action: str, token: CaseToken) -> tuple[str, str] | None:
+    """Where the machine's condition is a rule of law: why (naming the article) and its code."""
+    rules = law.RULE_SETS.get(case.rules) or law.RULES_2019
+    if action == "extend" and token.extended:
+        return f"答复期限只能延长一次（{rules.extension_basis.label}），本申请已经延期", "extension_limit"
+    if action == "request_supplement" and token.supplemented:
+        return (
+            f"补正告知只能发出一次（{rules.supplement_notice_basis.label}），本申请已经告知过补正",
+            "supplement_once",
+        )
+    if action == "record_delivery" and token.delivered:
+        return "答复的送达已经登记过，不能重复登记", "already_delivered"
+    return None
+
+
+def check_state_allows(session: Session, case: Case, actor: Actor, action: str) -> None:
+    """Refuse (409) an action the request's state does not allow, for any facts it might be given."""
+    for args in _probe_args(session, case, action):
+        probe = token_for(case)
+        try:
+            if fire(probe, action, **args):
+                return
+        except MachineError:
+            break
+    refusal = _legal_refusal(case, action, token_for(case))
+    reason, code = refusal if refusal else (None, None)
+    raise IllegalTransition(action, case.state, _allowed_now(session, case, actor), reason=reason, code=code)
 
 
 def issue_letter(session: Session, case: Case, request: LetterRequest, moment: dt.datetime) -> Any:
@@ -344,13 +396,6 @@ def _open_consultations(session: Session, case_id: int | None) -> int:
             .where(col(Consultation.case_id) == case_id, col(Consultation.opinion_date).is_(None))
         ).one()
     )
-
-
-def _clock_refusal(message: str) -> str:
-    """The clock names the ledger position ("events[3] (extended on …)"): say it in request terms."""
-    if "): " in message and message.startswith("events["):
-        return message.split("): ", 1)[1]
-    return message
 
 
 def actions_for(session: Session, actor: Actor, case: Case) -> list[str]:

@@ -26,8 +26,7 @@ def _remedy(
     assert ctx.case.id is not None
     if ctx.case.outcome == "other.other":
         raise RuleViolation(
-            "this request ended without a decision of the agency (it was withdrawn); "
-            "there is nothing to challenge by review or litigation"
+            "本申请已由申请人撤回，机关未作出决定，没有可供复议或诉讼的决定", code="nothing_to_challenge"
         )
     decided = ctx.case.answered_on or ctx.case.closed_on
     subject = facts.subject or ("decision" if decided else "no_reply")
@@ -42,9 +41,9 @@ def _remedy(
                     )
                 ]
             )
-        not_before("filed_on", facts.filed_on, decided, "the decision")
+        not_before("filed_on", facts.filed_on, decided, "作出决定之日")
     else:
-        not_before("filed_on", facts.filed_on, ctx.case.receipt_date, "the receipt date")
+        not_before("filed_on", facts.filed_on, ctx.case.receipt_date, "收到申请之日")
     row = RemedyRecord(
         case_id=ctx.case.id,
         kind=kind,
@@ -77,10 +76,12 @@ def record_litigation(ctx: Ctx, facts: f.RecordLitigationFacts) -> Effect:
 def conclude_remedy(ctx: Ctx, facts: f.ConcludeRemedyFacts) -> Effect:
     row = ctx.session.get(RemedyRecord, facts.record_id)
     if row is None or row.case_id != ctx.case.id:
-        raise FactsError([("record_id", f"no review or litigation record {facts.record_id} on this request")])
+        raise FactsError([("record_id", f"本申请没有编号为 {facts.record_id} 的复议或诉讼记录")])
     if row.result is not None:
-        raise RuleViolation(f"record {row.id} was already concluded ({row.result})")
-    not_before("concluded_on", facts.concluded_on, row.filed_on, "its filing")
+        raise RuleViolation(
+            f"编号为 {row.id} 的复议或诉讼记录已经登记结果（{row.result}）", code="already_concluded"
+        )
+    not_before("concluded_on", facts.concluded_on, row.filed_on, "提起之日")
     row.result, row.concluded_on = facts.result, facts.concluded_on
     ctx.session.add(row)
     return Effect(facts={"kind": row.kind})
@@ -104,10 +105,10 @@ def record_joint_opinion(ctx: Ctx, facts: f.JointOpinionFacts) -> Effect:
 def reassign(ctx: Ctx, facts: f.ReassignFacts) -> Effect:
     user = ctx.session.exec(select(User).where(col(User.username) == facts.handler)).one_or_none()
     if user is None or not user.active:
-        raise FactsError([("handler", f"no active user {facts.handler!r}")])
+        raise FactsError([("handler", f"没有在职的用户 {facts.handler}")])
     if "clerk" not in user.role_set or user.agency_id != ctx.case.agency_id:
         agency = ctx.session.get(Agency, ctx.case.agency_id)
-        raise FactsError([("handler", f"{facts.handler} is not a clerk of {agency.name if agency else '?'}")])
+        raise FactsError([("handler", f"{facts.handler} 不是{agency.name if agency else '本机关'}的经办人")])
     previous = ctx.session.get(User, ctx.case.handler_id) if ctx.case.handler_id else None
     ctx.case.handler_id = user.id
     return Effect(facts={"previous_handler": previous.username if previous else None})
@@ -148,10 +149,13 @@ def recalculate_deadline(ctx: Ctx, facts: f.NoFacts) -> Effect:
     case = ctx.case
     old = _deadline_fields(case)
     if not case.provisional:
-        raise RuleViolation("the deadline is not provisional; a deadline on an official calendar never moves")
+        raise RuleViolation(
+            "本申请的期限不是按预估日历计算的；按国务院放假安排计算的期限不再变动",
+            code="deadline_not_provisional",
+        )
     deadline = apply_deadline(case, ctx.calendar)
     new = _deadline_fields(case)
     if new == old:
-        raise RuleViolation("the calendar now in force gives the same deadline; nothing to recalculate")
+        raise RuleViolation("按现行日历计算的期限与原期限相同，无须重新计算", code="deadline_unchanged")
     sources = tuple(ctx.calendar.year_info(year).source_label for year in deadline.years)
     return Effect(facts={"old": old, "new": new, "years": list(deadline.years)}, basis=sources)

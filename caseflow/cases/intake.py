@@ -6,11 +6,20 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlmodel import Session, col, select
 
 from caseflow import identity, law
 from caseflow.calendar import WorkingCalendar, default_calendar
+from caseflow.cases import applicant_checks
 from caseflow.cases.engine import Actor, apply_deadline, parse_facts
 from caseflow.dates import SHANGHAI, legal_date, zh
 from caseflow.dates import now as current_moment
@@ -18,9 +27,9 @@ from caseflow.db import begin_write
 from caseflow.errors import FactsError, Forbidden, NotFound
 from caseflow.evidence import chain
 from caseflow.evidence.store import DocumentStore
-from caseflow.models import Agency, Applicant, Case, CaseDocument
+from caseflow.models import Agency, Applicant, Case, CaseDocument, PendingUpload
 from caseflow.numbering import next_number
-from caseflow.states.machine import CLERK, State
+from caseflow.states.machine import CLERK, ROLE_NAMES, State
 from caseflow.texts import Line, Text, refuse_controls
 
 QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -37,7 +46,7 @@ class Application(BaseModel):
     kind: law.RequestKind = law.RequestKind.DISCLOSURE
     applicant_type: law.ApplicantType
     applicant_name: Line = Field(min_length=1, max_length=200)
-    id_type: Line = Field(min_length=1, max_length=60, description="居民身份证, 统一社会信用代码, ...")
+    id_type: law.IdType = Field(description="A code of law.IdType, or its Chinese name (居民身份证, ...)")
     id_number: Line = Field(min_length=1, max_length=80)
     phone: Line = Field(default="", max_length=60)
     email: Line = Field(default="", max_length=200)
@@ -65,25 +74,63 @@ class Application(BaseModel):
     def _no_controls(cls, value: object) -> object:
         return refuse_controls(value)
 
+    # The applicant's particulars (caseflow.cases.applicant_checks): each refusal names its field.
+    @field_validator("id_type", mode="before")
+    @classmethod
+    def _id_type_code(cls, value: object) -> object:
+        return applicant_checks.id_type(value)
+
+    @field_validator("id_type")
+    @classmethod
+    def _id_type_fits(cls, value: law.IdType, info: ValidationInfo) -> law.IdType:
+        if isinstance(info.data.get("applicant_type"), law.ApplicantType):
+            applicant_checks.check_id_type_for(info.data["applicant_type"], value)
+        return value
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number_valid(cls, value: str, info: ValidationInfo) -> str:
+        if isinstance(info.data.get("id_type"), law.IdType):
+            applicant_checks.check_id_number(info.data["id_type"], value)
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone_valid(cls, value: str) -> str:
+        applicant_checks.check_phone(value)
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email_valid(cls, value: str) -> str:
+        applicant_checks.check_email(value)
+        return value
+
+    @property
+    def id_type_name(self) -> str:
+        """What the applicant row and the register event hold: the document's Chinese name."""
+        return law.ID_TYPE_NAMES[self.id_type]
+
     @model_validator(mode="after")
     def _art29_and_31(self) -> Application:
         if not (self.phone or self.email or self.address):
             raise ValueError(
-                "phone: the application must give at least one contact (phone, e-mail or address), Art. 29"
+                "phone: 至少填写一种联系方式（电话、电子邮箱或通信地址）"
+                f"（{law.APPLICATION_CONTENT_BASIS.label}）"
             )
         if self.channel is not law.Channel.IN_PERSON:
             if self.confirmed_on is None:
                 raise ValueError(
-                    f"confirmed_on: required for {self.channel.value}: "
-                    f"{law.RECEIPT_DATE_RULES[self.channel]} (Art. 31)"
+                    f"confirmed_on: {law.CHANNEL_NAMES[self.channel]}的申请须填写签收或确认日期："
+                    f"{law.RECEIPT_DATE_RULES[self.channel]}（{law.RECEIPT_DATE_BASIS.label}）"
                 )
             if not self.receipt_proof:
                 raise ValueError(
-                    f"receipt_proof: required for {self.channel.value} (the signed receipt, "
-                    "tracking number or confirmation record)"
+                    f"receipt_proof: {law.CHANNEL_NAMES[self.channel]}的申请须填写收到凭证"
+                    "（签收单、邮件号码或确认记录）"
                 )
             if self.confirmed_on < legal_date(self.arrived_at):
-                raise ValueError("confirmed_on: cannot be before the application arrived")
+                raise ValueError("confirmed_on: 签收或确认日期不能早于申请到达之日")
         self._receipt_rule()
         return self
 
@@ -95,7 +142,7 @@ class Application(BaseModel):
         confirmed = self.confirmed_on or arrived
         said = f"{name}的申请{rule.text}（{rule.basis.label}）"
         if confirmed < arrived:
-            raise ValueError("confirmed_on: cannot be before the application arrived")
+            raise ValueError("confirmed_on: 签收或确认日期不能早于申请到达之日")
         if confirmed > arrived and rule.later is law.LaterReceipt.NEVER:
             what = "提交" if self.channel is law.Channel.IN_PERSON else "到达"
             raise ValueError(
@@ -141,6 +188,7 @@ def register(
     agency_code: str,
     application: Application | dict[str, object],
     uploads: tuple[Upload, ...] = (),
+    consumed: tuple[PendingUpload, ...] = (),
     now: dt.datetime | None = None,
     calendar: WorkingCalendar | None = None,
     store: DocumentStore | None = None,
@@ -150,12 +198,7 @@ def register(
     moment = (now or current_moment()).astimezone(SHANGHAI)
     today = legal_date(moment)
     receipt = app.receipt_date()
-    if app.arrived_at > moment:
-        raise FactsError([("arrived_at", f"{app.arrived_at.isoformat()} is in the future")])
-    if receipt > today:
-        raise FactsError([("confirmed_on", f"{receipt.isoformat()} is in the future")])
-    if receipt < law.REGULATION_2007_IN_FORCE:
-        raise FactsError([("arrived_at", "before the Regulation came into force")])
+    check_when(app, moment)
     if app.kind is law.RequestKind.CORRECTION and receipt < law.CORRECTION_IN_FORCE:
         raise FactsError(
             [
@@ -173,13 +216,13 @@ def register(
         role = CLERK
         agency = session.exec(select(Agency).where(col(Agency.code) == agency_code)).one_or_none()
         if agency is None or not actor.sees(agency.path):
-            raise NotFound(f"no agency {agency_code!r}")
+            raise NotFound(f"没有代码为 {agency_code} 的机关")
         assert agency.id is not None
-        sealed = identity.seal(app.id_type, app.id_number)
+        sealed = identity.seal(app.id_type_name, app.id_number)
         applicant = Applicant(
             type=app.applicant_type.value,
             name=app.applicant_name,
-            id_type=app.id_type,
+            id_type=app.id_type_name,
             id_number_enc=sealed.enc,
             id_number_hmac=sealed.hmac,
             id_number_masked=sealed.masked,
@@ -223,6 +266,8 @@ def register(
                 )
                 session.add(CaseDocument(case_id=case.id, sha256=digest, kind=upload.kind, event_seq=1))
                 documents.append((upload.kind, digest))
+        for pending in consumed:  # the form's pending uploads became these documents: gone with the commit
+            session.delete(pending)
         # The event commits to the number (keyed HMAC) and shows it masked, never in clear.
         # The reason for a late confirmation (Art. 31) is a fact only where there is one.
         hidden = {"id_number"} | (set() if app.late_confirmation_reason else {"late_confirmation_reason"})
@@ -230,6 +275,7 @@ def register(
             hidden.add("kind")
         facts = app.model_dump(mode="json", exclude=hidden)
         facts.update(
+            id_type=app.id_type_name,
             id_number_masked=sealed.masked,
             id_number_hmac=sealed.hmac,
             tracking_no=case.tracking_no,
@@ -273,9 +319,35 @@ def register(
     return case
 
 
+def check_when(app: Application, moment: dt.datetime) -> None:
+    """Refuse an application that has not arrived yet or arrived before the Regulation: the one check
+    of registering and of computing the deadlines on the intake form before registering."""
+    moment = moment.astimezone(SHANGHAI)
+    arrived = app.arrived_at.astimezone(SHANGHAI)
+    receipt = app.receipt_date()
+    if arrived > moment:
+        said = f"到达时间{_minute(arrived)}晚于现在（{_minute(moment)}），尚未到达的申请不能登记"
+        raise FactsError([("arrived_at", said)])
+    if receipt > legal_date(moment):
+        raise FactsError(
+            [("confirmed_on", f"签收或确认日期{zh(receipt)}晚于今天（{zh(legal_date(moment))}），不能登记")]
+        )
+    if receipt < law.REGULATION_2007_IN_FORCE:
+        raise FactsError(
+            [
+                (
+                    "arrived_at",
+                    f"收到申请之日{zh(receipt)}早于{law.REGULATION}施行之日（{zh(law.REGULATION_2007_IN_FORCE)}）",
+                )
+            ]
+        )
+
+
+def _minute(moment: dt.datetime) -> str:
+    return f"{zh(moment.date())} {moment:%H:%M}"
+
+
 def check_register_role(actor: Actor) -> None:
     if CLERK not in actor.roles:
-        raise Forbidden(
-            f"registering a request needs the role clerk; {actor.username} has "
-            f"{', '.join(sorted(actor.roles)) or 'no role'}"
-        )
+        has = "、".join(ROLE_NAMES.get(r, r) for r in sorted(actor.roles)) or "没有任何角色"
+        raise Forbidden(f"登记申请须由{ROLE_NAMES[CLERK]}进行；{actor.username} 的角色是：{has}")

@@ -26,7 +26,7 @@ def manifest_line(line: bytes, filename: str, n: int) -> tuple[str, str] | None:
     if not name or len(digest) != 64:
         if not line.strip():
             return None
-        raise PackageProblem(f"{filename} line {n} is not 'SHA256 path'")
+        raise PackageProblem(f"{filename} 第{n}行不是“SHA256 路径”格式")
     return name, digest.lower()
 
 
@@ -59,7 +59,7 @@ def tags(rows: Iterable[bytes], filename: str = BAG_INFO) -> Iterator[tuple[str,
         try:
             line = raw.decode("utf-8").rstrip("\r")
         except UnicodeDecodeError:
-            raise PackageProblem(f"not a valid bag: {filename} is not UTF-8") from None
+            raise PackageProblem(f"不是有效的BagIt证据包：{filename} 不是UTF-8编码") from None
         if not line or line.isspace():
             continue
         if line[0].isspace() and name is not None:
@@ -68,9 +68,7 @@ def tags(rows: Iterable[bytes], filename: str = BAG_INFO) -> Iterator[tuple[str,
         if name is not None:
             yield name, value.strip()
         if ":" not in line:
-            raise PackageProblem(
-                f"BagIt manifests do not match: {filename} contains invalid tag: {line.strip()}"
-            )
+            raise PackageProblem(f"{filename} 中有无效的标签行（应为“名称: 值”）：{line.strip()}")
         name, _, value = line.strip().partition(":")
         name = name.strip()
     if name is not None:
@@ -102,27 +100,25 @@ def check_bag(
     tag manifest (``known``: digests of tag files already hashed). ``payload``: (files, bytes)."""
     declaration = archive.read(root["bagit.txt"])
     if declaration.startswith(b"\xef\xbb\xbf"):
-        raise PackageProblem("not a valid bag: bagit.txt must not contain a byte-order mark")
+        raise PackageProblem("不是有效的BagIt证据包：bagit.txt 不得以字节顺序标记（BOM）开头")
     declared = dict(tags(declaration.split(b"\n"), "bagit.txt"))
     missing = [t for t in ("BagIt-Version", "Tag-File-Character-Encoding") if t not in declared]
     if missing:
-        raise PackageProblem(f"not a valid bag: Missing required tag in bagit.txt: {', '.join(missing)}")
+        raise PackageProblem(f"不是有效的BagIt证据包：bagit.txt 缺少必需的标签 {'、'.join(missing)}")
     if oxum:
         size, _, count = oxum[0].partition(".")
         if not size.isdigit() or not count.isdigit():
-            raise PackageProblem(f"not a valid bag: Malformed Payload-Oxum value: {oxum[0]}")
+            raise PackageProblem(
+                f"不是有效的BagIt证据包：Payload-Oxum 的值 {oxum[0]} 格式不对（应为“字节数.文件数”）"
+            )
         if (int(count), int(size)) != payload:
             raise PackageProblem(
-                "BagIt manifests do not match: Payload-Oxum validation failed. Expected "
-                f"{count} files and {size} bytes but found {payload[0]} files and {payload[1]} bytes"
+                f"Payload-Oxum 不符：{BAG_INFO} 记载 {count} 个文件、{size} 字节，"
+                f"证据包实有 {payload[0]} 个文件、{payload[1]} 字节（导出后文件被添加、删除或改动）"
             )
     for name, digest in sorted(tagmanifest.items()):
         entry = root.get(name)
         if entry is None:
-            raise PackageProblem(
-                f"BagIt manifests do not match: {name} is listed in {TAGMANIFEST} but missing"
-            )
+            raise PackageProblem(f"{TAGMANIFEST} 列有文件 {name}，但证据包中没有（导出后被删除）")
         if (known.get(name) or digest_of(archive.stream(entry))) != digest:
-            raise PackageProblem(
-                f"BagIt manifests do not match: {name} sha256 validation failed (changed after export)"
-            )
+            raise PackageProblem(f"文件 {name} 的SHA-256与 {TAGMANIFEST} 所列不符（导出后被改动）")

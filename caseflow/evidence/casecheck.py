@@ -178,9 +178,9 @@ def exact_chain(tracking: str, data: bytes) -> Chain:
         try:
             event = json.loads(line)
         except ValueError:
-            raise PackageProblem(f"{tracking}: events.jsonl line {n} is not JSON") from None
+            raise PackageProblem(f"{tracking}：events.jsonl 第{n}行不是JSON") from None
         if not isinstance(event, dict):
-            raise PackageProblem(f"{tracking}: events.jsonl line {n} is not a JSON object")
+            raise PackageProblem(f"{tracking}：events.jsonl 第{n}行不是JSON对象")
         events.append(event)
     problem, count, head = verify_events(tracking, events)
     if problem:
@@ -213,6 +213,15 @@ def _load(data: bytes) -> object:
     return json.loads(data)
 
 
+def _json_error(exc: ValueError) -> str:
+    """Why a JSON file could not be read, in Chinese (where in the file, when ``json`` says)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"第{exc.lineno}行第{exc.colno}列不是有效的JSON"
+    if isinstance(exc, UnicodeDecodeError):
+        return "不是UTF-8编码"
+    return "不是有效的JSON"
+
+
 def check_case(
     folder: str,
     case_json: bytes,
@@ -226,30 +235,32 @@ def check_case(
     try:
         case = _load(case_json)
     except ValueError as exc:
-        raise PackageProblem(f"{where}/case.json cannot be read: {exc}") from None
+        raise PackageProblem(f"{where}/case.json 无法读取：{_json_error(exc)}") from None
     if not isinstance(case, dict):
-        raise PackageProblem(f"{where}/case.json is not a JSON object")
+        raise PackageProblem(f"{where}/case.json 不是JSON对象")
     tracking = str(case.get("tracking_no", "?"))
     if events is None:
-        raise PackageProblem(f"{tracking}: events.jsonl is missing")
+        raise PackageProblem(f"{tracking}：缺少 events.jsonl（证据记录被删除）")
     count, head, first, last, cited, redacted = fast_chain(tracking, events) or exact_chain(tracking, events)
     if recorded is not None and tracking in recorded and recorded[tracking] != [str(count), head]:
         raise PackageProblem(
-            f"{tracking}: the chain ({count} events, head {head[:12]}…) differs from the head "
-            "recorded in bag-info.txt (events were removed or added)"
+            f"{tracking}：证据链（{count}条事件，链头 {head[:12]}…）与 bag-info.txt 记载的链头不符"
+            "（事件被删除或添加）"
         )
     if (case.get("event_count"), case.get("last_hash")) != (count, head):
-        raise PackageProblem(f"{tracking}: case.json records a different chain head than events.jsonl")
+        raise PackageProblem(f"{tracking}：case.json 记载的链头与 events.jsonl 不符")
     for seq, documents in cited:
         if not isinstance(documents, list):
-            raise PackageProblem(f"{tracking} event {seq}: the payload is not an event object")
+            raise PackageProblem(f"{tracking} 第{seq}条事件：事件内容不是事件对象")
         for doc in documents:
             if not _cites([doc]):
-                raise PackageProblem(f"{tracking} event {seq}: a cited document lacks its kind or hash")
+                raise PackageProblem(f"{tracking} 第{seq}条事件：所引用的文件缺少类型或哈希值")
             kind, sha = doc["kind"], doc["sha256"]
             digest = held.get(f"{'letters' if kind.startswith('letter.') else 'documents'}/{sha}")
             if digest is None:
-                raise PackageProblem(f"{tracking} event {seq}: cited {kind} {sha[:12]}… is missing")
+                raise PackageProblem(f"{tracking} 第{seq}条事件：所引用的 {kind} {sha[:12]}… 不在证据包中")
             if digest != sha:
-                raise PackageProblem(f"{tracking} event {seq}: {kind} {sha[:12]}… does not match its hash")
+                raise PackageProblem(
+                    f"{tracking} 第{seq}条事件：{kind} {sha[:12]}… 与其哈希值不符（文件被改动）"
+                )
     return CaseResult(tracking, count, head, first, last, redacted)

@@ -119,8 +119,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"event {self.seq}" if self.seq is not None else "chain head"
-        return f"{self.tracking_no} {where}: {self.message}"
+        where = f"第{self.seq}条事件" if self.seq is not None else "链头"
+        return f"{self.tracking_no} {where}：{self.message}"
 
 
 def verify_events(tracking_no: str, events: Iterable[dict[str, Any]]) -> tuple[Problem | None, int, str]:
@@ -140,53 +140,51 @@ def verify_events(tracking_no: str, events: Iterable[dict[str, Any]]) -> tuple[P
                 Problem(
                     tracking_no,
                     seq,
-                    f"out of sequence: expected event {expected_seq}, found {seq} "
-                    "(an event was removed, duplicated or reordered)",
+                    f"事件顺序不连续：应为第{expected_seq}条，实为第{seq}条（有事件被删除、重复或调换）",
                 ),
                 count,
                 prev,
             )
         payload = ev.get("payload")
         if not isinstance(payload, str):
-            return Problem(tracking_no, seq, "has no payload"), count, prev
+            return Problem(tracking_no, seq, "缺少事件内容"), count, prev
         if "redacted" in ev:  # a masked package or the events API: an old payload's number masked
             if not _redaction_allowed(ev, payload):
                 return (
                     Problem(
                         tracking_no,
                         seq,
-                        "is marked redacted but is not an identity redaction of a register event",
+                        "标记为已遮蔽，但不是对登记事件中身份证件号码的遮蔽",
                     ),
                     count,
                     prev,
                 )
             if not isinstance(ev.get("hash"), str) or len(ev["hash"]) != 64:
-                return Problem(tracking_no, seq, "has no hash"), count, prev
+                return Problem(tracking_no, seq, "缺少哈希值"), count, prev
         elif sha256_hex(payload) != ev.get("hash"):
             return (
-                Problem(tracking_no, seq, "its content does not match its hash (the event was edited)"),
+                Problem(tracking_no, seq, "内容与其哈希值不符（事件被修改）"),
                 count,
                 prev,
             )
         try:
             body = json.loads(payload)
         except json.JSONDecodeError:
-            return Problem(tracking_no, seq, "payload is not JSON"), count, prev
+            return Problem(tracking_no, seq, "事件内容不是JSON"), count, prev
         if not isinstance(body, dict):
-            return Problem(tracking_no, seq, "payload is not an event object"), count, prev
+            return Problem(tracking_no, seq, "事件内容不是事件对象"), count, prev
         if body.get("prev_hash") != prev or ev.get("prev_hash") != prev:
             return (
                 Problem(
                     tracking_no,
                     seq,
-                    "does not link to the event before it (an event before it was "
-                    "removed, edited or reordered)",
+                    "未与前一条事件衔接（之前的事件被删除、修改或调换）",
                 ),
                 count,
                 prev,
             )
         if body.get("seq") != seq or body.get("case") != tracking_no:
-            return Problem(tracking_no, seq, "payload names another case or position"), count, prev
+            return Problem(tracking_no, seq, "事件内容记载的申请或序号与所在位置不符"), count, prev
         for column, key in (
             ("action", "action"),
             ("from_state", "from"),
@@ -196,12 +194,12 @@ def verify_events(tracking_no: str, events: Iterable[dict[str, Any]]) -> tuple[P
         ):
             if column in ev and ev[column] != body.get(key):
                 return (
-                    Problem(tracking_no, seq, f"column {column} differs from the hashed payload"),
+                    Problem(tracking_no, seq, f"{column} 列与已哈希的事件内容不一致（被修改）"),
                     count,
                     prev,
                 )
         if "moment" in ev and not _same_moment(ev["moment"], body.get("moment")):
-            return Problem(tracking_no, seq, "column moment differs from the hashed payload"), count, prev
+            return Problem(tracking_no, seq, "moment 列与已哈希的事件内容不一致（被修改）"), count, prev
         prev = ev["hash"]
     return None, count, prev
 
@@ -267,9 +265,8 @@ def verify_case(session: Session, case: Case) -> Problem | None:
         return Problem(
             case.tracking_no,
             None,
-            f"the request records {case.event_count} events ending in "
-            f"{case.last_hash[:12]}…, the chain has {count} ending in {head[:12]}… "
-            "(the last event was removed or replaced)",
+            f"申请记载有{case.event_count}条事件，末条为{case.last_hash[:12]}…；"
+            f"证据链实有{count}条，末条为{head[:12]}…（最后一条事件被删除或替换）",
         )
     return None
 

@@ -211,9 +211,8 @@ class _Checker:
             problem = Problem(
                 tracking,
                 None,
-                f"the request records {row['event_count']} events ending in "
-                f"{row['last_hash'][:12]}…, the chain has {count} ending in {head[:12]}… "
-                "(the last event was removed or replaced)",
+                f"申请记载有{row['event_count']}条事件，末条为{row['last_hash'][:12]}…；"
+                f"证据链实有{count}条，末条为{head[:12]}…（最后一条事件被删除或替换）",
             )
         if problem is not None:
             self.add(problem)

@@ -97,7 +97,7 @@ def _conditions(session: Session, actor: service.Actor, scope: Scope) -> list[Co
         return [*where, col(Case.tracking_no) == scope.tracking_no]
     agency = session.exec(select(Agency).where(col(Agency.code) == scope.agency)).first()
     if agency is None or not actor.sees(agency.path):
-        raise NotFound(f"no agency {scope.agency!r}")
+        raise NotFound(f"没有代码为 {scope.agency} 的机关")
     subtree = select(Agency.id).where(col(Agency.path).startswith(agency.path))
     where.append(col(Case.agency_id).in_(subtree))
     if scope.received_from:
@@ -249,7 +249,11 @@ def export(
     where = _conditions(session, actor, scope)
     total, last_id = session.exec(select(func.count(), func.max(Case.id)).where(*where)).one()
     if not total or last_id is None:
-        raise NotFound(f"nothing to export for {scope.describe()}")
+        span = ""
+        if scope.received_from or scope.received_to:
+            span = f"（收到日期 {scope.received_from or '…'} 至 {scope.received_to or '…'}）"
+        what = f"申请 {scope.tracking_no}" if scope.tracking_no else f"机关 {scope.agency} 及其下级机关{span}"
+        raise NotFound(f"{what}没有可导出的申请", code="nothing_to_export")
     docs = store or DocumentStore()
     key = load_private_key()
     public = key_paths()[1].read_bytes()

@@ -57,14 +57,15 @@ def verify_trusted(package: Path, trusted_pem: bytes) -> tuple[Summary, str]:
     """Verify ``package`` against ``trusted_pem``: (summary, the trusted key's fingerprint).
 
     A package whose own key is another key is refused as ``UntrustedSigner`` (whatever else is wrong
-    with it); any other problem is raised as ``verify_package`` names it."""
+    with it); any other problem is raised as ``verify_package`` names it, and so is every problem of
+    a file that carries no readable key (not a zip, say: there is no other signer to name)."""
     trusted = key_id(trusted_pem)
     if trusted is None:
-        raise PackageProblem("the trusted key is not a PEM Ed25519 public key")
+        raise PackageProblem("受信任的公钥不是PEM格式的Ed25519公钥")
     try:
         return verify_package(package, trusted_pem), trusted
     except PackageProblem:
         signer = embedded_key_id(package)
-        if signer != trusted:
+        if signer is not None and signer != trusted:
             raise UntrustedSigner(signer, trusted) from None
         raise

@@ -75,11 +75,14 @@ class Summary:
 
 
 def verify_package(path: Path, trusted_key: bytes | None = None) -> Summary:
-    """Verify ``path``; raises ``PackageProblem`` naming the first problem, else returns a summary."""
+    """Verify ``path``; raises ``PackageProblem`` naming the first problem, else returns a summary.
+
+    A problem with the file itself is named by the file's name only (the page verifies an upload
+    kept under a temporary name, whose folder means nothing to the auditor)."""
     try:
         archive = ZipReader(path)
     except (OSError, ZipProblem) as exc:
-        raise PackageProblem(f"{path}: not a readable zip file ({exc})") from None
+        raise PackageProblem(f"{path.name}：{_unreadable(exc)}") from None
     try:
         with archive:
             check_declared(archive)  # a zip bomb is refused before anything is inflated or parsed
@@ -90,9 +93,22 @@ def verify_package(path: Path, trusted_key: bytes | None = None) -> Summary:
                 pass  # (out of the handler: the one-pass check's open members are closed)
             return _indexed(archive, root, tags, trusted_key)
     except ZipLimit as exc:
-        raise PackageProblem(f"{path}: 证据包超出解压限制：{exc}") from None
+        raise PackageProblem(f"{path.name}：证据包超出解压限制：{exc}") from None
     except ZipProblem as exc:
-        raise PackageProblem(f"{path}: not a readable zip file ({exc})") from None
+        raise PackageProblem(f"{path.name}：{_unreadable(exc)}") from None
+
+
+def _unreadable(exc: OSError | ZipProblem) -> str:
+    """Why the file could not be read as a zip, in Chinese (an OS error by its kind, not its English)."""
+    if isinstance(exc, FileNotFoundError):
+        return "不是可读取的zip文件（文件不存在）"
+    if isinstance(exc, IsADirectoryError):
+        return "不是可读取的zip文件（这是一个文件夹）"
+    if isinstance(exc, PermissionError):
+        return "不是可读取的zip文件（没有读取权限）"
+    if isinstance(exc, OSError):
+        return f"不是可读取的zip文件（读取出错，错误号 {exc.errno}）"
+    return f"不是可读取的zip文件（{exc}）"
 
 
 # --- both checks ---------------------------------------------------------------------------------
@@ -106,27 +122,27 @@ def _structure(archive: ZipReader) -> tuple[dict[str, Entry], dict[str, str]]:
     for entry in archive.entries():
         name = entry[0]
         if name.startswith("/") or (".." in name and ".." in PurePosixPath(name).parts):
-            raise PackageProblem(f"unsafe path in the zip: {name}")
+            raise PackageProblem(f"zip中有不安全的路径：{name}（指向证据包以外）")
         top, sep, rest = name.partition("/")
         if not sep:
             if name in root:
-                raise PackageProblem(f"the zip holds {name} twice")
+                raise PackageProblem(f"zip中的文件 {name} 出现了两次")
             root[name] = entry
         elif top != "data":
             folder = not rest or name.endswith("/")
             outside[folder] = min(outside.get(folder, name), name)
     if "bagit.txt" not in root:
-        raise PackageProblem("not a BagIt bag: bagit.txt is missing")
+        raise PackageProblem("不是BagIt证据包：缺少 bagit.txt")
     if TAGMANIFEST not in root:
-        raise PackageProblem(f"{TAGMANIFEST} is missing")
+        raise PackageProblem(f"证据包缺少标签清单 {TAGMANIFEST}")
     tags = bagfiles.manifest(archive.read(root[TAGMANIFEST]).split(b"\n"), TAGMANIFEST)
     unlisted = [n for n in root if n not in tags and n not in (TAGMANIFEST, SIGNATURE)]
     if outside:
         unlisted.append(outside.get(False) or outside[True])
     if unlisted:
-        raise PackageProblem(f"file {min(unlisted)} is not listed in the tag manifest (added after export)")
+        raise PackageProblem(f"证据包中的文件 {min(unlisted)} 未列入标签清单 {TAGMANIFEST}（导出后被添加）")
     if MANIFEST not in root:
-        raise PackageProblem(f"{MANIFEST} is missing")
+        raise PackageProblem(f"证据包缺少文件清单 {MANIFEST}")
     return root, tags
 
 
@@ -134,21 +150,23 @@ def _check_signature(
     archive: ZipReader, root: dict[str, Entry], trusted_key: bytes | None
 ) -> tuple[str, bool]:
     if SIGNATURE not in root:
-        raise PackageProblem(f"the signature {SIGNATURE} is missing")
+        raise PackageProblem(f"证据包缺少签名 {SIGNATURE}")
     if trusted_key is None and PUBLIC_KEY not in root:
-        raise PackageProblem(f"the public key {PUBLIC_KEY} is missing")
+        raise PackageProblem(f"证据包缺少签名公钥 {PUBLIC_KEY}")
     pem = trusted_key or archive.read(root[PUBLIC_KEY])
+    source = "受信任的公钥" if trusted_key else f"包内公钥 {PUBLIC_KEY} "
     try:
         key = serialization.load_pem_public_key(pem)
     except ValueError:
-        raise PackageProblem("the public key is not a PEM Ed25519 key") from None
+        raise PackageProblem(f"{source}不是PEM格式的Ed25519公钥") from None
     if not isinstance(key, Ed25519PublicKey):
-        raise PackageProblem("the public key is not an Ed25519 key")
+        raise PackageProblem(f"{source}不是Ed25519公钥")
     try:
         key.verify(archive.read(root[SIGNATURE]), archive.read(root[TAGMANIFEST]))
     except InvalidSignature:
-        who = "the trusted key" if trusted_key else "the package's public key"
-        raise PackageProblem(f"the signature over {TAGMANIFEST} does not verify with {who}") from None
+        raise PackageProblem(
+            f"签名 {SIGNATURE} 无法用{source}验证（{TAGMANIFEST} 在签名后被改动，或不是该密钥签名的）"
+        ) from None
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return fingerprint(raw), trusted_key is not None
 
@@ -293,19 +311,17 @@ def _indexed(
         name = entry[0]
         if name.startswith("data/") and not name.endswith("/"):
             if name in entries:
-                raise PackageProblem(f"the zip holds {name} twice")
+                raise PackageProblem(f"zip中的文件 {name} 出现了两次")
             entries[name] = entry
     manifest_bytes = archive.read(root[MANIFEST])
     listed = bagfiles.manifest(manifest_bytes.split(b"\n"), MANIFEST)
     for name in sorted(entries.keys() - listed.keys()):
-        raise PackageProblem(f"file {name} is not listed in {MANIFEST} (added after export)")
+        raise PackageProblem(f"证据包中的文件 {name} 未列入 {MANIFEST}（导出后被添加）")
     for name in sorted(listed.keys() - entries.keys()):
-        raise PackageProblem(f"{name} is listed in {MANIFEST} but missing (removed after export)")
+        raise PackageProblem(f"{MANIFEST} 列有文件 {name}，但证据包中没有（导出后被删除）")
     for name, digest in sorted(listed.items()):
         if bagfiles.digest_of(archive.chunks(entries[name])) != digest:
-            raise PackageProblem(
-                f"BagIt manifests do not match: {name} sha256 validation failed (changed after export)"
-            )
+            raise PackageProblem(f"文件 {name} 的SHA-256与 {MANIFEST} 所列不符（导出后被改动）")
     info_bytes = archive.read(root[BAG_INFO]) if BAG_INFO in root else b""
     info: dict[str, list[str]] = {}
     for name, value in bagfiles.tags(info_bytes.split(b"\n")):
@@ -321,10 +337,10 @@ def _indexed(
     for line in info.get(CHAIN_HEAD, []):
         parts = line.split()
         if len(parts) != 3:
-            raise PackageProblem(f"{BAG_INFO}: a {CHAIN_HEAD} is not 'TRACKING COUNT HASH': {line!r}")
+            raise PackageProblem(f"{BAG_INFO} 中的 {CHAIN_HEAD} 不是“编号 事件数 哈希”格式：{line!r}")
         recorded[parts[0]] = parts[1:]
     if not recorded:
-        raise PackageProblem(f"{BAG_INFO} records no chain head ({CHAIN_HEAD})")
+        raise PackageProblem(f"{BAG_INFO} 未记载任何链头（{CHAIN_HEAD}）")
     folders: dict[str, dict[str, Entry]] = {}  # folder -> case.json and events.jsonl
     held: dict[str, dict[str, str]] = {}  # folder -> documents/SHA and letters/SHA -> digest
     for name, entry in entries.items():
@@ -335,7 +351,7 @@ def _indexed(
             held.setdefault(place, {})[role] = listed[name]  # the file's digest: checked above
     cases = sorted(name for name, files in folders.items() if "case.json" in files)
     if not cases:
-        raise PackageProblem("the package holds no case.json")
+        raise PackageProblem("证据包中没有任何申请的 case.json")
     for name in cases:
         files = folders[name]
         events = archive.read(files["events.jsonl"]) if "events.jsonl" in files else None
@@ -344,5 +360,5 @@ def _indexed(
     verified = set(summary.tracking_nos)
     if set(recorded) != verified:
         missing = sorted(set(recorded) - verified)
-        raise PackageProblem(f"{BAG_INFO} names requests the package does not hold: {', '.join(missing)}")
+        raise PackageProblem(f"{BAG_INFO} 记载的申请在证据包中不存在：{'、'.join(missing)}（导出后被删除）")
     return summary

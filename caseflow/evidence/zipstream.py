@@ -164,18 +164,18 @@ class _Cursor:
         """Position the file at the member's data, after checking its local header."""
         name, raw, flags, method, _csize, _size, offset = entry
         if flags & 0x1:
-            raise ZipProblem(f"{name} is encrypted")
+            raise ZipProblem(f"{name} 已加密，无法读取")
         if method not in (STORED, DEFLATED):
-            raise ZipProblem(f"{name} uses compression method {method}")
+            raise ZipProblem(f"{name} 使用了不支持的压缩方法（{method}，只支持存储和deflate）")
         f = self.file
         if self.position != offset:
             f.seek(offset)
         header = f.read(LOCAL.size + len(raw))
         if header[:4] != SIG_LOCAL or header[LOCAL.size :] != raw:
-            raise ZipProblem(f"{name}: bad local file header")
+            raise ZipProblem(f"{name} 的本地文件头损坏")
         nlen, xlen = struct.unpack_from("<2H", header, 26)
         if nlen != len(raw):
-            raise ZipProblem(f"{name}: the local file header names another file")
+            raise ZipProblem(f"{name} 的本地文件头记载的是另一个文件名")
         if xlen:
             f.seek(xlen, 1)
         self.position = offset + LOCAL.size + nlen + xlen
@@ -186,17 +186,17 @@ class _Cursor:
         data = self.file.read(csize)
         self.position += len(data)
         if len(data) != csize:
-            raise ZipProblem(f"{name} is truncated")
+            raise ZipProblem(f"{name} 不完整（文件被截断）")
         if method == DEFLATED:  # never more than the declared size plus one byte is inflated
             inflate = zlib.decompressobj(-15)
             try:
                 data = inflate.decompress(data, size + 1)
             except zlib.error as exc:
-                raise ZipProblem(f"{name}: {exc}") from None
+                raise ZipProblem(f"{name} 的压缩数据已损坏（zlib：{exc}）") from None
             if len(data) > size:
                 raise _past_declared(name, size)
         if len(data) != size:
-            raise ZipProblem(f"{name} holds {len(data)} bytes, the directory says {size}")
+            raise ZipProblem(f"{name} 实有 {len(data)} 字节，中央目录记载为 {size} 字节")
         return data
 
     def chunks(self, entry: Entry) -> Iterator[bytes]:
@@ -207,7 +207,7 @@ class _Cursor:
         while left > 0:
             chunk = self.file.read(min(CHUNK, left))
             if not chunk:
-                raise ZipProblem(f"{name} is truncated")
+                raise ZipProblem(f"{name} 不完整（文件被截断）")
             left -= len(chunk)
             self.position += len(chunk)
             if inflate is None:
@@ -219,7 +219,7 @@ class _Cursor:
                 try:
                     piece = inflate.decompress(chunk, CHUNK * 4)
                 except zlib.error as exc:
-                    raise ZipProblem(f"{name}: {exc}") from None
+                    raise ZipProblem(f"{name} 的压缩数据已损坏（zlib：{exc}）") from None
                 produced += len(piece)
                 if produced > size:
                     raise _past_declared(name, size)
@@ -227,7 +227,7 @@ class _Cursor:
                 if piece:
                     yield piece
         if produced != size:
-            raise ZipProblem(f"{name} holds {produced} bytes, the directory says {size}")
+            raise ZipProblem(f"{name} 实有 {produced} 字节，中央目录记载为 {size} 字节")
 
 
 class ZipReader:
@@ -258,10 +258,10 @@ class ZipReader:
         tail = f.read()
         at = tail.rfind(SIG_END)
         if at < 0 or at + END.size > len(tail):
-            raise ZipProblem("no end of central directory record")
+            raise ZipProblem("找不到中央目录结束记录：不是zip文件，或文件被截断")
         _, _, _, _, count, cd_size, cd_offset, comment = END.unpack_from(tail, at)
         if at + END.size + comment > len(tail):
-            raise ZipProblem("the end of central directory record is truncated")
+            raise ZipProblem("中央目录结束记录不完整（文件被截断）")
         end_at = tail_start + at
         if count == 0xFFFF or cd_size == LIMIT or cd_offset == LIMIT:
             f.seek(max(0, end_at - LOCATOR64.size))
@@ -271,13 +271,13 @@ class ZipReader:
                 f.seek(end64_at)
                 record = f.read(END64.size)
                 if len(record) != END64.size or record[:4] != SIG_END64:
-                    raise ZipProblem("the ZIP64 end of central directory record is missing")
+                    raise ZipProblem("缺少ZIP64中央目录结束记录")
                 _, _, _, _, _, _, _, count, cd_size, cd_offset = END64.unpack(record)
                 end_at = end64_at
         # bytes before the archive (a self-extracting stub): offsets are relative to its start
         self._shift = end_at - cd_size - cd_offset
         if self._shift < 0:
-            raise ZipProblem("the central directory lies outside the file")
+            raise ZipProblem("中央目录的位置超出了文件范围")
         self._cd_start = cd_offset + self._shift
         self._cd_size = cd_size
 
@@ -291,15 +291,15 @@ class ZipReader:
                 if len(buf) - pos < CENTRAL.size:
                     buf, pos = buf[pos:] + f.read(CHUNK), 0
                     if len(buf) < CENTRAL.size:
-                        raise ZipProblem("the central directory is truncated")
+                        raise ZipProblem("中央目录不完整（文件被截断）")
                 sig, flags, method, csize, size, nlen, xlen, clen, offset = CENTRAL_READ.unpack_from(buf, pos)
                 if sig != SIG_CENTRAL:
-                    raise ZipProblem("bad central directory entry")
+                    raise ZipProblem("中央目录中有损坏的条目")
                 length = CENTRAL.size + nlen + xlen + clen
                 if len(buf) - pos < length:
                     buf, pos = buf[pos:] + f.read(max(CHUNK, length)), 0
                     if len(buf) < length:
-                        raise ZipProblem("the central directory is truncated")
+                        raise ZipProblem("中央目录不完整（文件被截断）")
                 raw = buf[pos + CENTRAL.size : pos + CENTRAL.size + nlen]
                 if csize == LIMIT or size == LIMIT or offset == LIMIT:
                     extra = buf[pos + CENTRAL.size + nlen : pos + CENTRAL.size + nlen + xlen]
@@ -338,4 +338,4 @@ def _zip64(extra: bytes, size: int, csize: int, offset: int) -> tuple[int, int, 
                 offset = values.pop(0)
             return size, csize, offset
         at += 4 + length
-    raise ZipProblem("a ZIP64 entry lacks its extra field")
+    raise ZipProblem("ZIP64条目缺少其扩展字段")

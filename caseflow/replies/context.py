@@ -57,19 +57,18 @@ def require_settings(
     ``review_body``: the review body the letter names (set, or derived from the agency tree:
     ``caseflow.replies.remedy_bodies``); none is missing only when neither gives one. The court is
     never missing: without it the letter says 依法向人民法院提起行政诉讼."""
+    from caseflow.agency_settings import LABELS, missing_message
+
     missing = []
     if not agency.letter_prefix:
-        missing.append("letter_prefix (文号前缀)")
+        missing.append(LABELS["letter_prefix"])
     if needs_remedies and not (agency.review_body if review_body is None else review_body):
         missing.append(
-            "review_body (行政复议机关：未设置，且机关树中没有可据以确定的本级或者上一级人民政府，"
-            f"{law.REVIEW_BODY_BASIS.label})"
+            f"{LABELS['review_body']}（机关树中没有可据以确定的本级或者上一级人民政府，"
+            f"{law.REVIEW_BODY_BASIS.label}）"
         )
     if missing:
-        raise RuleViolation(
-            f"agency {agency.code} lacks letter settings: {', '.join(missing)}; an admin must set "
-            "them before this letter can be issued (nothing was issued, no number was used)"
-        )
+        raise RuleViolation(missing_message(missing, agency.name or "本机关"), code="letter_settings_missing")
 
 
 def remedies(

@@ -92,9 +92,7 @@ def compose(
     review_first = bool(outcome) and law.review_required_first(outcome_code or "", issue_date)
     body = review_body(session, agency).name  # the setting, or derived from the agency tree (Art. 24)
     if number is not None:
-        require_settings(
-            agency, needs_remedies=carries_remedies, review_first=review_first, review_body=body
-        )
+        require_settings(agency, needs_remedies=carries_remedies, review_first=review_first, review_body=body)
     template = outcome.template if outcome else doc.code
     if doc_code == "receipt" and correction.is_correction(case):
         template = "correction_receipt"
@@ -245,20 +243,22 @@ def preview(
     if doc_code == "reply":
         draft = case.draft or {}
         if "outcome" not in draft:
-            raise RuleViolation("no reply has been drafted for this request yet")
+            raise RuleViolation("本申请尚未拟定答复", code="no_draft")
         outcome_code = draft["outcome"]
         reply = {key: draft.get(key, "") for key in REPLY_FIELDS}
         unknown = set(overrides or {}) - set(REPLY_FIELDS)
         if unknown:
             raise FactsError(
                 [
-                    (key, f"not a free-text part of a reply ({', '.join(REPLY_FIELDS)})")
+                    (key, f"不是答复中可编辑的文字部分（可编辑：{'、'.join(REPLY_FIELDS)}）")
                     for key in sorted(unknown)
                 ]
             )
         reply.update(overrides or {})
     elif overrides:
-        raise FactsError([("overrides", f"only a reply's free-text parts can be edited, not a {doc_code}'s")])
+        doc = law.DOCUMENT_TYPES_BY_CODE.get(doc_code)
+        doc_name = doc.name if doc else doc_code
+        raise FactsError([("overrides", f"只有答复书的文字部分可以编辑，{doc_name}不能编辑")])
     _template, html, _doc, _outcome = compose(
         session, case, doc_code, issue_date=today, number=None, outcome_code=outcome_code, reply=reply
     )

@@ -135,9 +135,10 @@ def candidates(
 ) -> dict[str, Any]:
     """Groups of requests received in [start, end] asking one agency for the same information."""
     if not 0.1 <= threshold <= 1.0:
-        raise FactsError([("threshold", "must be between 0.1 and 1.0")])
+        raise FactsError([("threshold", "相似度阈值须在0.1至1.0之间")])
     if min_applicants < 2:
-        raise FactsError([("min_applicants", "at least 2 (Art. 44 is about several applicants)")])
+        basis = law.PROACTIVE_DISCLOSURE_BASIS.label
+        raise FactsError([("min_applicants", f"至少为2（{basis}针对多个申请人申请公开相同政府信息的情形）")])
     rows = session.execute(
         sa_select(
             col(Case.id),

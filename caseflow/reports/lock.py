@@ -87,15 +87,15 @@ def finalize(
     and (without a reason) when it was finalized before; the same figures again change nothing."""
     role = SUPERVISOR if SUPERVISOR in actor.roles else SYSTEM if SYSTEM in actor.roles else None
     if role is None:
-        raise Forbidden("only a supervisor (负责人) may finalize an annual report")
+        raise Forbidden("只有负责人可以将年度报告定稿")
     moment = now or current_moment()
     if year >= moment.date().year:
         raise RuleViolation(
-            f"the year {year} has not ended: its report can be finalized from {year + 1}-01-01"
+            f"{year}年尚未结束，该年度报告自{year + 1}年1月1日起才能定稿", code="year_not_ended"
         )
     reason = reason.strip()
     if len(reason) > 4000:
-        raise FactsError([("reason", "at most 4000 characters")])
+        raise FactsError([("reason", "理由不超过4000字")])
     assert agency.id is not None
     begin_write(session)
     try:
@@ -104,8 +104,8 @@ def finalize(
         if failed:
             columns = "、".join(c["column_name"] for c in failed)
             raise RuleViolation(
-                f"the report's check 一 + 二 = 三(七) + 四 fails in column(s) {columns}; "
-                "correct the requests listed in its checks before finalizing"
+                f"报告核对“一 + 二 = 三(七) + 四”在{columns}栏不平衡；请先更正核对结果中列出的申请，再定稿",
+                code="report_unbalanced",
             )
         figures = report.figures()
         digest = figures_hash(agency.code, year, subtree, figures)
@@ -113,13 +113,14 @@ def finalize(
         if previous is not None:
             if previous.sha256 == digest:
                 raise RuleViolation(
-                    f"the {year} report was already finalized with these figures (version "
-                    f"{previous.version}, {previous.finalized_at:%Y-%m-%d %H:%M} by {previous.finalized_by})"
+                    f"{year}年度报告已按相同数据定稿（第{previous.version}版，"
+                    f"{previous.finalized_at:%Y年%m月%d日 %H:%M}由 {previous.finalized_by} 定稿）",
+                    code="report_already_finalized",
                 )
             if not reason:
                 raise RuleViolation(
-                    f"reason: the {year} report was finalized before (version {previous.version}); "
-                    "a revision must give its reason"
+                    f"{year}年度报告此前已经定稿（第{previous.version}版），修订须写明理由",
+                    code="revision_reason_missing",
                 )
         lock = ReportLock(
             agency_id=agency.id,
@@ -139,7 +140,7 @@ def finalize(
     except IntegrityError:
         session.rollback()
         raise RuleViolation(
-            "the report was finalized at the same moment by someone else; reload it"
+            "该报告刚刚已由他人定稿，请刷新后查看", code="report_finalized_concurrently"
         ) from None
     except BaseException:
         session.rollback()

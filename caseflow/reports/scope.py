@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from caseflow import law
 from caseflow.cases.engine import Actor
+from caseflow.dates import zh
 from caseflow.errors import FactsError, NotFound, RuleViolation
 from caseflow.models import Agency, Case
 
@@ -21,7 +22,7 @@ def resolve_agency(session: Session, actor: Actor, code: str | None) -> Agency:
     another branch's agencies answer like agencies that do not exist."""
     if code is None or not code.strip():
         if actor.agency_id is None:
-            raise FactsError([("agency", "give the agency's code")])
+            raise FactsError([("agency", "请填写机关代码")])
         agency = session.get(Agency, actor.agency_id)
     else:
         wanted = code.strip()
@@ -31,7 +32,7 @@ def resolve_agency(session: Session, actor: Actor, code: str | None) -> Agency:
             else session.exec(select(Agency).where(col(Agency.code) == wanted)).first()
         )
     if agency is None or not actor.sees(agency.path):
-        raise NotFound(f"no agency {code!r}")
+        raise NotFound(f"没有代码为 {code} 的机关")
     return agency
 
 
@@ -47,12 +48,10 @@ def check_year(year: int, today: dt.date) -> int:
     before is invalid input; a year that has not begun has no report yet (not found)."""
     if year < FIRST_YEAR:
         raise FactsError(
-            [("year", f"{year} is before the Regulation: reports cover {FIRST_YEAR} to {today.year}")]
+            [("year", f"{year}年早于《条例》施行，年度报告的年份为{FIRST_YEAR}年至{today.year}年")]
         )
     if year > today.year:
-        raise NotFound(
-            f"no {year} report: that year has not begun (reports cover {FIRST_YEAR} to {today.year})"
-        )
+        raise NotFound(f"没有{year}年度报告：该年尚未开始（年度报告的年份为{FIRST_YEAR}年至{today.year}年）")
     return year
 
 
@@ -64,7 +63,8 @@ def check_period(start: dt.date | None, end: dt.date | None, today: dt.date) -> 
     last = min(end or today, today)
     if last < first:
         raise RuleViolation(
-            f"to: the period ends ({last.isoformat()}) before it starts ({first.isoformat()})"
-            + (" (periods end today at the latest)" if end and end > today else "")
+            f"统计期间的结束日期（{zh(last)}）早于开始日期（{zh(first)}）"
+            + ("（统计期间最晚截至今天）" if end and end > today else ""),
+            code="period_reversed",
         )
     return first, last

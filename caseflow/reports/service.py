@@ -64,7 +64,7 @@ def parse_format(value: str) -> ReportFormat:
     try:
         return ReportFormat(value.strip().lower())
     except ValueError:
-        raise FactsError([("format", f"{value!r} is not a report format: use json, html or xlsx")]) from None
+        raise FactsError([("format", f"不支持的报告格式：{value}（可选：json、html、xlsx）")]) from None
 
 
 def annual(
@@ -85,7 +85,7 @@ def annual(
         assert agency.id is not None
         kept = lock.current_lock(session, agency.id, year, subtree)
         if kept is None:
-            raise NotFound(f"the {year} report of {agency.code} has not been finalized")
+            raise NotFound(f"{agency.name}的{year}年度报告尚未定稿", code="report_not_finalized")
         return Annual(agency, lock.finalized_report(kept, agency), lock.lock_json(kept), True)
     report = annual_report(session, agency, year, subtree=subtree)
     return Annual(agency, report, lock.status(session, agency, report), False)

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from caseflow import law
+from caseflow.dates import zh
 from caseflow.fees import FeeMethod
 from caseflow.texts import Line, Text, refuse_controls
 
@@ -32,10 +33,7 @@ class Facts(BaseModel):
     @classmethod
     def _sane(cls, value: object) -> object:
         if isinstance(value, dt.date) and not EARLIEST <= value <= LATEST:
-            raise ValueError(
-                f"{value.isoformat()} is outside the dates caseflow handles "
-                f"({EARLIEST.isoformat()} to {LATEST.isoformat()})"
-            )
+            raise ValueError(f"日期{zh(value)}超出可处理的范围（{zh(EARLIEST)}至{zh(LATEST)}）")
         return refuse_controls(value)  # every string of every action's facts
 
     def dates(self) -> list[tuple[str, dt.date]]:
@@ -79,7 +77,7 @@ class RequestSupplementFacts(Facts):
     def _items_not_blank(cls, items: list[str]) -> list[str]:
         cleaned = [i.strip() for i in items]
         if any(not i for i in cleaned):
-            raise ValueError("every item to supplement must say what is missing")
+            raise ValueError("每一项补正事项都须写明需要补正的内容")
         return cleaned
 
 
@@ -140,9 +138,11 @@ class AssessFeeFacts(Facts):
     @model_validator(mode="after")
     def _pages_for_per_page(self) -> AssessFeeFacts:
         if self.method is FeeMethod.PER_PAGE and self.pages is None:
-            raise ValueError("pages: required when charging per page")
+            raise ValueError(f"pages: 按页计收的，须填写页数（{law.FEE_PER_PAGE_BASIS.label}）")
         if self.method is FeeMethod.PER_APPLICATION and self.pages is not None:
-            raise ValueError("pages: only for per-page charging (one method per request)")
+            raise ValueError(
+                f"pages: 仅按页计收时填写页数；同一申请只适用一种计收方式（{law.FEE_METHOD_BASIS.label}）"
+            )
         if self.method is FeeMethod.PER_PAGE and self.items_split != 1:
             raise ValueError(
                 "items_split: a request is split into several applications (一事一申请) only when charging "
@@ -189,9 +189,9 @@ class RecordArt35ReasonsFacts(Facts):
     @model_validator(mode="after")
     def _reasons_when_given(self) -> RecordArt35ReasonsFacts:
         if self.answer == "given" and not self.reasons:
-            raise ValueError("reasons: record the reasons the applicant gave")
+            raise ValueError("reasons: 须填写申请人说明的理由")
         if self.answer == "not_given" and (self.reasons or self.reasons_on is not None):
-            raise ValueError("reasons: no reasons were given; leave the reasons and their date empty")
+            raise ValueError("reasons: 申请人未说明理由的，理由及收到日期应留空")
         return self
 
 
@@ -224,10 +224,8 @@ class DraftReplyFacts(Facts):
             if getattr(self, name)
         ]
         if self.outcome not in law.PROVISION_OUTCOMES and given:
-            raise ValueError(
-                f"{given[0]}: only a reply that provides information "
-                f"({', '.join(law.PROVISION_OUTCOMES)}) states the form of provision"
-            )
+            names = "、".join(law.OUTCOMES_BY_CODE[c].name for c in law.PROVISION_OUTCOMES)
+            raise ValueError(f"{given[0]}: 仅{names}的答复填写提供形式（{law.PROVISION_FORM_BASIS.label}）")
         if self.provided_form in law.PROVISION_FORMS_AT_OFFICE:
             for name in ("provision_place", "provision_time"):
                 if not getattr(self, name):
@@ -249,10 +247,8 @@ class DraftReplyFacts(Facts):
     def _known_grounds(cls, grounds: list[str]) -> list[str]:
         unknown = [g for g in grounds if g not in law.WITHHOLDING_GROUNDS]
         if unknown:
-            raise ValueError(
-                f"not a ground of withholding: {', '.join(unknown)}; "
-                f"valid grounds: {', '.join(law.WITHHOLDING_GROUNDS)}"
-            )
+            names = "、".join(law.OUTCOMES_BY_CODE[g].name for g in law.WITHHOLDING_GROUNDS)
+            raise ValueError(f"{'、'.join(unknown)}不是不予公开的理由类别（可选：{names}）")
         return list(dict.fromkeys(grounds))
 
     @field_validator("outcome")
@@ -260,29 +256,33 @@ class DraftReplyFacts(Facts):
     def _known_outcome(cls, code: str) -> str:
         out = law.outcome(code)
         if out.without_reply:
-            raise ValueError(f"{code} is not a reply; it is recorded by lapse or withdrawal")
+            raise ValueError(f"「{out.name}」不是答复类型，应以逾期或撤回登记")
         return code
 
     @model_validator(mode="after")
     def _content_the_law_requires(self) -> DraftReplyFacts:
         out = law.OUTCOMES_BY_CODE[self.outcome]
         if (out.refuses_disclosure or out.group in ("unable", "rejected")) and not self.reasons:
-            raise ValueError(f"reasons: a {self.outcome} reply must give its reasons")
+            raise ValueError(f"reasons: 「{out.name}」的答复须写明理由（{out.basis_label}）")
         if self.outcome in ("disclosed.public", "rejected.publication") and not self.where_to_obtain:
-            raise ValueError(f"where_to_obtain: a {self.outcome} reply must say where to obtain it")
+            raise ValueError(f"where_to_obtain: 「{out.name}」的答复须写明获取途径（{out.basis_label}）")
         for name, message in law.REPLY_REQUIRED_FACTS.get(self.outcome, ()):
             if not getattr(self, name):
                 raise ValueError(f"{name}: {message}")
         if self.responsible_contact and not self.responsible_agency:
             raise ValueError(f"responsible_agency: {law.NOT_OURS_CONTACT_WITHOUT_AGENCY}")
         if self.outcome == "partial" and not self.withheld_grounds:
-            raise ValueError("withheld_grounds: a partial reply must name the ground(s) of the withheld part")
+            raise ValueError(
+                f"withheld_grounds: 部分公开的，须写明不予公开部分的理由类别（{out.basis_label}）"
+            )
         if self.outcome != "partial" and self.withheld_grounds:
-            raise ValueError("withheld_grounds: only a partial reply names grounds of a withheld part")
+            raise ValueError("withheld_grounds: 仅部分公开的答复填写不予公开部分的理由类别")
         if self.outcome == "rejected.duplicate" and not self.earlier_tracking_no:
-            raise ValueError("earlier_tracking_no: a rejected.duplicate reply must name the earlier request")
+            raise ValueError(
+                f"earlier_tracking_no: 重复申请的，须填写此前已答复的申请的受理编号（{out.basis_label}）"
+            )
         if self.outcome != "rejected.duplicate" and self.earlier_tracking_no:
-            raise ValueError("earlier_tracking_no: only a rejected.duplicate reply names an earlier request")
+            raise ValueError("earlier_tracking_no: 仅重复申请的答复填写此前申请的受理编号")
         return self
 
 
@@ -339,9 +339,8 @@ class RecordNoticeDeliveryFacts(Facts):
     @classmethod
     def _starts_a_period(cls, code: str) -> str:
         if code not in law.PERIOD_FROM_DELIVERY:
-            raise ValueError(
-                f"{code!r} starts no period for its recipient; one of: {', '.join(law.PERIOD_FROM_DELIVERY)}"
-            )
+            names = "、".join(law.DOCUMENT_TYPES_BY_CODE[c].name for c in law.PERIOD_FROM_DELIVERY)
+            raise ValueError(f"该文书不启动收件人的期限，无须在此登记送达（须登记送达的文书：{names}）")
         return code
 
 

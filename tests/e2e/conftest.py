@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+#: The browser of a Chinese office: its own controls (the file picker's "选择文件", date fields' 年/月/日)
+#: follow the UI language, which Chromium on Linux reads from LANGUAGE (Debian's chromium-l10n
+#: provides the zh-CN strings). LANG stays a locale every machine has (C.UTF-8): with a LANG the
+#: system lacks (zh_CN.UTF-8 is not generated on a fresh Debian), Chromium cannot open a file whose
+#: path is not ASCII, and an upload of 扫描件.pdf silently sends nothing.
+CHROMIUM_ENV = {**os.environ, "LANGUAGE": "zh_CN:zh", "LANG": "C.UTF-8"}
 DEMO_TIMEOUT = 120.0
 START_TIMEOUT = 30.0
 
@@ -60,25 +67,24 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``caseflow demo --cases 30 --seed 5`` into a fresh SQLite database, then ``caseflow serve``."""
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def demo_server(tmp: Path, *setup: list[str]) -> Iterator[tuple[str, str]]:
+    """``caseflow demo --cases 30 --seed 5`` into a fresh SQLite database in ``tmp``, then each of
+    ``setup`` (arguments of ``python``, e.g. ``["-c", SCRIPT]``) with the same settings, then
+    ``caseflow serve`` on a free port: yields (base URL, database URL); the server is stopped after."""
+    db_url = f"sqlite:///{tmp / 'e2e.db'}"
     env = dict(os.environ)
-    env.update(
-        CASEFLOW_DATABASE_URL=f"sqlite:///{tmp / 'e2e.db'}",
-        CASEFLOW_DATA_DIR=str(tmp / "data"),
-        CASEFLOW_LETTER_PDF="0",
-    )
-    demo = subprocess.run(
-        [sys.executable, "-m", "caseflow", "demo", "--cases", "30", "--seed", "5"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=DEMO_TIMEOUT,
-    )
-    assert demo.returncode == 0, f"caseflow demo failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}"
+    env.update(CASEFLOW_DATABASE_URL=db_url, CASEFLOW_DATA_DIR=str(tmp / "data"), CASEFLOW_LETTER_PDF="0")
+    for command in (["-m", "caseflow", "demo", "--cases", "30", "--seed", "5"], *setup):
+        done = subprocess.run(
+            [sys.executable, *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=DEMO_TIMEOUT,
+        )
+        assert done.returncode == 0, f"{command} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -102,7 +108,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     f"{log_path.read_text('utf-8')}"
                 )
             time.sleep(0.2)
-        yield base
+        yield base, db_url
     finally:
         proc.terminate()
         try:
@@ -110,6 +116,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo served for the journeys (see ``demo_server``)."""
+    with demo_server(tmp_path_factory.mktemp("e2e")) as (base, _db_url):
+        yield base
 
 
 def _chromium_missing() -> str | None:
@@ -128,7 +141,12 @@ def browser() -> Iterator[Browser]:
         require("Playwright", f"the playwright package cannot be imported: {exc}")
         raise
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            env=CHROMIUM_ENV,
+        )
         try:
             yield chromium
         finally:

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from caseflow.evidence.verify import verify_package
+from tests.e2e import helpers
+from tests.e2e.helpers import assert_chinese
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ZH_DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
 APPLICANT = "𠀾王小明"  # U+2003E: outside the Basic Multilingual Plane
-ID_NUMBER = "１１０１０１１９９００３０７１２３４"  # full-width digits (FULLWIDTH DIGIT ONE ...)
+#: Full-width digits (FULLWIDTH DIGIT ONE ...), normalised before the GB 11643 check digit is checked.
+ID_NUMBER = "１１０１０１１９９００１１４１２３４"
 POST_TRACKING = "EMS-EA123456789CN"
 DESCRIPTION = "2026年本市老旧小区改造项目的立项批复及资金安排情况"
 LATE_TRACKING = "EMS-EA987654321CN"
@@ -93,7 +96,9 @@ def act(
     response = navigation.value
     assert response is not None
     assert response.status == 200, f"{action}: HTTP {response.status}: {problems(page)}"
-    expect(page).to_have_url(re.compile(r"/cases/\d+$"))
+    assert_chinese(page, f"the case page after {action}")
+    expect(page).to_have_url(re.compile(rf"/cases/\d+\?done={action}$"))  # the page says what was done
+    expect(page.locator("#done-notice")).to_have_text(f"已完成：{label}")
 
 
 def section_table(page: Page, heading: str) -> Locator:
@@ -101,10 +106,9 @@ def section_table(page: Page, heading: str) -> Locator:
 
 
 def shoot(page: Page, folder: Path, name: str) -> Path:
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000, f"{path} looks empty"
-    return path
+    """Every page the journey photographs is also checked for English sentences."""
+    assert_chinese(page, name)
+    return helpers.shoot(page, folder, name)
 
 
 def register(
@@ -124,7 +128,7 @@ def register(
     expect(page.locator("h1")).to_have_text("登记政府信息公开申请")
     page.select_option("#applicant_type", "natural_person")
     page.fill("#applicant_name", applicant)
-    page.fill("#id_type", "居民身份证")
+    page.select_option("#id_type", label="居民身份证")
     page.fill("#id_number", id_number)
     page.fill("#phone", "13800138000")
     page.fill("#address", "某市某区幸福路8号3单元501室")
@@ -257,7 +261,7 @@ def test_journey(server: str, browser: Browser, screenshots: Path, journey_recor
     # 4. The reviewer finds it in the review queue and approves it.
     reviewer_ctx, reviewer = new_page(browser, server)
     login(reviewer, "reviewer", "/review")
-    queue = reviewer.locator("h1:has-text('待审核的答复') + table")
+    queue = reviewer.locator("h1:has-text('待审核的答复') + nav.pager + table")
     expect(queue).to_contain_text(tracking)
     shoot(reviewer, screenshots, "reviewer-review")
     with reviewer.expect_navigation():
@@ -318,14 +322,16 @@ def test_journey(server: str, browser: Browser, screenshots: Path, journey_recor
     expect(soon_card.locator(".stat")).to_have_text(re.compile(r"^\d+$"))
     overdue_count = int(overdue_card.locator(".stat").inner_text())
     expect(sup.locator("svg[role=img]")).to_be_visible()
-    expect(sup.locator("svg[role=img] rect")).to_have_count(5)
-    overdue_table = sup.locator("#overdue + table")
+    expect(sup.locator("svg[role=img] rect")).to_have_count(6)  # five groups of days left, and paused
+    overdue_table = sup.locator("#overdue + nav.pager + table")
     expect(overdue_table).to_be_visible()
     expect(overdue_table).not_to_contain_text(tracking)
     expect(overdue_table).to_contain_text(late["tracking_no"])
     overdue_links = overdue_table.locator("tbody a")
     assert overdue_count >= 1
-    assert overdue_links.count() == min(overdue_count, 100), "the table lists every overdue request"
+    assert overdue_links.count() == min(overdue_count, 20), (
+        "the table's first page lists the overdue requests"
+    )
     shoot(sup, screenshots, "supervisor-dashboard")
     first = overdue_links.first
     picked = first.inner_text().strip()
@@ -352,12 +358,14 @@ def test_journey(server: str, browser: Browser, screenshots: Path, journey_recor
     expect(aud.locator("main")).to_contain_text("当前没有您可以办理的操作。")
     expect(aud.locator("details[id^='action-']")).to_have_count(0)
     expect(aud.get_by_role("button", name="签发答复")).to_have_count(0)
-    # no action forms; the only forms are the evidence downloads and the recorded full identity view
-    # (POSTs with the CSRF token)
-    expect(aud.locator("main form:not(.evidence-download):not(#identity-view)")).to_have_count(0)
+    # no action forms; the only forms are the evidence downloads, the recorded full identity view and
+    # the evidence check of this request (POSTs with the CSRF token; none changes the request)
+    others = "main form:not(.evidence-download):not(#identity-view):not(.verify-case)"
+    expect(aud.locator(others)).to_have_count(0)
     events = section_table(aud, "证据记录")
-    expect(events).to_contain_text("request_supplement")
-    expect(events).to_contain_text("record_delivery")
+    expect(events).to_contain_text("发出补正告知")  # the actions by their Chinese names
+    expect(events).to_contain_text("登记送达")
+    expect(events).not_to_contain_text("request_supplement")
     # The auditor downloads the evidence package; it verifies offline, and the page checks it too.
     with aud.expect_download() as download_info:
         aud.locator("#evidence-download").click()
@@ -374,8 +382,10 @@ def test_journey(server: str, browser: Browser, screenshots: Path, journey_recor
     aud.goto("/search")
     with aud.expect_navigation():
         aud.get_by_role("button", name="校验全部证据链").click()
-    expect(aud.locator("main")).to_contain_text("全部哈希与链接一致")
-    expect(aud.locator("main")).not_to_contain_text("发现问题")
+    # a background job (the page follows its progress until it is done)
+    expect(aud.locator("main")).to_contain_text("未发现问题", timeout=60_000)
+    expect(aud.locator("main")).to_contain_text(re.compile(r"已核验 (\d+)/\1 件申请"))
+    assert_chinese(aud, "the verification job")
     aud_ctx.close()
 
     # 8. The admin's main page.

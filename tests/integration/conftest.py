@@ -128,7 +128,7 @@ class World:
             "applicant_type": "natural_person",
             "applicant_name": "𠀾王小明",
             "id_type": "居民身份证",
-            "id_number": "１１０１０１１９９００１０１１２３Ｘ",
+            "id_number": "１１０１０１１９９００１０７１２３Ｘ",
             "phone": "13800000000",
             "email": "",
             "address": "",
@@ -276,3 +276,13 @@ def cli_runner(db_url: str) -> Iterator[Any]:
         mp.undo()
         get_settings.cache_clear()
         db._engine_for.cache_clear()
+
+
+@pytest.fixture
+def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Any]:
+    """The web application on ``db_url`` with clients for the users of ``world``
+    (``tests.integration.webapp.Web``); a test file may define its own ``web`` for other settings."""
+    from tests.integration.webapp import Web, serve
+
+    with serve(monkeypatch, db_url) as app:
+        yield Web(app, world, engine)

@@ -59,6 +59,7 @@ class Builder:
             at=at(received, 9),
             applicant_type=kind,
             applicant_name=name,
+            id_type=changes.pop("id_type", "其他"),  # a made-up number: a document without a check digit
             id_number=changes.pop("id_number", f"ID-{code}"),
             **changes,
         )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,18 +25,12 @@ from sqlmodel import Session, col, select
 from caseflow.errors import RuleViolation
 from caseflow.models import AccountChange, AuthToken, RoleException, User
 from tests.integration.conftest import World
-from tests.integration.webapp import PASSWORD, Web, serve
+from tests.integration.webapp import PASSWORD, Web
 
 API = "/api/v1"
 ADMIN = f"{API}/admin"
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 NEW_PASSWORD = "a brand new passphrase"
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def ok(response: Any, status: int = 200) -> Any:

@@ -16,13 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 import api.main
 from api.permissions import PERMISSIONS, PUBLIC
@@ -32,8 +30,8 @@ from caseflow.dates import SHANGHAI, legal_date
 from caseflow.evidence.chain import verify_events
 from caseflow.replies.issue import issued_files
 from caseflow.states.machine import ACTIONS
-from tests.integration.conftest import T0, World
-from tests.integration.webapp import PASSWORD, Web, application, reset_limits, serve
+from tests.integration.conftest import T0
+from tests.integration.webapp import PASSWORD, Web, application, reset_limits
 
 API = "/api/v1"
 SUPPLEMENT = {"items": ["申请人身份证明复印件", "所需信息的具体名称或文号"]}
@@ -41,12 +39,6 @@ PROVIDED = {"outcome": "disclosed.provided", "provided": "2025年道路维修工
 WITHHELD = {"outcome": "withheld.process_info", "reasons": "属于讨论记录，不予公开"}
 #: For what does not depend on the database (sign-in throttle, headers, limits, static pages).
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def act(
@@ -209,10 +201,13 @@ def test_list_filters(web: Web, populated: dict[str, int]) -> None:
 def test_list_order_and_pagination(web: Web, populated: dict[str, int]) -> None:
     supervisor = web.api("supervisor")
     full = ok(supervisor.get(f"{API}/requests"))["items"]
-    dues = [row["reply_due"] for row in full]
-    known = [d for d in dues if d is not None]
-    assert known == sorted(known), "soonest deadline first"
-    assert dues[: len(known)] == known, "requests without a running deadline come last"
+    groups = [0 if row["open"] and row["reply_due"] else 1 if row["open"] else 2 for row in full]
+    assert groups == [0] * 5 + [1, 2], "running deadlines, then stopped clocks, then concluded"
+    dues = [row["reply_due"] for row in full[:5]]
+    assert dues == sorted(dues), "most overdue first, then the soonest deadline"
+    lefts = [row["working_days_left"] for row in full[:5]]
+    assert lefts == sorted(lefts) and lefts[0] < 0, "by working days left"
+    assert full[5]["state"] == "supplement-required" and full[6]["state"] == "withdrawn"
 
     pages = []
     for page in (1, 2, 3, 4):
@@ -300,7 +295,7 @@ def test_illegal_now_is_409_naming_state_and_allowed_actions(web: Web) -> None:
     assert body["action"] == "issue_reply"
     assert set(body["allowed"]) >= {"request_supplement", "draft_reply", "withdraw"}
     assert "issue_reply" not in body["allowed"]
-    assert "received" in body["detail"]
+    assert "「已受理」" in body["detail"] and "「拟定答复」" in body["detail"]  # state and actions by name
     # the allowed actions named are those the caller is offered
     offered = [a["action"] for a in ok(web.api("clerk").get(f"{API}/requests/{case.id}/actions"))]
     assert body["allowed"] == offered
@@ -329,7 +324,7 @@ def test_role_refusal_is_403(web: Web) -> None:
     assert case.id is not None
     refused = act(web.api("reviewer"), case.id, "request_supplement", SUPPLEMENT)
     assert refused.status_code == 403
-    assert "clerk" in refused.json()["detail"]
+    assert "经办人" in refused.json()["detail"]  # the role the action needs, by its Chinese name
     refused = act(web.api("clerk"), case.id, "extend", {"reason": "需要检索档案"})
     assert refused.status_code == 403
     # an auditor may read but not act
@@ -512,7 +507,7 @@ def test_dashboard_counts(web: Web, populated: dict[str, int]) -> None:
 def test_public_status_shows_nothing_personal(web: Web) -> None:
     case = web.world.new_case(
         applicant_name="欧阳娜娜",
-        id_number="110101199001011234",
+        id_number="110101199001061234",
         phone="13912345678",
         email="nana@example.cn",
         address="某市某区幸福路8号",

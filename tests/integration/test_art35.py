@@ -12,7 +12,6 @@ as they were.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,7 +29,7 @@ from caseflow.replies.issue import issued_files
 from tests.integration.conftest import World, snapshot
 from tests.integration.test_letters import text_of
 from tests.integration.test_pages import assert_html_page, browser
-from tests.integration.webapp import Web, serve
+from tests.integration.webapp import Web
 
 D = dt.date
 DAY = dt.timedelta(days=1)
@@ -164,7 +163,7 @@ def test_reasons_received_any_time_but_not_before_the_notice_nor_in_the_future(w
     assert err.errors[0][0] == "reasons_on"
     future = {"answer": "given", "reasons": REASONS, "reasons_on": "2026-10-09"}
     err = refused(world, case, FactsError, "record_art35_reasons", future, at=on(D(2026, 10, 8)))
-    assert err.errors[0][0] == "reasons_on" and "future" in err.errors[0][1]
+    assert err.errors[0][0] == "reasons_on" and "晚于今天" in err.errors[0][1]
     # the facts must agree with the answer
     for bad in ({"answer": "given"}, {"answer": "not_given", "reasons": REASONS}):
         refused(world, case, FactsError, "record_art35_reasons", bad, at=on(D(2026, 10, 8)))
@@ -344,12 +343,6 @@ def test_requests_through_the_step_verify_clean(world: World, engine: Engine) ->
 
 
 # --- the API and the case page ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def test_api_parent_supervisor_refused_and_not_offered(web: Web) -> None:

@@ -291,7 +291,7 @@ def test_restore_refuses_a_database_that_is_not_empty_unless_forced(
                 "applicant_type": "natural_person",
                 "applicant_name": "王五",
                 "id_type": "居民身份证",
-                "id_number": "110101199001015678",
+                "id_number": "110101199001055678",
                 "phone": "13900000000",
                 "description": "本市2025年预算",
                 "provision_form": "electronic",

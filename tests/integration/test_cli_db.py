@@ -200,7 +200,7 @@ def test_init_refuses_a_short_password(fresh_url: str, data_dir: Path) -> None:
     assert handled(result), repr(result.exception)
     assert "Traceback" not in result.output
     out = flat(result.output)
-    assert "password" in out and "at least 8 characters" in out
+    assert "password" in out and "密码至少8个字符" in out
     for session in _session(fresh_url):
         assert session.exec(select(func.count()).select_from(User)).one() == 0
         assert session.exec(select(func.count()).select_from(Agency)).one() == 0  # rolled back too
@@ -235,7 +235,7 @@ def test_init_as_a_subprocess(tmp_path: Path) -> None:
 
     bad = run("init", "--admin-password", "abc")
     assert bad.returncode not in (0, 1), bad.stderr
-    assert "Traceback" not in bad.stderr and "at least 8 characters" in flat(bad.stderr)
+    assert "Traceback" not in bad.stderr and "密码至少8个字符" in flat(bad.stderr)
     good = run("init", "--admin-password", PASSWORD)
     assert good.returncode == 0, good.stderr
     again = run("init", "--admin-password", PASSWORD)
@@ -351,7 +351,7 @@ def test_demo_twice_is_refused(demo_db: tuple[str, Path]) -> None:
     assert result.exit_code not in (0, 1), result.output
     assert handled(result), repr(result.exception)
     out = flat(result.output)
-    assert "already holds agencies" in out and "empty database" in out
+    assert "数据库中已有机关" in out and "空数据库" in out
     assert len(_column_values(url, "id")) == DEMO_CASES  # nothing added
 
 

@@ -22,6 +22,7 @@ from caseflow import service
 from caseflow.errors import IllegalTransition, RuleViolation, StaleVersion
 from caseflow.evidence.chain import verify_all
 from caseflow.models import Case, EvidenceEvent
+from caseflow.states.machine import STATE_NAMES, State
 from tests.integration.conftest import T0, World, snapshot
 
 AT = T0 + dt.timedelta(days=1)
@@ -127,7 +128,7 @@ def test_conflicting_transitions_exactly_one_wins(world: World, engine: Engine) 
         assert isinstance(loser.error, IllegalTransition), repr(loser.error)
         assert loser.error.action == loser.action
         assert loser.error.state == new_state
-        assert repr(new_state) in loser.error.message
+        assert f"「{STATE_NAMES[State(new_state)]}」" in loser.error.message  # the state by its Chinese name
 
 
 def test_same_transition_from_many_threads_applies_once(world: World, engine: Engine) -> None:
@@ -184,7 +185,7 @@ def test_conflicting_transitions_with_expected_version(world: World, engine: Eng
             continue
         assert isinstance(loser.error, StaleVersion), repr(loser.error)
         assert (loser.error.expected, loser.error.actual) == (1, 2)
-        assert "version 1" in loser.error.message and "version 2" in loser.error.message
+        assert "第1版" in loser.error.message and "第2版" in loser.error.message
 
 
 def test_same_extend_with_expected_version(world: World, engine: Engine) -> None:

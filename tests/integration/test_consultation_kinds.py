@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,7 +33,7 @@ from caseflow.models import Case, Consultation, EvidenceEvent
 from caseflow.scheduled.lapses import sweep_lapses
 from caseflow.states.machine import ACTIONS
 from tests.integration.conftest import World, snapshot
-from tests.integration.webapp import Web, serve
+from tests.integration.webapp import Web
 
 D = dt.date
 DAY = dt.timedelta(days=1)
@@ -273,7 +272,7 @@ def test_disclosure_over_an_objection_waits_for_the_decision_notice(world: World
     case = world.new_case(at=on(START))
     case = world.act(case, "start_consultation", THIRD, at=on(START + DAY))
     err = refused(world, case, IllegalTransition, "notify_third_party_decision", DECISION, on(START + DAY))
-    assert "receive_opinion" in err.message  # while consulting, the answer comes first
+    assert "「收到意见」" in err.message  # while consulting, the answer comes first
     case = world.act(
         case, "receive_opinion", {"opinion": "object", "opinion_text": "涉及商业秘密"}, at=on(START + 3 * DAY)
     )
@@ -369,12 +368,6 @@ def test_migration_makes_old_agency_rows_co_producers_linked_to_their_letters(
 
 
 # --- The case page ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def test_case_page_lists_the_consultations_and_offers_a_choice(web: Web) -> None:

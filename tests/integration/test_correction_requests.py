@@ -30,7 +30,7 @@ from tests.integration.conftest import T0, World, snapshot
 from tests.integration.test_letters import check_remedies, text_of
 from tests.integration.test_pages import browser, intake_form
 from tests.integration.test_pages import text_of as page_text
-from tests.integration.webapp import Web, application, serve
+from tests.integration.webapp import Web, application
 
 D = dt.date
 CORRECTION = law.RequestKind.CORRECTION.value
@@ -252,12 +252,6 @@ def test_table3_counts_corrections_as_other_when_the_office_does(
 
 
 # --- Pages -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def test_intake_page_registers_a_correction_request(web: Web) -> None:

@@ -13,12 +13,11 @@ import datetime as dt
 import html
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from caseflow import service
@@ -27,7 +26,7 @@ from caseflow.models import Agency, Case, EvidenceEvent
 from tests.integration.conftest import T0, World, snapshot
 from tests.integration.test_four_eyes import add_solo
 from tests.integration.test_tamper import run_cli
-from tests.integration.webapp import Web, serve
+from tests.integration.webapp import Web
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
@@ -268,12 +267,6 @@ def test_a_draft_changed_after_the_review_is_not_issued(world: World) -> None:
 
 
 # --- the pages: the case page shows the step, the reviewer's queue, the office setting -------------
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def _browser(web: Web, username: str) -> TestClient:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import zipfile
 from collections.abc import Callable, Iterator
@@ -298,10 +299,8 @@ def test_untouched_package_verifies(package: Package) -> None:
     # the installation's public key, as trusted key; another key refuses it
     trusted = verify_package(package.path, package.pem)
     assert trusted.trusted and trusted.signer == summary.signer
-    assert "does not verify with the trusted key" in problem(
-        package.path, public_pem(Ed25519PrivateKey.generate())
-    )
-    assert "not a PEM Ed25519 key" in problem(package.path, b"-----BEGIN NONSENSE-----\n")
+    assert "无法用受信任的公钥验证" in problem(package.path, public_pem(Ed25519PrivateKey.generate()))
+    assert problem(package.path, b"-----BEGIN NONSENSE-----\n") == "受信任的公钥不是PEM格式的Ed25519公钥"
 
 
 # --- the tamper matrix -----------------------------------------------------------------------------
@@ -399,50 +398,48 @@ TAMPERS: dict[str, Tamper] = {
     # one byte changed: the payload manifest finds it and names the file
     "case.json byte": Tamper(
         lambda bag: flip_byte(bag / "data" / "case.json", b'"tracking_no": "'),
-        ("manifests do not match", "data/case.json sha256 validation failed"),
+        ("文件 data/case.json 的SHA-256与 manifest-sha256.txt 所列不符（导出后被改动）",),
     ),
     "event line byte": Tamper(
         lambda bag: flip_byte(bag / "data" / "events.jsonl", b'"actor": "'),
-        ("manifests do not match", "data/events.jsonl sha256 validation failed"),
+        ("文件 data/events.jsonl 的SHA-256与 manifest-sha256.txt 所列不符",),
     ),
     "letter byte": Tamper(
         lambda bag: flip_byte(_letter(bag)),
-        ("manifests do not match", "data/letters/", "sha256 validation failed"),
+        ("文件 data/letters/", "的SHA-256与 manifest-sha256.txt 所列不符"),
     ),
     "document byte": Tamper(
         lambda bag: flip_byte(_document(bag), b"application "),
-        ("manifests do not match", "data/documents/", "sha256 validation failed"),
+        ("文件 data/documents/", "的SHA-256与 manifest-sha256.txt 所列不符"),
     ),
     # event lines deleted, duplicated, reordered: the file that changed is named
-    "event line deleted": Tamper(_delete_line, ("manifests do not match", "data/events.jsonl")),
-    "event line duplicated": Tamper(_duplicate_line, ("manifests do not match", "data/events.jsonl")),
+    "event line deleted": Tamper(_delete_line, ("文件 data/events.jsonl 的SHA-256与", "所列不符")),
+    "event line duplicated": Tamper(_duplicate_line, ("文件 data/events.jsonl 的SHA-256与", "所列不符")),
     "event lines reordered": Tamper(
-        _reorder_lines, ("manifests do not match", "data/events.jsonl sha256 validation failed")
+        _reorder_lines, ("文件 data/events.jsonl 的SHA-256与 manifest-sha256.txt 所列不符",)
     ),
     # the signature and the public key
     "signature random bytes": Tamper(
         lambda bag: (bag / SIGNATURE).write_bytes(os.urandom(64)),
-        ("signature over tagmanifest-sha256.txt does not verify with the package's public key",),
+        (f"签名 {SIGNATURE} 无法用包内公钥 {PUBLIC_KEY} 验证",),
     ),
     "signature by another key": Tamper(
         lambda bag: resign(bag, Ed25519PrivateKey.generate()),
-        ("signature over tagmanifest-sha256.txt does not verify with the package's public key",),
+        (f"签名 {SIGNATURE} 无法用包内公钥 {PUBLIC_KEY} 验证", "在签名后被改动，或不是该密钥签名的"),
     ),
-    "signature removed": Tamper(
-        lambda bag: (bag / SIGNATURE).unlink(), (f"the signature {SIGNATURE} is missing",)
-    ),
+    "signature removed": Tamper(lambda bag: (bag / SIGNATURE).unlink(), (f"证据包缺少签名 {SIGNATURE}",)),
     "public key replaced": Tamper(
         lambda bag: (bag / PUBLIC_KEY).write_bytes(public_pem(Ed25519PrivateKey.generate())),
-        ("manifests do not match", f"{PUBLIC_KEY} sha256 validation failed"),
+        (f"文件 {PUBLIC_KEY} 的SHA-256与 {TAGMANIFEST} 所列不符（导出后被改动）",),
     ),
     # the tag files: each is listed in the signed tag manifest
     "bag-info.txt byte": Tamper(
         lambda bag: flip_byte(bag / "bag-info.txt", b"Caseflow-Exporter: "),
-        ("manifests do not match", "bag-info.txt sha256 validation failed"),
+        (f"文件 bag-info.txt 的SHA-256与 {TAGMANIFEST} 所列不符",),
     ),
     "tag manifest byte": Tamper(
         lambda bag: flip_byte(bag / TAGMANIFEST, b"\n"),  # in the second line's hash
-        ("manifests do not match", "sha256 validation failed"),
+        (f"的SHA-256与 {TAGMANIFEST} 所列不符",),
     ),
     # files added, or taken out of the tag manifest: the file is named
     "unlisted file in data/": Tamper(
@@ -453,46 +450,46 @@ TAMPERS: dict[str, Tamper] = {
     ),
     "unlisted file at the root": Tamper(
         lambda bag: _write_extra(bag / "extra.txt"),
-        ("file extra.txt is not listed in the tag manifest",),
+        (f"证据包中的文件 extra.txt 未列入标签清单 {TAGMANIFEST}（导出后被添加）",),
     ),
     "unlisted file in a new folder at the root": Tamper(
         lambda bag: _write_extra(bag / "notes" / "extra.txt"), ("notes/extra.txt",)
     ),
     "bag-info.txt unlisted from the tag manifest": Tamper(
-        _unlist_bag_info, ("file bag-info.txt is not listed in the tag manifest",)
+        _unlist_bag_info, (f"证据包中的文件 bag-info.txt 未列入标签清单 {TAGMANIFEST}",)
     ),
     # consistent, signed bags: only the chain-level checks find these
     "cited letter removed, manifests and signature redone": Tamper(
-        redone(lambda bag: _letter(bag).unlink()), ("event 1: cited letter.", "is missing")
+        redone(lambda bag: _letter(bag).unlink()), ("第1条事件：所引用的 letter.", "不在证据包中")
     ),
     "cited document removed, manifests and signature redone": Tamper(
-        redone(lambda bag: _document(bag).unlink()), ("event 1: cited application", "is missing")
+        redone(lambda bag: _document(bag).unlink()), ("第1条事件：所引用的 application", "不在证据包中")
     ),
     "event edited, manifests and signature redone": Tamper(
         redone(lambda bag: _edit_event(bag, rehash=False)),
-        ("event 3: its content does not match its hash",),
+        ("第3条事件：内容与其哈希值不符",),
     ),
     "event edited and rehashed, manifests and signature redone": Tamper(
         redone(lambda bag: _edit_event(bag, rehash=True)),
-        ("event 4: does not link to the event before it",),
+        ("第4条事件：未与前一条事件衔接",),
     ),
     "event line deleted, manifests and signature redone": Tamper(
-        redone(_delete_line), ("out of sequence: expected event 3, found 4",)
+        redone(_delete_line), ("事件顺序不连续：应为第3条，实为第4条",)
     ),
     "event line duplicated, manifests and signature redone": Tamper(
-        redone(_duplicate_line), ("out of sequence: expected event 4, found 3",)
+        redone(_duplicate_line), ("事件顺序不连续：应为第4条，实为第3条",)
     ),
     "event lines reordered, manifests and signature redone": Tamper(
-        redone(_reorder_lines), ("out of sequence: expected event 3, found 4",)
+        redone(_reorder_lines), ("事件顺序不连续：应为第3条，实为第4条",)
     ),
     "last event removed, manifests and signature redone": Tamper(
-        redone(_drop_last_line), ("differs from the head recorded in bag-info.txt",)
+        redone(_drop_last_line), ("与 bag-info.txt 记载的链头不符（事件被删除或添加）",)
     ),
     "event column edited, manifests and signature redone": Tamper(
-        redone(_edit_column), ("event 2: column actor differs from the hashed payload",)
+        redone(_edit_column), ("第2条事件：actor 列与已哈希的事件内容不一致",)
     ),
     "case.json head changed, manifests and signature redone": Tamper(
-        redone(_edit_case_head), ("case.json records a different chain head than events.jsonl",)
+        redone(_edit_case_head), ("case.json 记载的链头与 events.jsonl 不符",)
     ),
 }
 
@@ -561,7 +558,7 @@ def test_byte_changed_inside_the_zip(package: Package) -> None:
     changed = package.work / "patched.zip"
     changed.write_bytes(bytes(data))
     message = problem(changed)
-    assert "manifests do not match" in message and "data/events.jsonl sha256 validation failed" in message
+    assert "文件 data/events.jsonl 的SHA-256与 manifest-sha256.txt 所列不符（导出后被改动）" in message
 
 
 # --- malformed packages signed with their own key ----------------------------------------------------
@@ -641,13 +638,13 @@ def test_malformed_but_signed_packages_are_refused(package: Package, name: str) 
     try:
         verify_package(tampered)
     except PackageProblem as exc:
-        assert str(exc), name
+        assert re.search("[\u4e00-\u9fff]", str(exc)), f"{name}: not in Chinese: {exc}"
     except Exception as exc:  # noqa: BLE001 - what the command line would show as a traceback
         pytest.fail(f"{name}: verify_package crashed with {exc.__class__.__name__}: {exc}")
     else:
         pytest.fail(f"{name}: the package verified")
     # the installation's key, as trusted key, refuses the forger's signature first
-    assert "does not verify with the trusted key" in problem(tampered, package.pem)
+    assert "无法用受信任的公钥验证" in problem(tampered, package.pem)
 
 
 def test_tampered_letter_is_named(package: Package) -> None:
@@ -674,27 +671,29 @@ def test_public_key_replaced_and_resigned(package: Package) -> None:
     assert own.signer == raw_fingerprint(forger) != raw_fingerprint(_installation())
     assert not own.trusted
     message = problem(tampered, package.pem)
-    assert "signature over tagmanifest-sha256.txt does not verify with the trusted key" in message
+    assert f"签名 {SIGNATURE} 无法用受信任的公钥验证（{TAGMANIFEST} 在签名后被改动" in message
 
 
 def test_not_a_zip_and_not_a_bag(package: Package) -> None:
     text = package.work / "notes.zip"
     text.write_text("这不是压缩文件", encoding="utf-8")
-    assert "not a readable zip file" in problem(text)
-    assert "not a readable zip file" in problem(package.work / "absent.zip")
+    assert problem(text) == (
+        "notes.zip：不是可读取的zip文件（找不到中央目录结束记录：不是zip文件，或文件被截断）"
+    )
+    assert problem(package.work / "absent.zip") == "absent.zip：不是可读取的zip文件（文件不存在）"
     truncated = package.work / "truncated.zip"
     truncated.write_bytes(package.path.read_bytes()[: package.path.stat().st_size // 2])
-    assert "not a readable zip file" in problem(truncated)
+    assert problem(truncated).startswith("truncated.zip：不是可读取的zip文件（")
 
     no_bagit = package.tampered(lambda bag: (bag / "bagit.txt").unlink())
-    assert problem(no_bagit) == "not a BagIt bag: bagit.txt is missing"
+    assert problem(no_bagit) == "不是BagIt证据包：缺少 bagit.txt"
     empty = package.work / "empty.zip"
     zipfile.ZipFile(empty, "w").close()
-    assert problem(empty) == "not a BagIt bag: bagit.txt is missing"
+    assert problem(empty) == "不是BagIt证据包：缺少 bagit.txt"
     escaping = package.work / "escaping.zip"
     with zipfile.ZipFile(escaping, "w") as archive:
         archive.writestr("../outside.txt", "x")
-    assert "unsafe path in the zip: ../outside.txt" in problem(escaping)
+    assert "zip中有不安全的路径：../outside.txt" in problem(escaping)
     assert not (package.work.parent / "outside.txt").exists()
 
 
@@ -794,19 +793,19 @@ def test_tampering_one_request_of_several_is_named(world: World, signing_key: by
     bag = unzip(out, tmp_path / "bag")
     flip_byte(bag / "data" / "cases" / victim / "events.jsonl", b'"actor": "')
     message = problem(rezip(bag, tmp_path / "byte.zip"))
-    assert f"data/cases/{victim}/events.jsonl sha256 validation failed" in message
+    assert f"文件 data/cases/{victim}/events.jsonl 的SHA-256与 manifest-sha256.txt 所列不符" in message
 
     bag = unzip(out, tmp_path / "bag2")
     _drop_last_line_of(bag / "data" / "cases" / victim / "events.jsonl")
     remanifest(bag, load_private_key())
     message = problem(rezip(bag, tmp_path / "tampered.zip"))
-    assert message.startswith(victim) and "differs from the head recorded in bag-info.txt" in message
+    assert message.startswith(victim) and "与 bag-info.txt 记载的链头不符" in message
 
     bag = unzip(out, tmp_path / "bag3")
     shutil.rmtree(bag / "data" / "cases" / victim)
     remanifest(bag, load_private_key())
     message = problem(rezip(bag, tmp_path / "removed.zip"))
-    assert message == f"bag-info.txt names requests the package does not hold: {victim}"
+    assert message == f"bag-info.txt 记载的申请在证据包中不存在：{victim}（导出后被删除）"
 
 
 def _drop_last_line_of(events: Path) -> None:
@@ -1071,13 +1070,15 @@ def test_cli_export_and_verify(world: World, signing_key: bytes, db_url: str, tm
     tampered = rezip(bag, tmp_path / "tampered.zip")
     result = run_cli(world.session, db_url, "evidence", "verify", str(tampered))
     assert result.exit_code == 1, result.output
-    assert "INVALID" in result.output and "data/events.jsonl" in result.output
+    assert "INVALID" in result.output
+    said = "".join(result.output.split())  # the console wraps long lines anywhere
+    assert "文件data/events.jsonl的SHA-256与manifest-sha256.txt所列不符（导出后被改动）" in said
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
 
     other = tmp_path / "other.pem"
     other.write_bytes(public_pem(Ed25519PrivateKey.generate()))
     result = run_cli(world.session, db_url, "evidence", "verify", str(out), "--key", str(other))
-    assert result.exit_code == 1 and "does not verify with the trusted key" in flat(result.output)
+    assert result.exit_code == 1 and "无法用受信任的公钥验证" in "".join(result.output.split())
     assert "Traceback" not in result.output
 
     # an agency export in a range, as the system (the default user)
@@ -1110,7 +1111,7 @@ def test_cli_export_and_verify(world: World, signing_key: bytes, db_url: str, tm
         assert "Traceback" not in result.output and "error" in result.output
     assert not (tmp_path / "x.zip").exists()
     result = run_cli(world.session, db_url, "evidence", "verify", str(tmp_path / "absent.zip"))
-    assert result.exit_code == 1 and "not a readable zip file" in flat(result.output)
+    assert result.exit_code == 1 and "不是可读取的zip文件（文件不存在）" in "".join(result.output.split())
 
 
 # --- the API ---------------------------------------------------------------------------------------
@@ -1152,4 +1153,4 @@ def test_api_evidence_package(web: Web, signing_key: bytes, tmp_path: Path) -> N
     assert web.api(None).get(f"{API}/evidence/public-key").content == signing_key
     trusted = verify_package(out, key.content)
     assert trusted.trusted and trusted.signer == summary.signer
-    assert "does not verify with the trusted key" in problem(out, public_pem(Ed25519PrivateKey.generate()))
+    assert "无法用受信任的公钥验证" in problem(out, public_pem(Ed25519PrivateKey.generate()))

@@ -138,7 +138,7 @@ def test_per_page_fee_for_an_inspection_only_request_is_refused(world: World) ->
     assert law.FEE_PER_PAGE_BASIS.label in err.message and "第五条" in err.message
     assert "当场查阅" in err.message
     # Art. 4: per application applies to every kind of request and decision.
-    applicant = {"applicant_name": "王小明", "id_number": "110101199001011234"}
+    applicant = {"applicant_name": "王小明", "id_number": "110101199001061234"}
     for n in range(10):
         world.new_case(at=on(D(2026, 9, 28), n), **applicant)
     eleventh = world.new_case(at=on(D(2026, 9, 28), 20), provision_form="inspection", **applicant)
@@ -180,7 +180,7 @@ def test_after_a_per_page_fee_only_an_outcome_that_supplies_the_information(worl
     assert partial.draft is not None and partial.draft["outcome"] == "partial"
 
     # A per-application fee (Art. 4: every kind of decision) leaves the outcome open.
-    applicant = {"applicant_name": "王小明", "id_number": "110101199001011234"}
+    applicant = {"applicant_name": "王小明", "id_number": "110101199001061234"}
     for n in range(10):
         world.new_case(at=on(D(2026, 9, 28), n), **applicant)
     eleventh = world.new_case(at=on(D(2026, 9, 28), 20), **applicant)
@@ -194,7 +194,7 @@ def test_after_a_per_page_fee_only_an_outcome_that_supplies_the_information(worl
 
 
 def test_a_split_request_counts_as_that_many_applications_in_the_monthly_bands(world: World) -> None:
-    applicant = {"applicant_name": "王小明", "id_number": "110101199001011234"}
+    applicant = {"applicant_name": "王小明", "id_number": "110101199001061234"}
     split = world.new_case(at=on(D(2026, 9, 28)), **applicant)
     nxt = world.new_case(at=on(D(2026, 9, 28), 1), **applicant)
     third = world.new_case(at=on(D(2026, 9, 28), 2), **applicant)

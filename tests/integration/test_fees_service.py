@@ -120,9 +120,9 @@ def test_payment_on_the_last_day_and_after_it(world: World) -> None:
     on_time = deliver(world, on_time, D(2026, 9, 29))
     late = deliver(world, late, D(2026, 9, 29))
     err = refused(world, late, RuleViolation, "record_payment", {}, on(D(2026, 11, 3)))
-    assert "2026-11-02" in err.message
+    assert "2026年11月2日" in err.message and err.code == "fee_overdue"
     err = refused(world, late, RuleViolation, "record_payment", {"paid_on": "2026-11-03"}, on(D(2026, 11, 4)))
-    assert "2026-11-02" in err.message
+    assert "2026年11月2日" in err.message
     err = refused(world, late, FactsError, "record_payment", {"paid_on": "2026-09-28"}, on(D(2026, 10, 9)))
     assert [f for f, _ in err.errors] == ["paid_on"]
     assert fee_row(world, late).status == "pending"
@@ -152,7 +152,7 @@ def test_fee_on_an_extended_request(world: World) -> None:
 
 
 def test_per_application_counts_the_applicants_requests_this_month_at_this_agency(world: World) -> None:
-    applicant = {"applicant_name": "王小明", "id_number": "110101199001011234"}
+    applicant = {"applicant_name": "王小明", "id_number": "110101199001061234"}
     # Earlier requests that must not count: the month before, another person, the same number as an
     # organisation, and the same person at another agency (registered by that agency's clerk).
     world.new_case(at=on(D(2026, 8, 31)), **applicant)
@@ -160,12 +160,13 @@ def test_per_application_counts_the_applicants_requests_this_month_at_this_agenc
     for n in range(31):
         moment = T0 + dt.timedelta(minutes=n)
         if n == 3:
-            world.new_case(at=moment, applicant_name="李四", id_number="110101199202022345")
+            world.new_case(at=moment, applicant_name="李四", id_number="110101199201042345")
         if n == 5:
             world.new_case(
                 at=moment,
                 applicant_type="commercial",
                 applicant_name="某公司",
+                id_type="其他",  # an organisation proves itself by a code, not a 居民身份证 (Art. 29)
                 id_number=applicant["id_number"],
             )
         if n == 7:
@@ -176,13 +177,13 @@ def test_per_application_counts_the_applicants_requests_this_month_at_this_agenc
     full_width = world.new_case(
         at=T0 + dt.timedelta(hours=2),
         applicant_name="王小明",
-        id_number="１１０１０１１９９００１０１１２３４",
+        id_number="１１０１０１１９９００１０６１２３４",
     )
 
     notice = on(D(2026, 9, 30))
     for ordinal in (1, 10):
         err = refused(world, cases[ordinal - 1], RuleViolation, "assess_fee", PER_APPLICATION, notice)
-        assert "nothing to charge" in err.message and f"第{ordinal}件" in err.message
+        assert "无须收费" in err.message and f"第{ordinal}件" in err.message
     for ordinal, gross in ((11, 100), (30, 100), (31, 200)):
         case = world.act(cases[ordinal - 1], "assess_fee", PER_APPLICATION, at=notice)
         row = fee_row(world, case)
@@ -205,7 +206,7 @@ def test_per_application_counts_the_applicants_requests_this_month_at_this_agenc
 
 
 def test_per_application_ordinal_follows_receipt_date_not_registration_order(world: World) -> None:
-    applicant = {"applicant_name": "王小明", "id_number": "110101199001011234"}
+    applicant = {"applicant_name": "王小明", "id_number": "110101199001061234"}
     # Ten requests received on 09-29, then one by post received (signed for) on 09-28, registered last.
     for n in range(10):
         world.new_case(at=on(D(2026, 9, 29), n), **applicant)
@@ -285,7 +286,7 @@ def test_a_request_is_assessed_once(world: World) -> None:
     assert case.state == "received"
     for facts in (PER_PAGE_150, {"method": "per_page", "pages": 40}, PER_APPLICATION):
         err = refused(world, case, RuleViolation, "assess_fee", facts, on(D(2026, 10, 9)))
-        assert "already assessed" in err.message
+        assert "只计收一次" in err.message and err.code == "fee_once"
     assert (
         len(world.session.exec(select(FeeAssessment).where(col(FeeAssessment.case_id) == case.id)).all()) == 1
     )

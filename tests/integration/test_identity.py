@@ -48,8 +48,8 @@ from tests.conftest import require
 from tests.integration.conftest import PG_URL, T0, World, _admin_engine, _postgres_available
 from tests.integration.webapp import Web, serve
 
-NUMBER = "110101199001011234"
-OTHER = "110101198807154321"
+NUMBER = "110101199001061234"
+OTHER = "110101198801194321"
 PASSPORT = "E98765432"
 DAY = dt.timedelta(days=1)
 
@@ -183,7 +183,7 @@ def test_a_redaction_marker_is_accepted_only_on_a_masked_register_event(world: W
     changed["facts"] = {"text": "改写的说明"}
     forged = [events[0], {**events[1], "payload": chain.canonical(changed), "redacted": "identity"}]
     problem = chain.verify_events(old.tracking_no, forged)[0]
-    assert problem is not None and problem.seq == 2 and "marked redacted" in problem.message
+    assert problem is not None and problem.seq == 2 and "标记为已遮蔽，但不是" in problem.message
     # the register event marked redacted but its number left whole: refused
     body = json.loads(events[0]["payload"])
     body["facts"]["id_number"] = NUMBER
@@ -194,7 +194,7 @@ def test_a_redaction_marker_is_accepted_only_on_a_masked_register_event(world: W
     # and without the marker a redacted payload is an edited event
     plain = [{k: v for k, v in events[0].items() if k != "redacted"}, events[1]]
     problem = chain.verify_events(old.tracking_no, plain)[0]
-    assert problem is not None and "does not match its hash" in problem.message
+    assert problem is not None and "内容与其哈希值不符（事件被修改）" in problem.message
 
 
 # --- evidence packages ---------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def test_duplicate_applicants_and_candidates_match_on_the_commitment(world: Worl
     description = "申请公开2026年本市道路维修工程的预算"
     one = world.new_case(id_number=NUMBER, description=description)
     again = world.new_case(
-        id_number="１１０１０１１９９００１０１１２３４", description=description, at=T0 + DAY
+        id_number="１１０１０１１９９００１０６１２３４", description=description, at=T0 + DAY
     )
     other = world.new_case(id_number=OTHER, description=description, at=T0 + 2 * DAY)
     rows = {c.id: world.session.get(Applicant, c.applicant_id) for c in (one, again, other)}
@@ -379,7 +379,7 @@ def test_migration_0009_seals_existing_numbers(blank_url: str, isolated_data_dir
     people = [
         (1, "居民身份证", NUMBER),
         (2, "护照", PASSPORT),
-        (3, "居民身份证", "１１０１０１１９９００１０１１２３４"),
+        (3, "居民身份证", "１１０１０１１９９００１０６１２３４"),
     ]
     with engine.begin() as conn:
         for row_id, id_type, number in people:

@@ -119,7 +119,7 @@ def test_other_channels_need_confirmation_and_proof(world: World, channel: str) 
     arrived = dt.datetime(2026, 9, 27, 17, 0, tzinfo=UTC)  # 2026-09-28 in Shanghai
     base = {"channel": channel, "arrived_at": arrived.isoformat(), "now": on(D(2026, 9, 30))}
     err = refused(world, FactsError, **base, receipt_proof="EMS9876543210CN")
-    assert fields(err) == ["confirmed_on"] and "Art. 31" in err.message
+    assert fields(err) == ["confirmed_on"] and "第三十一条" in err.message
     err = refused(world, FactsError, **base, confirmed_on="2026-09-29")
     assert fields(err) == ["receipt_proof"]
     err = refused(world, FactsError, **base, confirmed_on="2026-09-29", receipt_proof="   ")
@@ -132,7 +132,7 @@ def test_other_channels_need_confirmation_and_proof(world: World, channel: str) 
     reason = {"late_confirmation_reason": "x"} if rule.later is law.LaterReceipt.WITH_REASON else {}
     err = refused(world, FactsError, **base, confirmed_on="2026-10-01", receipt_proof="x", **reason)
     assert fields(err) == ["confirmed_on"]
-    assert ("第三十一条" if rule.later is law.LaterReceipt.NEVER else "future") in err.message
+    assert ("第三十一条" if rule.later is law.LaterReceipt.NEVER else "晚于今天") in err.message
 
     # A confirmation the day after the arrival: per channel (Art. 31; test_receipt_confirmation.py).
     later = {"confirmed_on": "2026-09-29", "receipt_proof": "确认记录 2026-09-29 10:12"}
@@ -223,7 +223,7 @@ def test_art29_missing_content_names_the_field(world: World) -> None:
             )
         assert field in fields(info.value), (changes, info.value.errors)
         if field == "phone":
-            assert "contact" in info.value.message and "Art. 29" in info.value.message
+            assert "联系方式" in info.value.message and "第二十九条" in info.value.message
         assert stored(world) == before
     assert register(world).tracking_no == "CITY-2026-00001"
 
@@ -236,13 +236,13 @@ def test_one_contact_is_enough(world: World) -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        {"applicant_name": "𠀾𪚥王小明", "id_number": "１１０１０１１９９００１０１１２３Ｘ"},
-        {"applicant_name": "𪚥", "id_number": "11010119900101123X", "address": "某市𠀾街道１２号"},
+        {"applicant_name": "𠀾𪚥王小明", "id_number": "１１０１０１１９９００１０７１２３Ｘ"},
+        {"applicant_name": "𪚥", "id_number": "11010119900107123X", "address": "某市𠀾街道１２号"},
         {
             "applicant_type": "commercial",
             "applicant_name": "某市𪚥𪚥科技有限公司",
             "id_type": "统一社会信用代码",
-            "id_number": "９１３１０１１５ＭＡ１ＦＬ２Ｘ４Ｑ",
+            "id_number": "９１３１０１１５ＭＡ１ＦＬ２Ｘ４Ｑ５",
             "email": "𠀾@例子.中国",
             "phone": "",
         },
@@ -416,7 +416,7 @@ def test_in_person_first_event_names_its_rule(world: World) -> None:
 def test_only_clerks_register(world: World) -> None:
     for actor in ("reviewer", "supervisor", "auditor", "admin", "system"):
         err = refused(world, Forbidden, actor=actor)
-        assert "clerk" in err.message and actor in err.message
+        assert "经办人" in err.message and actor in err.message
 
 
 def test_a_clerk_registers_only_for_the_own_agency(world: World) -> None:
@@ -429,5 +429,5 @@ def test_a_clerk_registers_only_for_the_own_agency(world: World) -> None:
         ("clerk", "nowhere"),
     ):
         err = refused(world, NotFound, actor=actor, agency=agency)
-        assert err.message == f"no agency {agency!r}"  # another agency's existence is not revealed
+        assert err.message == f"没有代码为 {agency} 的机关"  # another agency's existence is not revealed
     assert register(world, agency="dept", actor="dept_clerk").tracking_no == "DEPT-2026-00001"

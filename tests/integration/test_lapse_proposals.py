@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from caseflow.models import Case, EvidenceEvent, FeeAssessment, Notification, Us
 from caseflow.scheduled.lapses import sweep_lapses
 from tests.integration.conftest import World, snapshot
 from tests.integration.test_pages import text_of
-from tests.integration.webapp import Web, serve
+from tests.integration.webapp import Web
 
 D = dt.date
 DAY = dt.timedelta(days=1)
@@ -195,12 +194,6 @@ def test_keep_waiting_needs_a_proposal_and_a_date_ahead(world: World, engine: En
 
 
 # --- What the pages show -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def test_pages_show_what_each_period_runs_from_and_the_proposal(

@@ -188,7 +188,7 @@ def _register_and_act(engine: Engine) -> str:
                 "applicant_type": "natural_person",
                 "applicant_name": "钱七",
                 "id_type": "居民身份证",
-                "id_number": "110101199001015678",
+                "id_number": "110101199001055678",
                 "phone": "13900000000",
                 "description": "本市2025年道路养护合同",
                 "provision_form": "electronic",

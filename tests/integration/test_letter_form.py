@@ -45,7 +45,7 @@ ORGANISATION = {
     "applicant_name": "某某科技有限公司",
     "applicant_type": "commercial",
     "id_type": "统一社会信用代码",
-    "id_number": "91110000MA00000001",
+    "id_number": "91110000MA0000000H",
 }
 
 #: Two marks of the same kind in a row, or a sentence's end inside a closing quote or bracket followed

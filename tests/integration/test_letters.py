@@ -559,7 +559,7 @@ def test_numbering_per_agency_year_and_series_without_gaps(world: World) -> None
     before, notices = snapshot(world.session, c.id), counters(world)
     with pytest.raises(RuleViolation) as info:
         world.act(c, "extend", EXTEND, actor="supervisor", at=on(D(2026, 11, 2)))
-    assert "deadline" in info.value.message
+    assert "答复期限届满前" in info.value.message and "第三十三条第二款" in info.value.message
     assert snapshot(world.session, c.id) == before and counters(world) == notices
     world.act(c, "extend", EXTEND, actor="supervisor", at=on(REPLY_DUE))
     world.act(c, "draft_reply", PROVIDED, at=on(REPLY_DUE))
@@ -598,7 +598,7 @@ def test_numbering_per_agency_year_and_series_without_gaps(world: World) -> None
 
 @pytest.mark.parametrize(
     ("setting", "named"),
-    [("review_body", "review_body (行政复议机关：未设置"), ("letter_prefix", "letter_prefix")],
+    [("review_body", "尚未设置：行政复议机关（机关树中没有"), ("letter_prefix", "尚未设置：文号前缀")],
 )
 def test_missing_letter_settings_stop_the_issue(world: World, setting: str, named: str) -> None:
     case = world.new_case()
@@ -609,8 +609,9 @@ def test_missing_letter_settings_stop_the_issue(world: World, setting: str, name
     before, numbers, letters = snapshot(world.session, case.id), counters(world), count(world, Letter)
     with pytest.raises(RuleViolation) as info:
         world.act(case, "issue_reply", {})
-    assert named in info.value.message and "city" in info.value.message
-    assert "no number was used" in info.value.message
+    assert named in info.value.message and info.value.code == "letter_settings_missing"
+    assert "请联系系统管理员在“系统管理 → 机关设置”中填写" in info.value.message
+    assert "未占用文号" in info.value.message
     assert snapshot(world.session, case.id) == before
     assert counters(world) == numbers and count(world, Letter) == letters
     set_agency(world, "city", letter_prefix=PREFIX, review_body=REVIEW_BODY)
@@ -646,7 +647,8 @@ def test_registration_refused_without_a_letter_prefix(world: World) -> None:
     cases, numbers = count(world, Case), counters(world)
     with pytest.raises(RuleViolation) as info:
         world.new_case(agency="dept", actor="dept_clerk")
-    assert "letter_prefix (文号前缀)" in info.value.message
+    assert "尚未设置：文号前缀；请联系系统管理员" in info.value.message
+    assert info.value.code == "letter_settings_missing"
     assert count(world, Case) == cases and count(world, EvidenceEvent) == 0 and counters(world) == numbers
     set_agency(world, "dept", letter_prefix="某自然资规公开")
     case = world.new_case(agency="dept", actor="dept_clerk")

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 
-import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from caseflow.dates import SHANGHAI
 from caseflow.models import Case
 from caseflow.scheduled import JOBS
 from caseflow.scheduled.reminders import remind
 from caseflow.scheduled.runs import run_job
-from tests.integration.conftest import T0, World
-from tests.integration.webapp import Web, serve
+from tests.integration.conftest import T0
+from tests.integration.webapp import Web
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def _overdue(web: Web) -> Case:

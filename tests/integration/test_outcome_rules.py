@@ -143,7 +143,7 @@ def test_third_party_that_did_not_answer(world: World) -> None:
 def test_duplicate_names_an_answered_earlier_request_of_the_same_applicant(world: World) -> None:
     earlier, earlier_letter = answered_earlier(world)
     unanswered = world.new_case(at=on(D(2026, 9, 1)))
-    other_applicant = world.new_case(at=on(D(2026, 9, 2)), id_number="110101199001011234")
+    other_applicant = world.new_case(at=on(D(2026, 9, 2)), id_number="110101199001061234")
     other_agency = world.new_case(at=on(D(2026, 9, 3)), agency="dept", actor="dept_clerk")
     case = world.new_case()
 

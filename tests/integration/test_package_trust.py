@@ -129,5 +129,5 @@ def test_cli_without_a_key_checks_integrity_but_does_not_trust(
     assert "签名人不受信任" not in flat(result.output) and "签名密钥受信任" in flat(result.output)
     result = run_cli(session, db_url, "evidence", "verify", str(forged), "--key", str(own))
     assert result.exit_code == 1, result.output
-    assert "does not verify with the trusted key" in flat(result.output)
+    assert "签名tagmanifest-sha256.txt.sig无法用受信任的公钥验证" in "".join(result.output.split())
     assert "证据包完整" not in flat(result.output)

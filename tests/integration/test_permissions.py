@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,15 +25,14 @@ from typing import Any
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 from sqlmodel import col
 
 import api.main
 from api.permissions import PERMISSIONS, PUBLIC
 from caseflow.dates import SHANGHAI
 from caseflow.models import EvidenceEvent
-from tests.integration.conftest import T0, World
-from tests.integration.webapp import PASSWORD, Web, application, reset_limits, serve
+from tests.integration.conftest import T0
+from tests.integration.webapp import PASSWORD, Web, application, reset_limits
 
 FASTAPI_OWN = {"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 ROLES = ("clerk", "reviewer", "supervisor", "auditor", "admin")
@@ -42,7 +40,7 @@ ROLES = ("clerk", "reviewer", "supervisor", "auditor", "admin")
 OUTSIDERS = {"dept_clerk": "clerk", "dept_supervisor": "supervisor"}
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 NOTICE = Path(__file__).resolve().parents[1] / "fixtures" / "notice-2027-test.json"
-ID_NUMBER = "110101199001011234"
+ID_NUMBER = "110101199001061234"
 
 
 @dataclass(frozen=True)
@@ -107,12 +105,6 @@ class Subject:
     letter_id: int
     tracking_no: str
     query_code: str
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 @pytest.fixture
@@ -185,8 +177,14 @@ def call(route: RouteInfo, caller: Caller, subject: Subject, n: int) -> tuple[in
     """Call ``route`` as ``caller`` with a plausible path and body; (status, body, headers)."""
     action, facts = ACTION[caller.role]
     path = route.path.format(
-        case_id=subject.case_id, letter_id=subject.letter_id, action=action, notification_id=1,
-        checkpoint_id=1, username="clerk2",
+        case_id=subject.case_id,
+        letter_id=subject.letter_id,
+        action=action,
+        notification_id=1,
+        checkpoint_id=1,
+        username="clerk2",
+        document_id=1,
+        job_id=1,
     )
     credentials = {"username": caller.username or "clerk", "password": PASSWORD}
     kwargs: dict[str, Any] = {}
@@ -293,7 +291,7 @@ def test_outsiders_are_not_told_that_a_request_exists(web: Web, subject: Subject
     theirs = client.get(f"/api/v1/requests/{subject.case_id}")
     missing = client.get("/api/v1/requests/999999")
     assert theirs.status_code == missing.status_code == 404
-    assert theirs.json().keys() == missing.json().keys() == {"detail"}
+    assert theirs.json().keys() == missing.json().keys() == {"detail", "code"}
     letter = client.get(f"/api/v1/letters/{subject.letter_id}", params={"format": "html"})
     assert letter.status_code == 404
     listed = client.get("/api/v1/requests").json()

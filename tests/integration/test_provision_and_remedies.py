@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from caseflow import law, service
@@ -28,7 +26,7 @@ from caseflow.models import Agency, Applicant, Case, User
 from caseflow.replies.issue import compose, issued_files, issued_letters
 from caseflow.replies.remedy_bodies import court_problem, derived_review_body, review_body
 from tests.integration.conftest import World, _password_hash, snapshot
-from tests.integration.webapp import Web, serve
+from tests.integration.webapp import Web
 
 D = dt.date
 PROVIDED = {"outcome": "disclosed.provided", "provided": "2025年道路维修工程预算表"}
@@ -279,8 +277,7 @@ def test_no_review_body_set_or_derivable_refuses_the_issue(tree: World) -> None:
     with pytest.raises(RuleViolation) as info:
         tree.act(case, "issue_reply", {}, actor="p_clerk")
     assert (
-        "review_body (行政复议机关" in info.value.message
-        and law.REVIEW_BODY_BASIS.label in info.value.message
+        "尚未设置：行政复议机关" in info.value.message and law.REVIEW_BODY_BASIS.label in info.value.message
     )
     assert snapshot(tree.session, case.id) == before
     set_agency(tree, "prov", review_body="某省人民政府")  # Review Law Art. 25: the government itself
@@ -339,20 +336,15 @@ def test_the_kind_is_checked(world: World) -> None:
 # --- The admin page edits the kind, pre-filled -------------------------------------------------
 
 
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
-
-
 def test_the_admin_page_edits_the_kind_pre_filled(web: Web) -> None:
     client = web.browser("admin")
     client.headers.update({"Accept": "text/html"})
     csrf = web.csrf(client, "/admin")
-    page = client.get("/admin").text
-    # Each agency's form is pre-filled with its settings; the city's kind is selected.
+    page = client.get("/admin", params={"agency": "city"}).text
+    # The chosen agency's form is pre-filled with its settings; the district's kind is selected.
     assert 'name="review_body" value="某市人民政府"' in page
-    assert re.search(r'id="e-district-kind" name="kind"><option value="department" selected>', page)
+    page = client.get("/admin", params={"agency": "district"}).text
+    assert re.search(r'id="s-kind" name="kind"><option value="department" selected>', page)
     form = {
         "code": "district",
         "name": "某市东区人民政府",
@@ -367,16 +359,24 @@ def test_the_admin_page_edits_the_kind_pre_filled(web: Web) -> None:
     assert refused.status_code == 422 and "中级人民法院" in refused.text
     with Session(web.engine) as s:
         assert s.exec(select(Agency).where(col(Agency.code) == "district")).one().kind == "department"
+    # The review body cannot be blanked while the tree gives none (the city is a department).
+    blanked = client.post("/admin/agencies", data={**form, "court": "某市中级人民法院"})
+    assert blanked.status_code == 422 and "行政复议机关为必填项" in blanked.text
+    form["review_body"] = "某市人民政府"
     assert client.post("/admin/agencies", data={**form, "court": "某市中级人民法院"}).status_code == 303
     with Session(web.engine) as s:
         district = s.exec(select(Agency).where(col(Agency.code) == "district")).one()
-        assert (district.kind, district.review_body, district.court) == ("government", "", "某市中级人民法院")
-    page = client.get("/admin").text
-    assert re.search(r'id="e-district-kind" name="kind">.*?<option value="government" selected>', page)
+        assert (district.kind, district.review_body, district.court) == (
+            "government",
+            "某市人民政府",
+            "某市中级人民法院",
+        )
+    page = client.get("/admin", params={"agency": "district"}).text
+    assert re.search(r'id="s-kind" name="kind">.*?<option value="government" selected>', page)
     # A department created under the district: its review body follows from the tree.
     new = {"code": "east-edu", "name": "某市东区教育局", "parent": "district", "letter_prefix": "东教公开"}
     assert client.post("/admin/agencies", data={**new, "kind": "", "csrf_token": csrf}).status_code == 303
-    assert "某市东区人民政府（按机关树确定" in client.get("/admin").text
+    assert "某市东区人民政府（按机关树确定" in client.get("/admin").text  # east-edu's review body
     # Updating without a kind keeps it.
     keep = {**form, "kind": "", "court": "某市中级人民法院"}
     assert client.post("/admin/agencies", data=keep).status_code == 303

@@ -12,11 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from caseflow import law
@@ -27,7 +25,7 @@ from caseflow.replies.issue import issued_files, issued_letters
 from tests.integration.conftest import World
 from tests.integration.test_intake import D, fields, on, refused, register
 from tests.integration.test_pages import assert_html_page, browser, intake_form, text_of
-from tests.integration.webapp import Web, serve
+from tests.integration.webapp import Web
 
 ARRIVED = on(D(2026, 9, 28), 16)  # a Monday afternoon
 NOW = on(D(2026, 10, 9), 11)
@@ -151,12 +149,6 @@ def test_in_person_is_the_day_submitted(world: World) -> None:
 
 
 # --- The intake page -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def _days_ago(days: int, hour: int = 10) -> dt.datetime:

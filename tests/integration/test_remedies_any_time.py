@@ -11,14 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from caseflow import law
-from caseflow.dates import SHANGHAI
+from caseflow.dates import SHANGHAI, zh
 from caseflow.errors import FactsError, IllegalTransition, RuleViolation
 from caseflow.evidence.dbcheck import check_database
 from caseflow.models import Agency
@@ -27,7 +25,7 @@ from caseflow.states.machine import State
 from tests.integration.conftest import World
 from tests.integration.test_pages import assert_html_page, browser, text_of
 from tests.integration.test_transitions import PROVIDED, WITHDRAW, Flow, last_event
-from tests.integration.webapp import Web, serve
+from tests.integration.webapp import Web
 
 D = dt.date
 DAY = dt.timedelta(days=1)
@@ -98,7 +96,7 @@ def test_filed_on_boundary_is_the_receipt_date(world: World, action: str) -> Non
     base = REVIEW if action == "record_review" else {"court": "某市中级人民法院", "path": "direct"}
     day_before = RECEIVED.date() - DAY
     err = fl.refused(FactsError, action, {**base, "filed_on": day_before.isoformat()}, at=RECEIVED + DAY)
-    assert [f for f, _ in err.errors] == ["filed_on"] and RECEIVED.date().isoformat() in err.errors[0][1]
+    assert [f for f, _ in err.errors] == ["filed_on"] and zh(RECEIVED.date()) in err.errors[0][1]
     fl.act(action, {**base, "filed_on": RECEIVED.date().isoformat()}, at=RECEIVED + DAY)
     assert fl.remedies()[0].subject == "no_reply"
     verify_clean(world)
@@ -149,12 +147,6 @@ def test_withdrawn_request_refuses_new_records_but_concludes_an_earlier_one(worl
 
 
 # --- The case workspace offers it on an open request ------------------------------------------------
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def test_workspace_records_a_review_of_no_reply_on_an_open_request(web: Web) -> None:

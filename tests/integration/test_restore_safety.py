@@ -45,7 +45,7 @@ APPLICATION = {
     "applicant_type": "natural_person",
     "applicant_name": "赵六",
     "id_type": "居民身份证",
-    "id_number": "110101199001015678",
+    "id_number": "110101199001055678",
     "phone": "13900000000",
     "description": "本市2025年道路养护合同",
     "provision_form": "electronic",

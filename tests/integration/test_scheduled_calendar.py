@@ -136,11 +136,11 @@ def test_only_the_system_recalculates_and_never_an_official_deadline(world: Worl
     with pytest.raises(Forbidden):
         world.act(official, "recalculate_deadline", {}, actor="supervisor", at=OCTOBER)
     world.session.rollback()
-    with pytest.raises(RuleViolation, match="never moves"):
+    with pytest.raises(RuleViolation, match="不再变动"):
         world.act(official, "recalculate_deadline", {}, actor="system", at=OCTOBER)
     world.session.rollback()
     provisional = world.new_case(at=DECEMBER)
-    with pytest.raises(RuleViolation, match="same deadline"):  # nothing loaded: the same answer
+    with pytest.raises(RuleViolation, match="与原期限相同"):  # nothing loaded: the same answer
         world.act(provisional, "recalculate_deadline", {}, actor="system", at=DECEMBER)
     world.session.rollback()
     assert len(_events(engine, official.id)) == len(_events(engine, provisional.id)) == 1

@@ -15,26 +15,16 @@ The 100 parallel sign-ins against real servers, and the limit shared by two serv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 import caseflow.signin
 from caseflow.models import AuthToken, LoginAttempt, User
-from tests.integration.conftest import World
-from tests.integration.webapp import PASSWORD, Web, serve
+from tests.integration.webapp import PASSWORD, Web
 
 API = "/api/v1"
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def token_call(client: TestClient, username: str, password: str, **headers: str) -> tuple[int, dict, dict]:

@@ -9,11 +9,9 @@ import email.utils
 import io
 import re
 import zipfile
-from collections.abc import Iterator
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from caseflow.accounts import create_agency
@@ -21,15 +19,9 @@ from caseflow.errors import FactsError
 from caseflow.models import Agency, Notification
 from caseflow.reports import service as reports
 from tests.integration.conftest import World
-from tests.integration.webapp import Web, serve
+from tests.integration.webapp import Web
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
 
 
 def _case(web: Web) -> int:

@@ -267,15 +267,15 @@ def _prev_hash_column(session: Session, case_id: int) -> None:
 
 TAMPERING = {
     # name: (tamper, event named (None: the chain head), words of the message)
-    "payload-edited": (_edit_payload_keep_hash, 2, "does not match its hash"),
-    "payload-edited-and-rehashed": (_edit_payload_and_rehash, 3, "does not link"),
-    "event-deleted": (_delete_second, 3, "out of sequence"),
-    "events-reordered": (_swap_second_and_third, 2, "does not link"),
-    "last-event-deleted": (_delete_last, None, "the last event was removed or replaced"),
-    "action-column": (_column("action", "withdraw"), 2, "column action differs"),
-    "to-state-column": (_column("to_state", "withdrawn"), 2, "column to_state differs"),
-    "actor-column": (_column("actor", "clerk2"), 2, "column actor differs"),
-    "prev-hash-column": (_prev_hash_column, 2, "does not link"),
+    "payload-edited": (_edit_payload_keep_hash, 2, "与其哈希值不符"),
+    "payload-edited-and-rehashed": (_edit_payload_and_rehash, 3, "未与前一条事件衔接"),
+    "event-deleted": (_delete_second, 3, "事件顺序不连续"),
+    "events-reordered": (_swap_second_and_third, 2, "未与前一条事件衔接"),
+    "last-event-deleted": (_delete_last, None, "最后一条事件被删除或替换"),
+    "action-column": (_column("action", "withdraw"), 2, "action 列与已哈希的事件内容不一致"),
+    "to-state-column": (_column("to_state", "withdrawn"), 2, "to_state 列与已哈希的事件内容不一致"),
+    "actor-column": (_column("actor", "clerk2"), 2, "actor 列与已哈希的事件内容不一致"),
+    "prev-hash-column": (_prev_hash_column, 2, "未与前一条事件衔接"),
 }
 
 
@@ -292,19 +292,19 @@ def test_tampering_is_found(name: str, world: World, cases: Cases, db_url: str) 
     assert problem is not None, f"{name} went unnoticed"
     assert (problem.tracking_no, problem.seq) == (tracking_no, seq), str(problem)
     assert words in problem.message
-    where = f"event {seq}" if seq is not None else "chain head"
-    assert str(problem).startswith(f"{tracking_no} {where}: ")
+    where = f"第{seq}条事件" if seq is not None else "链头"
+    assert str(problem).startswith(f"{tracking_no} {where}：")
     assert checked == 1  # the first request is the broken one: verification stops there
 
     result = run_cli(session, db_url, "verify")
     assert result.exit_code == 1, result.output
     out = flat(result.output)
-    assert "BROKEN" in out and f"{tracking_no} {where}:" in out and words in out
+    assert "BROKEN" in out and f"{tracking_no} {where}：" in out and words in out
     assert "Traceback" not in result.output
 
     result = run_cli(session, db_url, "verify", "--case", tracking_no)
     assert result.exit_code == 1, result.output
-    assert f"{tracking_no} {where}:" in flat(result.output)
+    assert f"{tracking_no} {where}：" in flat(result.output)
 
     result = run_cli(session, db_url, "verify", "--case", cases.intact.tracking_no)
     assert result.exit_code == 0, result.output
@@ -361,7 +361,7 @@ def test_request_head_rewritten_is_found(world: World, cases: Cases, db_url: str
     assert problem.tracking_no == cases.tampered.tracking_no
     result = run_cli(session, db_url, "verify")
     assert result.exit_code == 1
-    assert f"{cases.tampered.tracking_no} chain head:" in flat(result.output)
+    assert f"{cases.tampered.tracking_no} 链头：" in flat(result.output)
 
 
 # --- an untouched database -------------------------------------------------------------------------
@@ -415,7 +415,7 @@ def test_hashes_reproducible_without_caseflow(world: World, cases: Cases) -> Non
     assert "𠀾王小明" in first["payload"] and "\\u" not in first["payload"]
     # The ID number is committed to and masked, never in clear (issue 13 item 6).
     assert "１１０１**********１２３Ｘ" in first["payload"]
-    assert "１１０１０１１９９００１０１１２３Ｘ" not in first["payload"]
+    assert "１１０１０１１９９００１０７１２３Ｘ" not in first["payload"]
     body = json.loads(first["payload"])
     assert body["from"] is None and body["action"] == "register" and body["v"] == 1
     assert body["moment"] == T0.isoformat() == "2026-09-28T09:30:00+08:00"

@@ -32,7 +32,7 @@ from caseflow.errors import (
 )
 from caseflow.evidence.chain import verify_all
 from caseflow.models import Agency, Case, Consultation, EvidenceEvent, FeeAssessment, RemedyRecord, User
-from caseflow.states.machine import ACTIONS, State
+from caseflow.states.machine import ACTIONS, ROLE_NAMES, STATE_NAMES, State
 from tests.integration.conftest import T0, World, snapshot
 
 D = dt.date
@@ -632,7 +632,7 @@ def test_action_roles_destinations_and_illegal_states(world: World, name: str) -
         if role in action.roles:
             continue
         err = fl.refused(Forbidden, name, main.facts, actor=role, at=main.moment(fl))
-        assert repr(name) in err.message and role in err.message
+        assert ACTIONS[name].label in err.message and ROLE_NAMES[role] in err.message
 
     # (a) every role with the action can take it, from the main scenario's state.
     for n, role in enumerate(roles):
@@ -653,8 +653,9 @@ def test_action_roles_destinations_and_illegal_states(world: World, name: str) -
         err = fl.refused(IllegalTransition, name, main.facts, actor=actor)
         allowed = ALLOWED[(actor, state)]
         assert (err.action, err.state, err.allowed) == (name, state, allowed)
-        assert f"state {state!r}" in err.message
-        assert err.message.endswith(f"allowed now: {', '.join(allowed) or 'none'}")
+        assert f"「{STATE_NAMES[State(state)]}」状态" in err.message
+        labels = "、".join(f"「{ACTIONS[a].label}」" for a in allowed) or "无"
+        assert err.message.endswith(f"现在可以进行的操作：{labels}")
 
     assert verify_all(world.session)[1] is None
 
@@ -812,18 +813,21 @@ def test_clock_fields_agree_with_clock_and_cli(world: World) -> None:
 def test_second_extension_refused(world: World) -> None:
     fl = reach(world, EX)
     err = fl.refused(IllegalTransition, "extend", EXTEND, actor="supervisor")
-    assert err.state == EX and "'extended'" in err.message
+    assert err.state == EX and "「已延期」" in err.message and err.code == "extension_limit"
+    assert "只能延长一次" in err.message and "第三十三条第二款" in err.message
     # Through legal review the machine lets it reach the clock, which refuses it (Art. 33: once).
     fl.act("draft_reply", WITHHELD)
     err = fl.refused(RuleViolation, "extend", EXTEND, actor="supervisor")
-    assert "extended only once" in err.message and "Art. 33" in err.message
+    assert "只能延长一次" in err.message and "第三十三条第二款" in err.message
+    assert err.code == "extension_limit"
 
 
 def test_extension_after_the_deadline_refused(world: World) -> None:
     fl = Flow(world)
     assert fl.case.reply_due == D(2026, 10, 30)
     err = fl.refused(RuleViolation, "extend", EXTEND, actor="supervisor", at=on(D(2026, 11, 2)))
-    assert "must be decided by the deadline in force (2026-10-30)" in err.message
+    assert "须在答复期限届满前决定" in err.message and "现行答复期限为2026年10月30日" in err.message
+    assert err.code == "extension_late"
     # Decided on the last day it is still in time.
     case = fl.act("extend", EXTEND, actor="supervisor", at=on(D(2026, 10, 30)))
     assert case.reply_due == D(2026, 11, 27)
@@ -833,7 +837,7 @@ def test_supplement_request_after_seven_working_days_refused(world: World) -> No
     fl = Flow(world)
     assert fl.case.supplement_notice_due == D(2026, 10, 13)
     err = fl.refused(RuleViolation, "request_supplement", SUPPLEMENT, at=on(D(2026, 10, 14)))
-    assert "2026-10-13" in err.message and "Art. 30" in err.message
+    assert "2026年10月13日" in err.message and "第三十条" in err.message and err.code == "supplement_late"
     case = fl.act("request_supplement", SUPPLEMENT, at=on(D(2026, 10, 13)))
     assert case.state == SR
 
@@ -841,7 +845,7 @@ def test_supplement_request_after_seven_working_days_refused(world: World) -> No
 def test_extension_longer_than_twenty_days_refused(world: World) -> None:
     fl = Flow(world)
     err = fl.refused(RuleViolation, "extend", {**EXTEND, "days": 21}, actor="supervisor")
-    assert "21 working days exceeds the maximum of 20" in err.message
+    assert "最长不超过20个工作日" in err.message and "不能延长21个工作日" in err.message
     case = fl.act("extend", {**EXTEND, "days": 20}, actor="supervisor")
     assert case.extension_days == 20
 
@@ -854,7 +858,7 @@ def test_art35_date_then_extension_refused(world: World) -> None:
     )
     assert case.reply_due == D(2026, 12, 31)
     err = fl.refused(RuleViolation, "extend", EXTEND, actor="supervisor")
-    assert "Art. 35" in err.message
+    assert "第三十五条" in err.message and err.code == "extension_after_art35"
     err = fl.refused(
         RuleViolation,
         "set_delayed_date",
@@ -871,7 +875,7 @@ def test_dates_out_of_order_refused(world: World) -> None:
     assert [f for f, _ in err.errors] == ["opinion_date"]
     fl.act("receive_opinion", {"opinion": "consent", "opinion_date": "2026-10-12"}, at=on(D(2026, 10, 12)))
     err = fl.refused(RuleViolation, "assess_fee", {**FEE_50_PAGES, "notice_date": "2026-10-10"})
-    assert "date order" in err.message
+    assert "早于本申请此前登记的事项日期（2026年10月12日）" in err.message and err.code == "date_order"
 
 
 # --- Stale version, agency scoping ----------------------------------------------------------------
@@ -905,7 +909,7 @@ def test_agency_scoping(world: World) -> None:
         ("reviewer", dept, "mark_complex", {"reason": "x"}),
     ):
         err = fl.refused(NotFound, action, facts, actor=actor)
-        assert err.message == f"no request {fl.id}"  # not told that it exists
+        assert err.message == f"没有编号为 {fl.id} 的申请"  # not told that it exists
 
     with pytest.raises(NotFound) as info:
         service.perform(
@@ -916,7 +920,7 @@ def test_agency_scoping(world: World) -> None:
             facts={"text": "x"},
             now=T0 + DAY,
         )
-    assert info.value.message == f"no request {missing}"
+    assert info.value.message == f"没有编号为 {missing} 的申请"
 
     # A parent agency's supervisor acts on the subtree, except for the approvals that belong to the
     # request's own agency (Art. 33 para. 2); an auditor sees it but may not act.
@@ -987,7 +991,7 @@ def test_future_dates_name_their_field(world: World) -> None:
     err = fl.refused(
         FactsError, "record_delivery", {**DELIVERY, "delivered_on": "2026-10-02"}, at=on(D(2026, 10, 1))
     )
-    assert err.errors[0][0] == "delivered_on" and "in the future" in err.errors[0][1]
+    assert err.errors[0][0] == "delivered_on" and "晚于今天" in err.errors[0][1]
     fl = Flow(world)
     err = fl.refused(
         FactsError,
@@ -1138,7 +1142,7 @@ def test_remedies_after_the_answer(world: World, state: str) -> None:
     fl.act("conclude_remedy", conclusion, actor="reviewer")
     assert fl.remedies()[0].result == "corrected"
     err = fl.refused(RuleViolation, "conclude_remedy", {**conclusion, "result": "maintained"})
-    assert "already concluded" in err.message
+    assert "已经登记结果" in err.message
     fl.act(
         "conclude_remedy",
         {"record_id": direct.id, "result": "other", "concluded_on": fl.at.date().isoformat()},

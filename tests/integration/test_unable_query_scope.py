@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import openpyxl
 import pytest
-from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from caseflow import law
@@ -28,9 +26,10 @@ from caseflow.models import Agency, Case
 from caseflow.reports import render, xlsx
 from caseflow.reports.annual import annual_report
 from caseflow.reports.figures import office_figures
+from tests.idnumbers import valid_uscc
 from tests.integration.conftest import T0, World, snapshot
 from tests.integration.test_letters import html_of, text_of, the_letter
-from tests.integration.webapp import Web, serve
+from tests.integration.webapp import Web
 
 D = dt.date
 SEARCHED = "在本机关公文系统、档案室和政府信息公开目录中按申请所述名称和文号检索"
@@ -115,12 +114,6 @@ def test_not_held_describes_the_search_and_refuses_a_draft_without_it(world: Wor
     assert "不属于" not in text
 
 
-@pytest.fixture
-def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engine) -> Iterator[Web]:
-    with serve(monkeypatch, db_url) as app:
-        yield Web(app, world, engine)
-
-
 def test_not_held_draft_without_the_search_is_refused_422_by_the_api(web: Web) -> None:
     case = web.world.new_case()
     api = web.api("clerk")
@@ -161,7 +154,12 @@ def _year_of_work(world: World) -> None:
     )
     reply(
         world,
-        world.new_case(applicant_type="commercial", applicant_name="某商业公司"),
+        world.new_case(
+            applicant_type="commercial",
+            applicant_name="某商业公司",
+            id_type="统一社会信用代码",
+            id_number=valid_uscc(),
+        ),
         {"outcome": "unable.not_ours", "reasons": "不属于本机关", "responsible_agency": RESPONSIBLE},
     )
     asked = world.new_case()

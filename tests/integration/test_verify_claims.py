@@ -101,7 +101,7 @@ def _fee_and_reassign(world: World) -> Case:
         applicant_name="某某科技有限公司",
         applicant_type="commercial",
         id_type="统一社会信用代码",
-        id_number="91110000MA00000001",
+        id_number="91110000MA0000000H",
     )
     c = world.act(c, "assess_fee", {"method": "per_page", "pages": 150}, at=T0 + DAY)
     c = world.act(c, "record_payment", {"payment_ref": "缴款书001"}, at=T0 + 3 * DAY)
@@ -240,7 +240,7 @@ def cases(world: World) -> Tampered:
     a = world.act(a, "confidentiality_review", REVIEWED, actor="reviewer", at=T0 + 2 * DAY)
     a = world.act(a, "issue_reply", {}, at=T0 + 3 * DAY)
     a = world.act(a, "record_delivery", {"method": "email", "proof": "回执"}, at=T0 + 4 * DAY)
-    b = world.new_case(at=T0 + dt.timedelta(hours=2), id_number="110101199001019999")
+    b = world.new_case(at=T0 + dt.timedelta(hours=2), id_number="110101199001049999")
     assert _lines(_check(world.session.get_bind())) == []  # type: ignore[arg-type]
     return Tampered(a, b)
 
@@ -466,7 +466,7 @@ def test_every_problem_is_listed_not_only_the_first(
     result = run_cli(world.session, db_url, "verify")
     assert result.exit_code == 1, result.output
     out = flat(result.output)
-    assert f"BROKEN {cases.case.tracking_no} chain head:" in out
+    assert f"BROKEN {cases.case.tracking_no} 链头：" in out
     assert f"{cases.other.tracking_no} 事件1（register） description：" in out
     assert "发现2处问题" in out
 

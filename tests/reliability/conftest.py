@@ -155,7 +155,7 @@ def application(**changes: Any) -> dict[str, Any]:
         "applicant_type": "natural_person",
         "applicant_name": "李四",
         "id_type": "居民身份证",
-        "id_number": "110101199001011234",
+        "id_number": "110101199001061234",
         "phone": "13912345678",
         "email": "",
         "address": "",

@@ -161,16 +161,17 @@ def test_add_working_days_rejects_n_below_one(cal: WorkingCalendar) -> None:
     ids=["before-table", "after-table", "add-before", "between-after", "between-before", "many-before"],
 )
 def test_dates_outside_the_table_name_the_range(cal: WorkingCalendar, ask: Any) -> None:
-    with pytest.raises(CalendarError, match=r"outside the working-day calendar \(2008-01-01 to 2045-12-31\)"):
+    with pytest.raises(CalendarError, match="超出工作日历的范围（2008-01-01 至 2045-12-31）"):
         ask(cal)
 
 
 def test_counting_past_the_end_of_the_table_is_an_error(cal: WorkingCalendar) -> None:
-    with pytest.raises(CalendarError, match="beyond the calendar.*2045-12-31"):
+    beyond = "2045-12-20 之后第20个工作日超出工作日历的范围（止于 2045-12-31）"
+    with pytest.raises(CalendarError, match=beyond):
         cal.add_working_days(D(2045, 12, 20), 20)
-    with pytest.raises(CalendarError, match="beyond the calendar"):
+    with pytest.raises(CalendarError, match=beyond):
         cal.add_working_days_many([D(2026, 1, 5), D(2045, 12, 20)], 20)
-    with pytest.raises(CalendarError, match=r"2050 is outside the calendar \(2008 to 2045\)"):
+    with pytest.raises(CalendarError, match="2050年超出工作日历的范围（2008年至2045年）"):
         cal.year_info(2050)
 
 
@@ -194,59 +195,63 @@ def _with_festival(n: int, **changes: Any) -> dict[str, Any]:
     [
         pytest.param(
             _with_festival(1, workdays=["2027-01-11"]),
-            ["festivals[2].workdays", "2027-01-11 is a weekday", "Saturday or Sunday"],
+            ["festivals[2].workdays", "调休上班日 2027-01-11 是星期一", "只有星期六或星期日可以调为上班日"],
             id="weekday-declared-workday",
         ),
         pytest.param(
             _with_festival(0, **{"from": "2027-01-03", "to": "2027-01-01"}),
-            ["festivals[1]", "'to' 2027-01-01 is before 'from' 2027-01-03"],
+            ["festivals[1]：", "放假截止日（to）2027-01-01 早于起始日（from）2027-01-03"],
             id="to-before-from",
         ),
         pytest.param(
             _with_festival(1, **{"from": "2027-01-03", "to": "2027-01-07"}),
-            ["festivals[2]", "2027-01-03 appears in two holiday blocks"],
+            ["festivals[2]：", "2027-01-03 同时出现在两个节日的放假安排中"],
             id="overlapping-blocks",
         ),
         pytest.param(
             _with_festival(1, workdays=["2027-01-02"]),
-            ["festivals[2]", "2027-01-02 appears in two holiday blocks"],
+            ["festivals[2]：", "2027-01-02 同时出现在两个节日的放假安排中"],
             id="workday-inside-another-block",
         ),
         pytest.param(
             _with_festival(2, workdays=["2027-02-07"]),
-            ["festivals[3].workdays", "2027-02-07 lies inside the holiday block"],
+            ["festivals[3].workdays：", "调休上班日 2027-02-07 在本节日的放假期间内"],
             id="workday-inside-own-block",
         ),
         pytest.param(
             _with_festival(2, **{"from": "2027-02-30"}),
-            ["festivals[3].from", "'2027-02-30' is not a valid date"],
+            ["festivals[3].from：", "'2027-02-30' 不是有效的日期（应为年-月-日"],
             id="bad-date",
         ),
         pytest.param(
             _with_festival(0, to=20270103),
-            ["festivals[1].to", "expected a date as 'YYYY-MM-DD'"],
+            ["festivals[1].to：", "应为“年-月-日”格式的日期文本", "实为 20270103"],
             id="date-not-text",
         ),
-        pytest.param(_notice(festivals=[]), ["festivals", "non-empty list"], id="empty-festivals"),
+        pytest.param(_notice(festivals=[]), ["festivals：", "放假安排应为非空列表"], id="empty-festivals"),
         pytest.param(
             {k: v for k, v in _notice().items() if k != "festivals"},
-            ["festivals", "non-empty list"],
+            ["festivals：", "放假安排应为非空列表"],
             id="missing-festivals",
         ),
-        pytest.param(_notice(year=2050), ["year", "2008 to 2045", "2050"], id="year-out-of-range"),
-        pytest.param(_notice(year="2027"), ["year", "got '2027'"], id="year-not-a-number"),
+        pytest.param(
+            _notice(year=2050),
+            ["year：", "年度应为2008至2045之间的整数", "实为 2050"],
+            id="year-out-of-range",
+        ),
+        pytest.param(_notice(year="2027"), ["year：", "实为 '2027'"], id="year-not-a-number"),
         pytest.param(
             _notice(year=2025),
-            ["festivals[1].from", "2027-01-01 is not in or next to 2025"],
+            ["festivals[1].from：", "2027-01-01 既不在2025年内，也不在相邻年度"],
             id="dates-in-the-wrong-year",
         ),
-        pytest.param(_with_festival(0, name=" "), ["festivals[1].name", "holiday's name"], id="blank-name"),
+        pytest.param(_with_festival(0, name=" "), ["festivals[1].name：", "请填写节日名称"], id="blank-name"),
         pytest.param(
             _with_festival(2, to="2027-02-28"),
-            ["festivals[3]", "holiday block of 23 days"],
+            ["festivals[3]：", "连续放假23天，超过15天"],
             id="block-too-long",
         ),
-        pytest.param(["not", "an", "object"], ["JSON object"], id="not-an-object"),
+        pytest.param(["not", "an", "object"], ["通知应为一个JSON对象", "festivals"], id="not-an-object"),
     ],
 )
 def test_notice_validation_names_the_problem(data: Any, fragments: list[str]) -> None:
@@ -259,17 +264,17 @@ def test_notice_validation_names_the_problem(data: Any, fragments: list[str]) ->
 def test_read_notice_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(_notice(festivals=[])), encoding="utf-8")
-    with pytest.raises(CalendarError, match=r"bad\.json: festivals"):
+    with pytest.raises(CalendarError, match=r"bad\.json: festivals：放假安排应为非空列表"):
         read_notice(bad)
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
-    with pytest.raises(CalendarError, match=r"broken\.json: cannot read a notice"):
+    with pytest.raises(CalendarError, match=r"broken\.json: 无法读取通知：第1行第2列不是有效的JSON"):
         read_notice(broken)
 
 
 def test_a_bad_published_date_is_a_calendar_error() -> None:
     """Every problem in a notice is a CalendarError (the CLI and load_notice only catch that)."""
-    with pytest.raises(CalendarError, match="published"):
+    with pytest.raises(CalendarError, match="published：'2026-13-01' 不是有效的日期"):
         Notice.from_json(_notice(published="2026-13-01"))
 
 
@@ -374,7 +379,7 @@ def test_cli_calendar_load_refuses_a_bad_notice_and_installs_nothing(
     result = runner.invoke(app, ["calendar", "load", str(bad)])
     assert result.exit_code == 2
     assert isinstance(result.exception, SystemExit)
-    assert flat("2027-01-11 is a weekday") in flat(result.stderr)
+    assert flat("festivals[2].workdays：调休上班日 2027-01-11 是星期一") in flat(result.stderr)
     assert not (isolated_data_dir / "calendar" / "2027.json").exists()
 
 
@@ -388,7 +393,7 @@ def test_cli_calendar_load_bad_published_date_is_a_clean_error(
         f"traceback instead of an error message: {result.exception!r}"
     )
     assert result.exit_code == 2
-    assert "published" in flat(result.stderr)
+    assert flat("published：'2026-13-01' 不是有效的日期") in flat(result.stderr)
     assert not (isolated_data_dir / "calendar" / "2027.json").exists()
 
 
@@ -405,4 +410,4 @@ def test_cli_calendar_show_outside_the_table_fails_cleanly() -> None:
     result = runner.invoke(app, ["calendar", "show", "2050"])
     assert result.exit_code == 2
     assert isinstance(result.exception, SystemExit)
-    assert flat("2050 is outside the calendar (2008 to 2045)") in flat(result.stderr)
+    assert flat("2050年超出工作日历的范围（2008年至2045年）") in flat(result.stderr)

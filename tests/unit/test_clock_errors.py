@@ -247,7 +247,9 @@ BAD_TIMELINES = [
         ["events[3] (extended on 2026-11-10)", "decided by the deadline in force (2026-11-09)"],
         id="extension-after-the-deadline-a-last-day-pause-gave",
     ),
-    pytest.param(tl(received="2045-12-20"), ["beyond the calendar", "2045-12-31"], id="beyond-the-calendar"),
+    pytest.param(
+        tl(received="2045-12-20"), ["超出工作日历的范围", "止于 2045-12-31"], id="beyond-the-calendar"
+    ),
     pytest.param([R], ["timeline: expected an object"], id="timeline-not-an-object"),
     pytest.param({"received": R, "events": {}}, ["events: expected a list"], id="events-not-a-list"),
     pytest.param(
