@@ -20,7 +20,7 @@ from sqlmodel import col
 from caseflow import clock, identity, law
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.dates import SHANGHAI
-from caseflow.demo import random_timeline
+from caseflow.demo import credit_code, random_timeline, resident_id
 from caseflow.evidence.chain import GENESIS, EventRecord, build_payload, sha256_hex
 from caseflow.models import Agency, Applicant, Case, Counter, EvidenceEvent, User
 
@@ -30,9 +30,16 @@ OUTCOME_WEIGHTS = {
 }
 
 
-def _sealed(keys: identity.IdentityKeys, number: str) -> dict[str, str]:
-    sealed = identity.seal("居民身份证", number, keys)
+def _sealed(keys: identity.IdentityKeys, id_type: str, number: str) -> dict[str, str]:
+    sealed = identity.seal(id_type, number, keys)
     return {"id_number_enc": sealed.enc, "id_number_hmac": sealed.hmac, "id_number_masked": sealed.masked}
+
+
+def _applicant_identity(keys: identity.IdentityKeys, kind: law.ApplicantType, draw: int) -> dict[str, str]:
+    """A natural person's 居民身份证 or an organisation's 统一社会信用代码 (Art. 29), sealed."""
+    if kind is law.ApplicantType.NATURAL_PERSON:
+        return {"id_type": "居民身份证", **_sealed(keys, "居民身份证", resident_id(draw))}
+    return {"id_type": "统一社会信用代码", **_sealed(keys, "统一社会信用代码", credit_code(draw))}
 
 
 def bulk_requests(
@@ -86,8 +93,8 @@ def bulk_requests(
                     "id": next_applicant,
                     "type": kind.value,
                     "name": f"申请人{next_applicant}",
-                    "id_type": "居民身份证",
-                    **_sealed(keys, f"110101199{rng.randrange(10**9):09d}"),
+                    # valid numbers, as registration checks them (GB 11643 / GB 32100)
+                    **_applicant_identity(keys, kind, rng.randrange(10**8)),
                     "phone": "13800000000",
                     "email": "",
                     "address": "",

@@ -11,6 +11,8 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 
+from stdnum.cn import ric, uscc
+
 from caseflow import law
 from caseflow.calendar import WorkingCalendar
 from caseflow.clock import ClockEvent, EventType, Timeline
@@ -66,3 +68,16 @@ def timelines(n: int, seed: int, cal: WorkingCalendar, first: dt.date, last: dt.
     rng = random.Random(seed)
     for _ in range(n):
         yield random_timeline(rng, cal, first, last)
+
+
+def resident_id(draw: int) -> str:
+    """A 居民身份证 number of someone born in 1990 in 北京市东城区, with its GB 11643 check digit."""
+    born = dt.date(1990, 1, 1) + dt.timedelta(days=draw % 365)
+    body = f"110101{born:%Y%m%d}{draw // 365 % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def credit_code(draw: int) -> str:
+    """A 统一社会信用代码 of an enterprise registered in 北京市, with its GB 32100 check character."""
+    body = f"91110000MA{draw % 10**7:07d}"
+    return body + uscc.calc_check_digit(body)

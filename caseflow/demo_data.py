@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
-from stdnum.cn import ric, uscc
 
 from caseflow import law, service
 from caseflow.accounts import create_agency, create_user
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.dates import SHANGHAI
+from caseflow.demo import credit_code, resident_id
 from caseflow.errors import FactsError
 from caseflow.models import Agency, Applicant, Case
 
@@ -82,19 +82,6 @@ OPEN_KINDS = (
     "ready-to-issue",
 )
 CLOSED_KINDS = ("other.no_supplement", "other.fee_unpaid", "other.other")
-
-
-def resident_id(draw: int) -> str:
-    """A 居民身份证 number of someone born in 1990 in 北京市东城区, with its GB 11643 check digit."""
-    born = dt.date(1990, 1, 1) + dt.timedelta(days=draw % 365)
-    body = f"110101{born:%Y%m%d}{draw // 365 % 1000:03d}"
-    return body + ric.calc_check_digit(body + "0")
-
-
-def credit_code(draw: int) -> str:
-    """A 统一社会信用代码 of an enterprise registered in 北京市, with its GB 32100 check character."""
-    body = f"91110000MA{draw % 10**7:07d}"
-    return body + uscc.calc_check_digit(body)
 
 
 @dataclass

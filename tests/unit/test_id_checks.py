@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from caseflow import law
 from caseflow.cases import applicant_checks as checks
 from caseflow.cases.intake import Application
-from caseflow.demo_data import credit_code, resident_id
+from caseflow.demo import credit_code, resident_id
 from tests.idnumbers import RIC_123X, RIC_1234, full_width, valid_ric, valid_uscc
 
 USCC = "91310115MA1FL2X4Q5"
