@@ -42,6 +42,10 @@ class CalendarError(ValueError):
     """A calendar question that has no answer (a date outside the table, a bad notice)."""
 
 
+#: The longest holiday block a notice may give (days of rest in a row); a longer one is a typing error.
+MAX_BLOCK_DAYS = 15
+
+
 @cache
 def library_official_years() -> frozenset[int]:
     """The years whose State Council notice the ``holidays`` package has transcribed.
@@ -111,8 +115,10 @@ class Notice:
             last = _notice_date(raw.get("to"), f"{where}.to", year)
             if last < first:
                 raise CalendarError(f"{where}：放假截止日（to）{last} 早于起始日（from）{first}")
-            if (last - first).days > 14:
-                raise CalendarError(f"{where}：连续放假{(last - first).days + 1}天，超过15天，请核对")
+            if (last - first).days + 1 > MAX_BLOCK_DAYS:
+                raise CalendarError(
+                    f"{where}：连续放假{(last - first).days + 1}天，超过{MAX_BLOCK_DAYS}天，请核对"
+                )
             raw_workdays = raw.get("workdays", [])
             if not isinstance(raw_workdays, list):
                 raise CalendarError(f"{where}.workdays：调休上班日应为日期列表")

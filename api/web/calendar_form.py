@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from caseflow.calendar import TABLE_FIRST, TABLE_LAST, CalendarError, Notice, load_notice
+from caseflow.calendar import MAX_BLOCK_DAYS, TABLE_FIRST, TABLE_LAST, CalendarError, Notice, load_notice
 from caseflow.dates import WEEKDAYS_ZH, zh
 
 #: The holidays of every State Council notice since 2008, in the order the notices list them.
@@ -21,7 +21,6 @@ ROWS = len(FESTIVALS) + 2  # and two free rows (e.g. 中秋节、国庆节 taken
 WORKDAYS_PER_ROW = 3
 #: How far a block may reach into the neighbouring year (元旦 and 春节 blocks cross the year's end).
 ACROSS_YEAR_DAYS = 14
-MAX_BLOCK_DAYS = 14
 
 
 def blank_form() -> dict[str, str]:

@@ -411,3 +411,21 @@ def test_cli_calendar_show_outside_the_table_fails_cleanly() -> None:
     assert result.exit_code == 2
     assert isinstance(result.exception, SystemExit)
     assert flat("2050年超出工作日历的范围（2008年至2045年）") in flat(result.stderr)
+
+
+def test_the_notice_form_and_the_loader_share_the_longest_block() -> None:
+    """A block of MAX_BLOCK_DAYS is taken by the admin's form and one day more refused, in the words
+    and at the limit of the loader (caseflow.calendar, tested above)."""
+    from api.web.calendar_form import parse
+    from caseflow.calendar import MAX_BLOCK_DAYS
+
+    def form(days: int) -> dict[str, str]:
+        last = dt.date(2031, 10, 1) + dt.timedelta(days=days - 1)
+        return {"cal_year": "2031", "h0_name": "国庆节", "h0_from": "2031-10-01", "h0_to": last.isoformat()}
+
+    data, errors = parse(form(MAX_BLOCK_DAYS))
+    assert data is not None and not errors, errors
+    data, errors = parse(form(MAX_BLOCK_DAYS + 1))
+    assert data is None and any(
+        f"连续放假{MAX_BLOCK_DAYS + 1}天，超过{MAX_BLOCK_DAYS}天" in e for e in errors.values()
+    )
