@@ -177,14 +177,20 @@ def run(
                 after_batch(job)
     except Exception as exc:  # the database went away, a file could not be read...
         log.exception("verify job %s failed", job_id)
-        with Session(engine, expire_on_commit=False) as session:
-            job = session.get(VerifyJob, job_id)
-            if job is not None and job.status == "running":
-                job.status, job.finished_at = "failed", now()
-                job.error = f"核验中出错，未能完成：{exc.__class__.__name__}"
-                session.add(job)
-                session.commit()
-            return job
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                job = session.get(VerifyJob, job_id)
+                if job is not None and job.status == "running":
+                    job.status, job.finished_at = "failed", now()
+                    job.error = f"核验中出错，未能完成：{exc.__class__.__name__}"
+                    session.add(job)
+                    session.commit()
+                return job
+        except Exception:  # not even the failure could be written (the database is unreachable or
+            # locked): the job stays "running" without a heartbeat and is marked interrupted, then
+            # resumable, by the next look at it (``recover``); the worker thread ends quietly.
+            log.exception("verify job %s: its failure could not be recorded", job_id)
+            return None
 
 
 def _record(job: VerifyJob, report: Report, *, last_id: int) -> None:

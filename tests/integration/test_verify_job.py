@@ -5,8 +5,10 @@ recovery when its worker died. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
-from sqlalchemy import Engine, text
+import pytest
+from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session
 
 from caseflow.dates import now
@@ -137,3 +139,40 @@ def test_a_failing_check_marks_the_job_failed(engine: Engine, world: World, monk
     assert (
         done is not None and done.status == "failed" and "OSError" in done.error and "未能完成" in done.error
     )
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_job_that_cannot_write_at_all_ends_quietly_and_is_recovered(engine: Engine, world: World) -> None:
+    """Another writer holds SQLite's write lock for longer than the worker waits: its progress cannot
+    be written, nor its failure. The worker thread ends without an unhandled exception; the job,
+    left running without a heartbeat, is marked interrupted by the next look and can be resumed."""
+    world.new_case(id_number=ID_NUMBER)
+    job, _ = verify_jobs.start(engine, _auditor_id(world.session))
+    assert job.id is not None
+    impatient = create_engine(engine.url, connect_args={"timeout": 0.2})  # waits 0.2 s for the lock
+    holder = engine.raw_connection()
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+        worker = threading.Thread(target=verify_jobs.run, args=(impatient, job.id))
+        failures: list[BaseException] = []
+        previous = threading.excepthook
+        threading.excepthook = lambda args: failures.append(args.exc_value or Exception())
+        try:
+            worker.start()
+            worker.join(timeout=30)
+        finally:
+            threading.excepthook = previous
+        assert not worker.is_alive() and failures == []
+    finally:
+        holder.rollback()
+        holder.close()
+        impatient.dispose()
+    with Session(engine) as other:
+        row = other.get(VerifyJob, job.id)
+        assert row is not None and row.status == "running" and row.done == 0
+    later = now() + verify_jobs.STALE + dt.timedelta(seconds=1)
+    assert verify_jobs.recover(engine, later) == 1
+    resumed, ok = verify_jobs.resume(engine, job.id)
+    assert ok and resumed is not None
+    done = verify_jobs.run(engine, job.id)
+    assert done is not None and done.status == "done" and done.done == 1
