@@ -6,9 +6,10 @@ difference from the draft the reviewer returned.
 The facts are shown with the labels of the action forms (``api.web.forms``) and their choice values
 by name; a fact with no Chinese label (hashes, internal counters) is left out, never shown as JSON.
 
-Opening an uploaded document is not recorded as evidence: the identity rule (``view_identity``)
-concerns the applicant's ID number kept encrypted in the database, which only a recorded view
-reveals; the scans belong to the request's file like its letters, which are opened by link too.
+Opening an uploaded document is recorded as evidence (``view_document``: who, when, which file by
+its SHA-256) before its bytes are sent, as a full ID number is (``view_identity``): an application
+scan often shows the applicant's whole identity card. It is a form posted with the CSRF token, never
+a link, so that nothing records a view by merely loading a page.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import difflib
 import re
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import Authorized, CurrentCase, Id, SessionDep, authorize
+from api.deps import Authorized, CurrentCase, Id, SessionDep, actor_of, authorize, check_csrf
 from api.downloads import disposition_headers
 from api.web.forms import ACTION_CHOICES, ACTION_LABELS, CHOICES, LABELS
-from caseflow import casefile, law
+from caseflow import casefile, law, service
 from caseflow.dates import zh_moment  # 2026年11月28日 20:11, the one time format of the pages
 from caseflow.errors import NotFound
 from caseflow.evidence.store import DocumentStore
@@ -85,6 +87,8 @@ FACT_LABELS: dict[str, str] = {
 }
 #: Labels that differ in one action ("action.field").
 FACT_ACTION_LABELS: dict[str, str] = {
+    "view_document.kind": "查看的材料",
+    "view_document.filename": "文件名",
     "record_delivery.method": "送达方式",
     "record_notice_delivery.document": "送达的文书",
     "record_notice_delivery.received_on": "收件人收到日期",
@@ -131,6 +135,7 @@ VALUE_NAMES: dict[str, dict[str, str]] = {
     "record_notice_delivery.method": {m.value: n for m, n in law.DELIVERY_METHOD_NAMES.items()},
     "register.kind": {k.value: n for k, n in law.REQUEST_KIND_NAMES.items()},
     "propose_lapse.kind": {k.value: law.LAPSE_PERIODS[k].name for k in law.LapseKind},
+    "view_document.kind": casefile.UPLOAD_KIND_NAMES,
     "conclude_remedy.kind": {"review": "行政复议", "litigation": "行政诉讼"},
     "applicant_type": {t.value: n for t, n in law.APPLICANT_TYPE_NAMES.items()},
     "channel": {c.value: n for c, n in law.CHANNEL_NAMES.items()},
@@ -336,12 +341,14 @@ def size_text(size: int) -> str:
 # --- Opening an uploaded document --------------------------------------------------------------
 
 
-@router.get("/cases/{case_id}/documents/{document_id}", name="page_case_document")
-def page_case_document(
-    case: CurrentCase, document_id: Id, caller: Authorized, session: SessionDep
+@router.post("/cases/{case_id}/documents/{document_id}", name="page_case_document")
+async def page_case_document(
+    request: Request, case: CurrentCase, document_id: Id, caller: Authorized, session: SessionDep
 ) -> Response:
     """The bytes of one uploaded file of the request (scoped like the request: another agency's is
-    404): images and PDFs shown in the browser under their own type, anything else saved as a file."""
+    404), after the view is recorded (``view_document``): images and PDFs shown in the browser under
+    their own type, anything else saved as a file. A file missing from the store records nothing."""
+    await check_csrf(request, caller)
     assert case.id is not None
     found = casefile.document(session, case.id, document_id)
     if found is None:
@@ -351,6 +358,16 @@ def page_case_document(
         data = DocumentStore().read(doc.sha256)
     except FileNotFoundError:
         raise NotFound("该材料的文件不在文件库中，请联系管理员") from None
+    case_id = case.id
+    await run_in_threadpool(
+        lambda: service.perform(
+            session=session,
+            case_id=case_id,
+            actor=actor_of(caller),
+            action="view_document",
+            facts={"document_id": document_id},
+        )
+    )
     media = doc.media_type.split(";", 1)[0].strip().lower()
     inline = media in INLINE_TYPES
     name = doc.filename or f"{casefile.upload_kind_name(link.kind)}"

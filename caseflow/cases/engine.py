@@ -25,7 +25,7 @@ from caseflow.dates import now as current_moment
 from caseflow.db import begin_write, lock_case
 from caseflow.errors import FactsError, Forbidden, IllegalTransition, NotFound, RuleViolation, StaleVersion
 from caseflow.evidence import chain
-from caseflow.models import Agency, Case, User
+from caseflow.models import Agency, Case, EvidenceEvent, User
 from caseflow.states import facts as f
 from caseflow.states.machine import (
     ACTIONS,
@@ -120,6 +120,23 @@ def handler(name: str) -> Callable[[Handler], Handler]:
         return func
 
     return register
+
+
+def _unchanged_since(session: Session, case: Case, expected_version: int) -> bool:
+    """Whether the request is as the caller saw it at ``expected_version``: the same version, or later
+    versions made only by records of someone looking (a document or an ID number viewed, evidence
+    exported: ``RECORD_ONLY``), which change nothing the caller saw. (A version is an event: the
+    request's n-th version is its n-th event, as long as both counts agree.)"""
+    if expected_version == case.version:
+        return True
+    if not 1 <= expected_version < case.version or case.version != case.event_count:
+        return False
+    since = session.exec(
+        select(EvidenceEvent.action).where(
+            col(EvidenceEvent.case_id) == case.id, col(EvidenceEvent.seq) > expected_version
+        )
+    ).all()
+    return len(since) == case.version - expected_version and all(a in RECORD_ONLY for a in since)
 
 
 def parse_facts(model: type[BaseModel], raw: BaseModel | dict[str, Any] | None) -> Any:
@@ -253,7 +270,7 @@ def perform(
         if now is None:  # the time read under the row lock: moments never go back along a chain
             moment = current_moment().astimezone(SHANGHAI)
             today = legal_date(moment)
-        if expected_version is not None and expected_version != case.version:
+        if expected_version is not None and not _unchanged_since(session, case, expected_version):
             raise StaleVersion(expected_version, case.version)
         approval.check(session, actor.agency_id, actor.username, case, action)  # Art. 33 para. 2
         token = token_for(case)

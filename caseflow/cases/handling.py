@@ -8,9 +8,9 @@ import datetime as dt
 
 from sqlmodel import col, select
 
-from caseflow import law
+from caseflow import casefile, law
 from caseflow.cases.engine import Ctx, Effect, apply_deadline, handler, not_before
-from caseflow.errors import FactsError, RuleViolation
+from caseflow.errors import FactsError, NotFound, RuleViolation
 from caseflow.models import Agency, Case, RemedyRecord, User
 from caseflow.states import facts as f
 
@@ -123,6 +123,18 @@ def add_note(ctx: Ctx, facts: f.NoteFacts) -> Effect:
 def view_identity(ctx: Ctx, facts: f.NoFacts) -> Effect:
     """Seeing an identity number in full is itself recorded (who, when)."""
     return Effect()
+
+
+@handler("view_document")
+def view_document(ctx: Ctx, facts: f.ViewDocumentFacts) -> Effect:
+    """Opening an uploaded file (a scan may show the whole ID number) is recorded: who, when, which
+    file (its kind, name and SHA-256, so the record names the exact bytes shown)."""
+    assert ctx.case.id is not None
+    found = casefile.document(ctx.session, ctx.case.id, facts.document_id)
+    if found is None:
+        raise NotFound("本申请没有这份材料")
+    link, doc = found
+    return Effect(facts={"kind": link.kind, "filename": doc.filename, "sha256": doc.sha256})
 
 
 @handler("export_evidence")

@@ -149,6 +149,7 @@ RECORD_ONLY_FOR_ROW = frozenset(
         "notify_third_party_decision",  # on the consultation row (caseflow.cases.consultations)
         "add_note",
         "view_identity",
+        "view_document",
         "export_evidence",
         "recalculate_deadline",
     }

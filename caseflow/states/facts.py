@@ -63,6 +63,12 @@ class NoFacts(Facts):
     pass
 
 
+class ViewDocumentFacts(Facts):
+    """Which uploaded file of the request is opened (its ``case_document`` id)."""
+
+    document_id: int = Field(ge=1, le=2_147_483_647)
+
+
 class RequestSupplementFacts(Facts):
     items: list[Annotated[Line, Field(max_length=MAX_ITEM_LENGTH)]] = Field(
         min_length=1,

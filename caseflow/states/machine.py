@@ -155,13 +155,14 @@ ACTIONS: dict[str, Action] = {
         _a("reassign", "改派经办人", (SUPERVISOR,), f.ReassignFacts),
         _a("add_note", "补充说明（更正）", (CLERK, REVIEWER, SUPERVISOR), f.NoteFacts),
         _a("view_identity", "查看完整身份证件号码", (CLERK, REVIEWER, SUPERVISOR, AUDITOR), f.NoFacts),
+        _a("view_document", "查看申请材料", (CLERK, REVIEWER, SUPERVISOR, AUDITOR), f.ViewDocumentFacts),
         _a("export_evidence", "导出证据包", (CLERK, REVIEWER, SUPERVISOR, AUDITOR, SYSTEM), f.ExportFacts),
         _a("recalculate_deadline", "按国务院放假安排重新计算期限", (SYSTEM,), f.NoFacts),
     )
 }
 
 #: Actions that only record that something was seen (not work on the request): not offered as actions.
-RECORD_ONLY = frozenset({"view_identity", "export_evidence", "recalculate_deadline"})
+RECORD_ONLY = frozenset({"view_identity", "view_document", "export_evidence", "recalculate_deadline"})
 
 _OPEN = [s.value for s in OPEN_STATES]
 _ANY = [s.value for s in State]
@@ -280,6 +281,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "reassign", "source": _OPEN, "dest": "="},
     {"trigger": "add_note", "source": _ANY, "dest": "="},
     {"trigger": "view_identity", "source": _ANY, "dest": "="},
+    {"trigger": "view_document", "source": _ANY, "dest": "="},
     {"trigger": "export_evidence", "source": _ANY, "dest": "="},
     {"trigger": "recalculate_deadline", "source": _OPEN, "dest": "="},
 ]

@@ -7,13 +7,19 @@ fields and its difference from the draft the reviewer returned."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from typing import Any
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from caseflow import service
-from caseflow.models import Case, CaseDocument, User
+from caseflow.errors import NotFound, StaleVersion
+from caseflow.models import Case, CaseDocument, EvidenceEvent, User
 from tests.integration.conftest import T0, World
 from tests.integration.test_pages import HTML, text_of
 from tests.integration.webapp import Web
@@ -61,6 +67,17 @@ def documents_of(web: Web, case_id: int) -> dict[str, int]:
         return {d.kind: d.id or 0 for d in rows}
 
 
+def views(web: Web, case_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """(actor, facts) of the request's recorded document views, oldest first."""
+    with Session(web.engine) as s:
+        rows = s.exec(
+            select(EvidenceEvent)
+            .where(col(EvidenceEvent.case_id) == case_id, col(EvidenceEvent.action) == "view_document")
+            .order_by(col(EvidenceEvent.seq))
+        ).all()
+        return [(e.actor, json.loads(e.payload)["facts"]) for e in rows]
+
+
 def section(page: str, table_id: str) -> str:
     found = re.search(rf'<table id="{table_id}">.*?</table>', page, flags=re.S)
     assert found, f"no table #{table_id}"
@@ -86,22 +103,35 @@ def test_uploaded_documents_are_listed_and_open_with_their_types(web: Web) -> No
     assert "clerk" not in listed
     assert re.search(r"20\d\d年\d{1,2}月\d{1,2}日 \d\d:\d\d", listed), listed
     ids = documents_of(web, case.id or 0)
-    assert f'href="/cases/{case.id}/documents/{ids["application"]}"' in page
+    assert f'action="/cases/{case.id}/documents/{ids["application"]}"' in page  # a form, never a link
+    csrf = web.csrf(client, f"/cases/{case.id}")
+    # A GET opens nothing (a link, a prefetch or a crawler must not cause a recorded view).
+    assert client.get(f"/cases/{case.id}/documents/{ids['application']}").status_code == 405
+    before = views(web, case.id or 0)
 
-    scan = client.get(f"/cases/{case.id}/documents/{ids['application']}")
+    scan = client.post(f"/cases/{case.id}/documents/{ids['application']}", data={"csrf_token": csrf})
     assert scan.status_code == 200 and scan.content == PNG
     assert scan.headers["content-type"] == "image/png"
     assert scan.headers["content-disposition"].startswith("inline;")
     assert scan.headers["x-content-type-options"] == "nosniff"
     assert "no-store" in scan.headers["cache-control"]
 
-    envelope = client.get(f"/cases/{case.id}/documents/{ids['envelope']}")
+    # The view is evidence before the bytes leave: who, which file (its kind, name and hash).
+    seen = views(web, case.id or 0)
+    assert len(seen) == len(before) + 1
+    actor, facts = seen[-1]
+    assert actor == "clerk" and facts["kind"] == "application" and facts["filename"] == "申请书.png"
+    assert facts["sha256"] == hashlib.sha256(PNG).hexdigest()
+    timeline = section(client.get(f"/cases/{case.id}").text, "timeline")
+    assert "查看申请材料" in timeline and "申请书扫描件" in timeline and "申请书.png" in timeline
+
+    envelope = client.post(f"/cases/{case.id}/documents/{ids['envelope']}", data={"csrf_token": csrf})
     assert envelope.status_code == 200 and envelope.content == PDF
     assert envelope.headers["content-type"] == "application/pdf"
     assert envelope.headers["content-disposition"].startswith("inline;")
 
     # Anything that is not an image or a PDF is saved as a file, never shown as a page of ours.
-    other = client.get(f"/cases/{case.id}/documents/{ids['proof']}")
+    other = client.post(f"/cases/{case.id}/documents/{ids['proof']}", data={"csrf_token": csrf})
     assert other.status_code == 200 and other.content == HTML_UPLOAD
     assert other.headers["content-type"] == "application/octet-stream"
     assert other.headers["content-disposition"].startswith("attachment;")
@@ -112,22 +142,32 @@ def test_uploaded_documents_are_listed_and_open_with_their_types(web: Web) -> No
 def test_documents_are_scoped_like_the_request(web: Web) -> None:
     case = with_uploads(web.world)
     ids = documents_of(web, case.id or 0)
-    outsider = browser(web, "dept_clerk").get(f"/cases/{case.id}/documents/{ids['application']}")
+    before = views(web, case.id or 0)
+
+    def open_as(username: str, case_id: int | None, document_id: int) -> httpx.Response:
+        client = browser(web, username)
+        csrf = web.csrf(client, "/notifications")
+        return client.post(f"/cases/{case_id}/documents/{document_id}", data={"csrf_token": csrf})
+
+    outsider = open_as("dept_clerk", case.id, ids["application"])
     assert outsider.status_code == 404 and "未找到" in outsider.text and PNG not in outsider.content
+    # without the form's token: refused, nothing shown
+    forged = browser(web, "clerk").post(f"/cases/{case.id}/documents/{ids['application']}", data={})
+    assert forged.status_code == 403 and PNG not in forged.content
     # A document of another request (of the caller's own agency) under this request's path: 404.
     other = with_uploads(web.world)
-    clerk = browser(web, "clerk")
-    crossed = clerk.get(f"/cases/{case.id}/documents/{documents_of(web, other.id or 0)['application']}")
+    crossed = open_as("clerk", case.id, documents_of(web, other.id or 0)["application"])
     assert crossed.status_code == 404
     # Letters are opened by their own route, not as documents.
     letters = {k: v for k, v in documents_of(web, case.id or 0).items() if k.startswith("letter.")}
     assert letters
-    assert clerk.get(f"/cases/{case.id}/documents/{next(iter(letters.values()))}").status_code == 404
-    assert clerk.get(f"/cases/{case.id}/documents/999999").status_code == 404
+    assert open_as("clerk", case.id, next(iter(letters.values()))).status_code == 404
+    assert open_as("clerk", case.id, 999999).status_code == 404
+    assert views(web, case.id or 0) == before  # a refused opening records nothing
     # A supervisor of the parent agency sees the department's request and its documents.
     dept = with_uploads(web.world, agency="dept", actor="dept_clerk")
     dept_ids = documents_of(web, dept.id or 0)
-    seen = browser(web, "supervisor").get(f"/cases/{dept.id}/documents/{dept_ids['envelope']}")
+    seen = open_as("supervisor", dept.id, dept_ids["envelope"])
     assert seen.status_code == 200 and seen.content == PDF
 
 
@@ -213,3 +253,30 @@ def test_reviewer_sees_the_draft_and_its_difference_from_the_returned_one(web: W
     assert changed, difference
     assert "<ins>，依据条例第十六条第二款不予公开</ins>" in changed.group(0)
     assert re.search(r'<tr class="" data-field="outcome">', difference)  # unchanged: not highlighted
+
+
+def test_looking_at_a_document_does_not_make_an_open_form_stale(web: Web) -> None:
+    """A clerk opens the scan in a new tab and then submits a form of the page opened before: the
+    recorded view changed nothing the form was based on, so it is not refused as stale; a real change
+    since (a note by someone else) still is."""
+    world = web.world
+    case = with_uploads(world)
+    seen = case.version
+    ids = documents_of(web, case.id or 0)
+    world.act(case, "view_document", {"document_id": ids["application"]})
+    world.act(case, "view_identity", actor="reviewer")
+    noted = world.act(case, "add_note", {"text": "核对了申请书扫描件"}, expected_version=seen)
+    assert noted.version == seen + 3
+    with pytest.raises(StaleVersion) as refused:
+        world.act(case, "add_note", {"text": "第二条说明"}, expected_version=seen)
+    assert "请刷新后重试" in refused.value.message
+
+
+def test_a_document_view_names_its_file_and_is_refused_for_another_requests(web: Web) -> None:
+    world = web.world
+    case, other = with_uploads(world), with_uploads(world)
+    theirs = documents_of(web, other.id or 0)["application"]
+    before = views(web, case.id or 0)
+    with pytest.raises(NotFound):
+        world.act(case, "view_document", {"document_id": theirs})
+    assert views(web, case.id or 0) == before
