@@ -31,7 +31,17 @@ from caseflow.errors import (
     StaleVersion,
 )
 from caseflow.evidence.chain import verify_all
-from caseflow.models import Agency, Case, Consultation, EvidenceEvent, FeeAssessment, RemedyRecord, User
+from caseflow.evidence.store import DocumentStore
+from caseflow.models import (
+    Agency,
+    Case,
+    CaseDocument,
+    Consultation,
+    EvidenceEvent,
+    FeeAssessment,
+    RemedyRecord,
+    User,
+)
 from caseflow.states.machine import ACTIONS, ROLE_NAMES, STATE_NAMES, State
 from tests.integration.conftest import T0, World, snapshot
 
@@ -336,6 +346,17 @@ def _conclusion(fl: Flow, at: dt.datetime) -> dict[str, Any]:
     }
 
 
+def _scanned(flow: Flow, moment: dt.datetime) -> dict[str, Any]:
+    """The id of an application scan filed with the request (as intake files one), for view_document."""
+    session = flow.world.session
+    sha = DocumentStore().put(session, b"%PDF-1.4 scanned application", media_type="application/pdf")
+    link = CaseDocument(case_id=flow.id, sha256=sha, kind="application", event_seq=1)
+    session.add(link)
+    session.commit()
+    assert link.id is not None
+    return {"document_id": link.id}
+
+
 @dataclass(frozen=True)
 class Scenario:
     source: str
@@ -461,6 +482,7 @@ SCENARIOS: dict[str, list[Scenario]] = {
     "reassign": [Scenario(R, R, {"handler": "clerk2"}), Scenario(FP, FP, {"handler": "clerk2"})],
     "add_note": [Scenario(s.value, s.value, {"text": "更正：申请人电话为13900000000"}) for s in State],
     "view_identity": [Scenario(s.value, s.value, {}) for s in State],
+    "view_document": [Scenario(s.value, s.value, _scanned) for s in State],
     "export_evidence": [Scenario(s.value, s.value, {"scope": "case"}) for s in State],
 }
 
@@ -606,6 +628,7 @@ ILLEGAL: dict[str, list[tuple[str, str]]] = {
     "reassign": [(AN, "supervisor")],
     "add_note": [],
     "view_identity": [],
+    "view_document": [],
     "export_evidence": [],
 }
 
