@@ -255,6 +255,24 @@ def snapshot(session: Session, case_id: int) -> tuple[dict[str, Any], int]:
     return case.model_dump(), int(count)
 
 
+def refused_unchanged(
+    world: World,
+    case: Case,
+    exc: type[Exception],
+    action: str,
+    facts: Any = None,
+    at: dt.datetime | None = None,
+    actor: str = "clerk",
+) -> Any:
+    """``action`` is refused with ``exc`` and leaves the request and its evidence exactly as before."""
+    before = snapshot(world.session, case.id or 0)
+    with pytest.raises(exc) as info:
+        world.act(case, action, facts, at=at, actor=actor)
+    world.session.rollback()
+    assert snapshot(world.session, case.id or 0) == before
+    return info.value
+
+
 Snapshot = Callable[[Session, int], tuple[dict[str, Any], int]]
 
 

@@ -32,7 +32,8 @@ from caseflow.evidence.store import DocumentStore
 from caseflow.models import Case, Consultation, EvidenceEvent
 from caseflow.scheduled.lapses import sweep_lapses
 from caseflow.states.machine import ACTIONS
-from tests.integration.conftest import World, snapshot
+from tests.integration.conftest import World
+from tests.integration.conftest import refused_unchanged as refused
 from tests.integration.webapp import Web
 
 D = dt.date
@@ -64,24 +65,6 @@ def deliver(
     if consultation_id is not None:
         facts["consultation_id"] = consultation_id
     return world.act(case, "record_notice_delivery", facts, at=on(received + DAY))
-
-
-def refused(
-    world: World,
-    case: Case,
-    exc: type[Exception],
-    action: str,
-    facts: Any,
-    at: dt.datetime,
-    actor: str = "clerk",
-) -> Any:
-    """Refused, and the request and its evidence are exactly as before."""
-    before = snapshot(world.session, case.id or 0)
-    with pytest.raises(exc) as info:
-        world.act(case, action, facts, at=at, actor=actor)
-    world.session.rollback()
-    assert snapshot(world.session, case.id or 0) == before
-    return info.value
 
 
 def rows(world: World, case: Case) -> list[Consultation]:

@@ -24,7 +24,8 @@ from caseflow.errors import FactsError, Forbidden, RuleViolation
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Case, Consultation, EvidenceEvent, FeeAssessment, Letter, NoticeDelivery
 from caseflow.scheduled.lapses import sweep_lapses
-from tests.integration.conftest import World, snapshot
+from tests.integration.conftest import World
+from tests.integration.conftest import refused_unchanged as refused
 
 D = dt.date
 DAY = dt.timedelta(days=1)
@@ -65,25 +66,6 @@ def last_event(world: World, case: Case) -> dict[str, Any]:
     ).first()
     assert payload is not None
     return dict(json.loads(payload))
-
-
-def refused(
-    world: World,
-    case: Case,
-    exc: type[Exception],
-    action: str,
-    facts: Any,
-    *,
-    at: dt.datetime,
-    actor: str = "clerk",
-) -> Any:
-    """The action is refused and leaves the request and its evidence exactly as before."""
-    before = snapshot(world.session, case.id or 0)
-    with pytest.raises(exc) as info:
-        world.act(case, action, facts, at=at, actor=actor)
-    world.session.rollback()
-    assert snapshot(world.session, case.id or 0) == before
-    return info.value
 
 
 # --- The supplement period (Art. 30) ---------------------------------------------------------------
