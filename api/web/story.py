@@ -301,7 +301,12 @@ def context(session: Any, case_id: int, draft: dict[str, Any] | None, done: str 
         }
     return {
         "story_documents": [
-            {**d, "uploaded_at": zh_moment(d["uploaded_at"]), "size_text": size_text(d["size"])}
+            {
+                **d,
+                "uploaded_at": zh_moment(d["uploaded_at"]),
+                "size_text": size_text(d["size"]),
+                "inline": _media(d["media_type"]) in INLINE_TYPES,  # 打开 in the browser, else 下载
+            }
             for d in casefile.documents(session, case_id)
         ],
         "story_deliveries": [
@@ -368,12 +373,17 @@ async def page_case_document(
             facts={"document_id": document_id},
         )
     )
-    media = doc.media_type.split(";", 1)[0].strip().lower()
+    media = _media(doc.media_type)
     inline = media in INLINE_TYPES
     name = doc.filename or f"{casefile.upload_kind_name(link.kind)}"
     headers = disposition_headers(name, inline=inline, fallback=f"document-{link.id}{_suffix(name)}")
     headers.update({"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store, private"})
     return Response(data, media_type=media if inline else "application/octet-stream", headers=headers)
+
+
+def _media(media_type: str) -> str:
+    """The media type without its parameters, lower case (``application/pdf; x=y`` -> ``application/pdf``)."""
+    return media_type.split(";", 1)[0].strip().lower()
 
 
 def _suffix(name: str) -> str:
