@@ -14,10 +14,14 @@ from rich.table import Table
 
 from bench import (
     clock_bench,
+    concurrency_bench,
     engine_bench,
     evidence_bench,
+    letter_lock_bench,
     letters_bench,
+    read_bench,
     report_bench,
+    scale_bench,
     sweep_bench,
     web_bench,
 )
@@ -41,11 +45,15 @@ def run(*, quick: bool, out: Path | None, console: Console) -> int:
     suites = [
         ("clock", clock_bench.run),
         ("engine", engine_bench.run),
+        ("concurrency", concurrency_bench.run),
         ("letters", letters_bench.run),
+        ("letter lock", letter_lock_bench.run),
         ("web", web_bench.run),
         ("evidence", evidence_bench.run),
         ("sweep", sweep_bench.run),
         ("report", report_bench.run),
+        ("scale", scale_bench.run),
+        ("read paths", read_bench.run),
     ]
     timings: dict[str, float] = {}
     for name, suite in suites:

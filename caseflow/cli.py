@@ -219,6 +219,10 @@ from caseflow.cli_report import report_app  # noqa: E402
 
 app.add_typer(report_app, name="report")
 
+from caseflow.cli_search import search_app  # noqa: E402
+
+app.add_typer(search_app, name="search-index")
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -24,12 +24,16 @@ def letters(
     from caseflow.db import session_scope
     from caseflow.models import Case
     from caseflow.replies.issue import issued_files, issued_letters
+    from caseflow.replies.pdf_after import render_pending_of
 
     with session_scope() as session:
         row = session.exec(select(Case).where(col(Case.tracking_no) == case)).first()
         if row is None or row.id is None:
             raise _fail(f"no request {case}")
-        found = issued_letters(session, row.id)
+        case_id = row.id
+        for which, reason in render_pending_of(session, [col(Case.id) == case_id]).failed:  # PDFs first
+            err.print(f"[yellow]warning:[/] {which}: PDF 生成中, not rendered now: {reason}", highlight=False)
+        found = issued_letters(session, case_id)
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
     for i, letter in enumerate(found, 1):
@@ -42,6 +46,7 @@ def letters(
             "template": letter.template,
             "template_sha256": letter.template_sha256,
             "files": files,
+            "pdf_pending": letter.pdf_pending,
         }
         for kind, data in issued_files(letter).items():
             name = f"{i:02d}-{letter.doc_type}.{kind}"
@@ -67,6 +72,14 @@ def verify(
     checkpoint_key: Annotated[
         Path | None, typer.Option("--checkpoint-key", help="The checkpoint public key (PEM) to trust.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes checking ranges of requests (default: min(CPUs, 4) above 50,000 requests).",
+        ),
+    ] = None,
 ) -> None:
     """Check everything the evidence claims: every hash chain and its head, the request rows, the
     order of moments, every stored document and letter. Exit 0 when intact, 1 naming every problem
@@ -77,7 +90,13 @@ def verify(
     from caseflow.evidence.dbcheck import check_database
 
     try:
-        report = check_database(get_engine(), [case] if case else None, report=_print_problem)
+        if workers is None and not case:
+            from caseflow.evidence.dbworkers import default_workers
+
+            workers = default_workers(get_engine())
+        report = check_database(
+            get_engine(), [case] if case else None, report=_print_problem, workers=workers or 1
+        )
         checked = report.requests
     except SQLAlchemyError as exc:  # not a broken chain: the database could not be read (exit 2)
         raise _fail(

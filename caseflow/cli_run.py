@@ -143,6 +143,8 @@ def _safe_url(url: str) -> str:
 #: ``SERVICE_PART`` of them are bulk history (valid chains, the engine's own hashing, no letters).
 BULK_ABOVE = 2_000
 SERVICE_PART = 300
+#: Bulk requests per insert transaction (SQLite's WAL holds about one batch: see ``demo``).
+BULK_BATCH = 2_000
 
 
 @app.command()
@@ -186,6 +188,9 @@ def demo(
         except CaseflowError as exc:
             raise _fail(exc.message) from None
         codes = list(session.exec(select(Agency.code)))
+        # End this session's read transaction before the bulk inserts: an open reader pins its
+        # snapshot, so SQLite could checkpoint none of the WAL and it grew with every batch.
+        session.rollback()
         if cases > through_services:
             bulk = progress.add_task("批量生成历史申请", total=cases - through_services)
             bulk_requests(
@@ -194,7 +199,7 @@ def demo(
                 seed=seed,
                 today=today(),
                 agency_codes=codes,
-                batch=5000,
+                batch=BULK_BATCH,
                 progress=lambda n: progress.update(bulk, completed=n),
             )
     with session_scope() as session:  # a fresh read: the bulk rows were written beside the session

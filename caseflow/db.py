@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, bindparam, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
@@ -101,13 +101,18 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         yield session
 
 
+_LOCK_CASE = (
+    select(Case).where(col(Case.id) == bindparam("case_id")).execution_options(populate_existing=True)
+)
+_LOCK_CASE_FOR_UPDATE = _LOCK_CASE.with_for_update()
+
+
 def lock_case(session: Session, case_id: int) -> Case | None:
     """The request row, locked for this transaction (FOR UPDATE on PostgreSQL; on SQLite the
-    transaction already holds the write lock from BEGIN IMMEDIATE)."""
-    stmt = select(Case).where(col(Case.id) == case_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    return session.exec(stmt).one_or_none()
+    transaction already holds the write lock from BEGIN IMMEDIATE). Statements built once."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    stmt = _LOCK_CASE if sqlite else _LOCK_CASE_FOR_UPDATE
+    return session.exec(stmt, params={"case_id": case_id}).one_or_none()
 
 
 def migrations_dir() -> Path:

@@ -14,8 +14,11 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
+    Computed,
+    Date,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     Text,
     TypeDecorator,
@@ -120,6 +123,22 @@ class Applicant(SQLModel, table=True):
     created_at: dt.datetime = _moment()
 
 
+_OPEN_SQL = (
+    "state IN ('received', 'supplement-required', 'consultation', 'fee-pending', 'extended', "
+    "'legal-review', 'ready-to-issue')"
+)
+_LIST_RANK = f"CASE WHEN {_OPEN_SQL} THEN CASE WHEN reply_due IS NULL THEN 1 ELSE 0 END ELSE 2 END"
+_LIST_DUE = f"CASE WHEN {_OPEN_SQL} THEN coalesce(reply_due, receipt_date) END"
+_LIST_DONE = f"CASE WHEN {_OPEN_SQL} THEN NULL ELSE coalesce(answered_on, closed_on, receipt_date) END"
+_LIST_TIE = f"CASE WHEN {_OPEN_SQL} THEN id ELSE -id END"
+_LIST_KEY = ("list_rank", "list_due", text("list_done DESC"), "list_tie")
+
+
+def _generated(sql_type: Any, expression: str) -> Column[Any]:
+    """A column the database computes (never written by the application)."""
+    return Column(sql_type, Computed(expression), nullable=True)
+
+
 class Case(SQLModel, table=True):
     """A request for government information: a state machine with a clock and an evidence chain."""
 
@@ -134,6 +153,22 @@ class Case(SQLModel, table=True):
         Index("ix_request_provisional", "provisional", "state"),
         # The report lock's change check: the latest change to any request (caseflow.reports.lock).
         Index("ix_request_updated_at", "updated_at"),
+        # The lists' order (``caseflow.queries.list_order``), scoped by agency, by handler, or whole.
+        Index("ix_request_list_agency", "agency_id", *_LIST_KEY),
+        Index("ix_request_list_handler", "handler_id", *_LIST_KEY),
+        Index("ix_request_list", *_LIST_KEY),
+        # The dashboard's counts of open requests, grouped in index order (caseflow.board): partial.
+        Index(
+            "ix_request_open_board",
+            "agency_id",
+            "state",
+            "handler_id",
+            "reply_due",
+            "paused",
+            "lapse_proposed",
+            sqlite_where=text(_OPEN_SQL),
+            postgresql_where=text(_OPEN_SQL),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -186,6 +221,13 @@ class Case(SQLModel, table=True):
     answered_on: dt.date | None = None
     delivered_on: dt.date | None = None
     closed_on: dt.date | None = None
+    # The lists' order, kept by the database on every write (generated columns, migration 0022):
+    # 0 open with a running deadline, 1 open with its clock stopped, 2 concluded; then the deadline
+    # (0) or the receipt date (1); the day it was concluded (2, newest first); the id (2: negated).
+    list_rank: int | None = Field(default=None, sa_column=_generated(Integer, _LIST_RANK))
+    list_due: dt.date | None = Field(default=None, sa_column=_generated(Date, _LIST_DUE))
+    list_done: dt.date | None = Field(default=None, sa_column=_generated(Date, _LIST_DONE))
+    list_tie: int | None = Field(default=None, sa_column=_generated(Integer, _LIST_TIE))
     # The evidence chain's head
     event_count: int = 0
     last_hash: str = Field(default="0" * 64, max_length=64)
@@ -194,13 +236,18 @@ class Case(SQLModel, table=True):
 
 
 class Document(SQLModel, table=True):
-    """A file kept under ``$CASEFLOW_DATA_DIR/documents`` by the SHA-256 of its content."""
+    """A stored file, keyed by the SHA-256 of its content; the bytes are the table's ``content``
+    column, written and read by ``caseflow.evidence.store`` only (not an attribute: reading a row
+    through the ORM never loads up to 20 MB)."""
 
     sha256: str = Field(primary_key=True, max_length=64)
     size: int
     media_type: str = Field(max_length=100)
     filename: str = Field(default="", max_length=300)
     created_at: dt.datetime = _moment()
+
+
+Document.__table__.append_column(Column("content", LargeBinary(), nullable=False))  # type: ignore[attr-defined]
 
 
 class PendingUpload(SQLModel, table=True):
@@ -378,7 +425,16 @@ class Letter(SQLModel, table=True):
     The rendered files live in the document store; an issued letter is never rendered again.
     """
 
-    __table_args__ = (UniqueConstraint("agency_id", "series", "year", "number", name="uq_letter_number"),)
+    __table_args__ = (
+        UniqueConstraint("agency_id", "series", "year", "number", name="uq_letter_number"),
+        # the PDF renderer's scan (caseflow.replies.pdf_after): only the few pending rows are indexed
+        Index(
+            "ix_letter_pdf_pending",
+            "pdf_pending",
+            sqlite_where=text("pdf_pending"),
+            postgresql_where=text("pdf_pending"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="request.id", index=True)
@@ -395,6 +451,8 @@ class Letter(SQLModel, table=True):
     html_sha256: str = Field(foreign_key="document.sha256", max_length=64)
     #: None where the installation renders no PDF (``CASEFLOW_LETTER_PDF=0``, used by some tests).
     pdf_sha256: str | None = Field(default=None, foreign_key="document.sha256", max_length=64)
+    #: Issued, its PDF not rendered yet (rendered after the commit and recorded by ``letter_pdf``).
+    pdf_pending: bool = False
     issued_on: dt.date
     issued_at: dt.datetime = _moment()
     event_seq: int

@@ -2,7 +2,9 @@
 
 - ``register(...)``: a new request (Art. 29, 31), its first evidence event, the clock started;
 - ``perform(action=..., ...)``: every other action (see ``caseflow.states.machine.ACTIONS``), each
-  applied by its own function in ``caseflow.cases.actions``, one transaction each.
+  applied by its own function in ``caseflow.cases.actions``, one transaction each;
+- ``perform_grouped(...)``: the same, for concurrent callers (the web app and the API): on SQLite
+  through the process's writer, which commits waiting transitions together (``caseflow.groupcommit``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from caseflow.cases import actions as _actions  # noqa: F401 - registers the action handlers
 from caseflow.cases.engine import SYSTEM_ACTOR, Actor, actions_for, load_visible, perform
 from caseflow.cases.intake import Application, Upload, check_when, register
+from caseflow.groupcommit import perform as perform_grouped
 
 __all__ = [
     "SYSTEM_ACTOR",
@@ -20,5 +23,6 @@ __all__ = [
     "check_when",
     "load_visible",
     "perform",
+    "perform_grouped",
     "register",
 ]

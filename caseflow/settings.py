@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     secret_key: str = "dev-only-secret-change-me"
     #: Render each issued letter as PDF/A too (turned off only by tests that do not look at PDFs).
     letter_pdf: bool = True
+    #: Render the PDFs of letters issued by this process in a background thread after their commit
+    #: (``caseflow.replies.pdf_after``); off, the scheduled job ``letter_pdfs`` renders them.
+    letter_pdf_worker: bool = True
+    #: SQLite: the web app's transitions go through one writer that commits waiting ones together
+    #: (``caseflow.groupcommit``); PostgreSQL never groups. ``CASEFLOW_GROUP_COMMIT=0`` turns it off.
+    group_commit: bool = True
     #: Where the prepared letter fonts are cached (default: $CASEFLOW_DATA_DIR/fonts).
     font_cache_dir: Path | None = None
     #: The applicant's supplement period set in a 补正告知书, in working days (Art. 30).

@@ -27,6 +27,8 @@ def _empty_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         mp.setenv("CASEFLOW_DATA_DIR", str(data_dir))
         # Letters are rendered as HTML everywhere; the letter tests turn PDF rendering on.
         mp.setenv("CASEFLOW_LETTER_PDF", "0")
+        # A letter's PDF is rendered by the tests that look at it (caseflow.replies.pdf_after).
+        mp.setenv("CASEFLOW_LETTER_PDF_WORKER", "0")
         # The prepared letter font takes a minute to make: keep it across tests and runs.
         mp.setenv(
             "CASEFLOW_FONT_CACHE_DIR",

@@ -22,6 +22,9 @@ from caseflow.models import Letter
 from caseflow.replies.issue import issued_files, preview
 from caseflow.states.machine import ACTIONS, RECORD_ONLY
 
+#: A page's place: rank~due~done~tie (``caseflow.case_list.Cursor``), or ``end`` for ``before``.
+CURSOR = r"^(end|[0-2]~[0-9-]*~[0-9-]*~-?[0-9]+)$"
+
 router = APIRouter(
     prefix="/api/v1", tags=["requests"], dependencies=[Depends(authorize)], responses=API_ERRORS
 )
@@ -35,10 +38,15 @@ class ActionBody(BaseModel):
 
 
 class Page(BaseModel):
+    #: the number of matching requests, or the cap (1000) when there are more (``total_capped``)
     total: int
+    total_capped: bool = False
     page: int
     size: int
     items: list[dict[str, Any]]
+    #: the next page: ``after=<this>``; the previous: ``before=<previous>`` (None at either end)
+    next: str | None = None
+    previous: str | None = None
 
 
 @router.post("/requests", status_code=201, name="create_request")
@@ -76,9 +84,14 @@ def list_requests(
     received_to: IsoDate | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: Annotated[str | None, Query(max_length=60, pattern=CURSOR)] = None,
+    before: Annotated[str | None, Query(max_length=60, pattern=CURSOR)] = None,
 ) -> Page:
     """Requests the caller may see (identity numbers masked): open requests by working days left
-    (most overdue first), then those whose clock is stopped, then concluded ones, most recent first."""
+    (most overdue first), then those whose clock is stopped, then concluded ones, most recent first.
+    Page with ``after`` (the ``next`` of a page) or ``before`` (its ``previous``; ``end``: the last
+    page): an index seek however deep; ``page`` alone counts from the start (``page`` is then only
+    echoed)."""
     flt = queries.CaseFilter(
         state=state,
         overdue=overdue,
@@ -90,8 +103,24 @@ def list_requests(
         received_to=received_to,
         kind=kind.value if kind else None,
     )
-    total, items = queries.list_cases(session, actor_of(caller), flt, today=today(), page=page, size=size)
-    return Page(total=total, page=page, size=size, items=items)
+    try:
+        start = queries.Cursor.parse(after) if after else None
+        end = None if not before else before if before == "end" else queries.Cursor.parse(before)
+    except ValueError as exc:
+        raise HTTPException(422, f"无效的分页位置：{after or before}") from exc
+    found = queries.list_page(
+        session, actor_of(caller), flt, today=today(), page=page, size=size, after=start, before=end
+    )
+    more_after = found.last is not None and found.more_after
+    return Page(
+        total=found.total,
+        total_capped=found.capped,
+        page=page,
+        size=size,
+        items=found.rows,
+        next=found.last.token() if more_after and found.last else None,
+        previous=found.first.token() if found.first and found.more_before else None,
+    )
 
 
 @router.get("/requests/{case_id}", name="get_request")
@@ -105,7 +134,9 @@ def request_identity(case: CurrentCase, caller: Authorized, session: SessionDep)
     """The request with the applicant's ID number in full. Every such view is first recorded as a
     ``view_identity`` evidence event (who, when); a browser session needs ``X-CSRF-Token``."""
     assert case.id is not None
-    case = service.perform(session=session, case_id=case.id, actor=actor_of(caller), action="view_identity")
+    case = service.perform_grouped(
+        session=session, case_id=case.id, actor=actor_of(caller), action="view_identity"
+    )
     return queries.case_detail(session, case, today=today(), full_identity=True)
 
 
@@ -128,7 +159,7 @@ def perform_action(
     assert case.id is not None
     if action in RECORD_ONLY:
         raise NotFound(f"没有该操作：{action}（该记录由相应功能自动产生，不能直接提交）")
-    updated = service.perform(
+    updated = service.perform_grouped(
         session=session,
         case_id=case.id,
         actor=actor_of(caller),
@@ -218,6 +249,8 @@ def get_letter(
     except NotFound:
         raise NotFound("没有这份文书") from None  # the same answer whether it exists elsewhere or not
     files = issued_files(letter)
+    if format == "pdf" and letter.pdf_pending:
+        raise NotFound("该文书的PDF文本尚在生成中（PDF 生成中），请稍后再试", code="pdf_pending")
     if format not in files:
         raise NotFound(f"该文书签发时未生成{format.upper()}")
     media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"

@@ -7,6 +7,7 @@ the query string into a filter and a page, and a page into links.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -15,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from sqlmodel import Session
 
-from caseflow import queries
+from caseflow import case_list, queries
 from caseflow.cases.engine import Actor
 from caseflow.dates import today
 
@@ -36,6 +37,7 @@ class Pager:
     """One list's position: the total, this page of how many, and the links to move."""
 
     total: int
+    #: this page's number (0: not known, a page counted from the end of a list longer than the cap)
     page: int
     size: int
     pages: int
@@ -45,9 +47,16 @@ class Pager:
     last: str | None
     #: (size, link, whether it is the current size)
     sizes: tuple[tuple[int, str, bool], ...]
-    #: the first row's position (1-based) and the last's on this page
+    #: the first row's position (1-based) and the last's on this page (0 when the page is not known)
     start: int
     end: int
+    #: the list is longer than ``case_list.COUNT_CAP`` (``total`` is the cap; ``pages`` a lower bound)
+    capped: bool = False
+
+    @property
+    def total_text(self) -> str:
+        """The total as the pages show it ("共 37 件", "共 1000+ 件")."""
+        return f"{self.total}+" if self.capped else str(self.total)
 
 
 def deadline_filter(due: str, overdue: bool | None = None) -> dict[str, Any]:
@@ -59,7 +68,7 @@ def deadline_filter(due: str, overdue: bool | None = None) -> dict[str, Any]:
     return {}
 
 
-def _link(request: Request, **changes: int | None) -> str:
+def _link(request: Request, **changes: int | str | None) -> str:
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     params += [(k, str(v)) for k, v in changes.items() if v is not None]
     query = urlencode(params)
@@ -75,9 +84,11 @@ def pager_for(
     shown: int,
     param: str = "page",
     size_param: str = "size",
+    capped: bool = False,
 ) -> Pager:
-    """The pager of a list of ``total`` rows showing ``shown`` rows of page ``page``."""
-    pages = max(1, math.ceil(total / size))
+    """The pager of a list of ``total`` rows (more when ``capped``) showing ``shown`` rows of page
+    ``page`` (0: a page whose number is not known)."""
+    pages = max(1, math.ceil(total / size)) + (1 if capped else 0)
 
     def to(n: int) -> str:
         return _link(request, **{param: n})
@@ -92,8 +103,9 @@ def pager_for(
         next=to(page + 1) if page < pages else None,
         last=to(pages) if page < pages else None,
         sizes=tuple((n, _link(request, **{size_param: n, param: None}), n == size) for n in PAGE_SIZES),
-        start=(page - 1) * size + 1 if shown else 0,
-        end=(page - 1) * size + shown,
+        start=(page - 1) * size + 1 if shown and page else 0,
+        end=(page - 1) * size + shown if page else 0,
+        capped=capped,
     )
 
 
@@ -117,15 +129,86 @@ def page_of(
     param: str = "page",
     size_param: str = "size",
 ) -> tuple[list[dict[str, Any]], Pager]:
-    """One page of the list and its pager. A page past the end shows the last page."""
+    """One page of the list and its pager. The links carry the page's first or last row's place
+    (``<param>_after`` / ``<param>_before``: keyset pagination, an index seek however deep); a page
+    number alone (older links) is counted from the start. A page past the end shows the last page."""
     size = page_size(size)
     page = max(page, 1)
     on = today()
-    total, rows = queries.list_cases(session, actor, flt, today=on, page=page, size=size)
-    if page > (fitted := last_page(page, total, size)):
-        page = fitted
-        total, rows = queries.list_cases(session, actor, flt, today=on, page=page, size=size)
-    pager = pager_for(
-        request, total=total, page=page, size=size, shown=len(rows), param=param, size_param=size_param
+    after, before = _cursors(request, param)
+    if (after or before) and param not in request.query_params:
+        page = 0  # walked to from the end of a list longer than the cap: its number is not known
+    found = queries.list_page(
+        session, actor, flt, today=on, page=page or 1, size=size, after=after, before=before
     )
-    return rows, pager
+    if (after or before) and not found.rows and found.total:
+        after, before, page = None, None, 1  # a stale place (the rows moved): start again
+        found = queries.list_page(session, actor, flt, today=on, page=1, size=size)
+    if before == case_list.END:
+        page = 0 if found.capped else last_page(10**9, found.total, size)
+    past_end = not found.rows and found.total if found.capped else page > last_page(page, found.total, size)
+    if not (after or before) and past_end:  # a page number past the end: the last page
+        page = 0 if found.capped else last_page(page, found.total, size)
+        found = queries.list_page(session, actor, flt, today=on, size=size, before=case_list.END)
+    pager = pager_for(
+        request,
+        total=found.total,
+        page=page,
+        size=size,
+        shown=len(found.rows),
+        param=param,
+        size_param=size_param,
+        capped=found.capped,
+    )
+    cursor_links = {f"{param}_after": None, f"{param}_before": None}
+
+    def numbered(n: int) -> int | None:
+        return n if page and n >= 1 else None  # pages walked to from the end carry no number
+
+    pager = dataclasses.replace(
+        pager,
+        first=_link(request, **{param: None, **cursor_links}) if found.more_before else None,
+        previous=(
+            _link(
+                request, **{param: numbered(page - 1), **cursor_links, f"{param}_before": found.first.token()}
+            )
+            if found.more_before and found.first and (page > 2 or not page)
+            else _link(request, **{param: None, **cursor_links})
+            if found.more_before
+            else None
+        ),
+        next=_link(
+            request, **{param: numbered(page + 1), **cursor_links, f"{param}_after": found.last.token()}
+        )
+        if found.more_after and found.last
+        else None,
+        last=_link(
+            request,
+            **{
+                param: None if found.capped else pager.pages,
+                **cursor_links,
+                f"{param}_before": case_list.END,
+            },
+        )
+        if found.more_after
+        else None,
+        sizes=tuple(
+            (n, _link(request, **{size_param: n, param: None, **cursor_links}), current)
+            for n, _, current in pager.sizes
+        ),
+    )
+    return found.rows, pager
+
+
+def _cursors(request: Request, param: str) -> tuple[case_list.Cursor | None, case_list.Cursor | str | None]:
+    """The place the link carries (an unreadable one is ignored: the page is counted instead)."""
+    after = request.query_params.get(f"{param}_after")
+    before = request.query_params.get(f"{param}_before")
+    try:
+        if after:
+            return case_list.Cursor.parse(after), None
+        if before:
+            return None, case_list.END if before == case_list.END else case_list.Cursor.parse(before)
+    except ValueError:
+        pass
+    return None, None

@@ -312,7 +312,7 @@ async def page_case_identity(
 
     def view() -> HTMLResponse:
         assert case.id is not None
-        viewed = service.perform(
+        viewed = service.perform_grouped(
             session=session, case_id=case.id, actor=actor_of(caller), action="view_identity"
         )
         return _workspace(request, session, viewed, caller, full_identity=True)
@@ -392,7 +392,8 @@ async def page_case_action(
     version = form.get("expected_version")
     assert case.id is not None
     try:
-        service.perform(
+        await run_in_threadpool(  # waits for the writer's commit: never on the event loop
+            service.perform_grouped,
             session=session,
             case_id=case.id,
             actor=actor_of(caller),
@@ -434,6 +435,8 @@ def page_letter(
     if letter is None or letter.case_id != case.id or format not in ("html", "pdf"):
         raise NotFound("没有这份文书")
     files = issued_files(letter)
+    if format == "pdf" and letter.pdf_pending:
+        raise NotFound("该文书的PDF文本尚在生成中（PDF 生成中），请稍后再试", code="pdf_pending")
     if format not in files:
         raise NotFound("该文书签发时未生成PDF")
     media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"

@@ -108,6 +108,7 @@ HIDDEN_FACTS = frozenset(
         "html_sha256",
         "pdf_sha256",
         "letter_id",
+        "issued_seq",  # letter_pdf: the event that issued the letter
         "clock_event",
         "clock_date",
         "open_consultations",
@@ -360,12 +361,12 @@ async def page_case_document(
         raise NotFound("没有这份材料")
     link, doc = found
     try:
-        data = DocumentStore().read(doc.sha256)
+        data = DocumentStore().read(doc.sha256, session)
     except FileNotFoundError:
         raise NotFound("该材料的文件不在文件库中，请联系管理员") from None
     case_id = case.id
     await run_in_threadpool(
-        lambda: service.perform(
+        lambda: service.perform_grouped(
             session=session,
             case_id=case_id,
             actor=actor_of(caller),

@@ -5,16 +5,16 @@ A backup is a tar file (gzip-compressed when its name ends in ``.gz`` or ``.tgz`
 - ``database.sqlite3``: a SQLite database copied with SQLite's online backup API, a consistent
   snapshot taken while the server keeps running (readers never block writers in WAL mode); or
   ``database.pgdump``: ``pg_dump --format=custom`` of a PostgreSQL database, dumped in one
-  repeatable-read snapshot;
-- ``data/documents/…``, ``data/keys/…``, ``data/calendar/…``: the document store (scans, letters as
-  issued), the evidence signing key pair and the holiday notices an admin loaded, from
-  ``CASEFLOW_DATA_DIR`` (the prepared letter fonts are not kept: they are made again);
+  repeatable-read snapshot; it holds the documents too (scans, letters as issued: their bytes are
+  ``document`` rows since migration 0021);
+- ``data/keys/…``, ``data/calendar/…``: the evidence signing key pair and the holiday notices an
+  admin loaded, from ``CASEFLOW_DATA_DIR`` (the prepared letter fonts are not kept: they are made
+  again); archives made before 0021 also hold ``data/documents/…``, the documents as files, which
+  a restore writes back and the upgrade loads into the database;
 - ``manifest.json``: the format, when and from where, the schema revision, the number of requests
   and evidence events in the snapshot, and the SHA-256 and size of every other member.
 
-The database is copied first and the files after it: the document store only grows and a
-document reaches the disk before the row that cites it is committed, so every document the
-snapshot cites is in the archive.
+Every document the snapshot cites is in the snapshot: the bytes commit with the rows citing them.
 
 ``restore`` cannot destroy: it checks the whole archive, then the database in it, before it
 changes anything, keeps what it replaces (``FILE.bak``, the schema ``caseflow_before_restore``,

@@ -1,11 +1,13 @@
 """The archive: its manifest, the members it may hold, and the data files a restore writes.
 
-An archive holds the database member, ``manifest.json`` and files below ``data/documents/``,
-``data/keys/`` and ``data/calendar/`` only. Anything else (an absolute name, ``..``, a link or
-device, a folder such as ``data/fonts/``, a document whose name is not its SHA-256) makes the
-whole archive refused before anything is changed. Members are never extracted by name into the
-file system (no ``tarfile.extract``): each is read as a stream and written to a path built from
-the checked name below the data directory, so a crafted archive cannot write elsewhere.
+An archive holds the database member (with the documents' bytes), ``manifest.json`` and files below
+``data/keys/`` and ``data/calendar/`` only; archives made before migration 0021 also hold the
+documents as files below ``data/documents/``, which a restore writes back for the upgrade to load.
+Anything else (an absolute name, ``..``, a link or device, a folder such as ``data/fonts/``, a
+document whose name is not its SHA-256) makes the whole archive refused before anything is changed.
+Members are never extracted by name into the file system (no ``tarfile.extract``): each is read as
+a stream and written to a path built from the checked name below the data directory, so a crafted
+archive cannot write elsewhere.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from caseflow.backup.common import (
+    BACKED_UP_PARTS,
     CHUNK,
     DATA_PARTS,
     FORMAT,
@@ -47,7 +50,7 @@ def data_files(data_dir: Path) -> Iterator[tuple[str, Path]]:
     from caseflow.evidence.checkpoint import key_file
 
     checkpoint_key = key_file().resolve()
-    for part in DATA_PARTS:
+    for part in BACKED_UP_PARTS:
         root = data_dir / part
         if not root.is_dir():
             continue

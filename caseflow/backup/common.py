@@ -15,8 +15,11 @@ VERSION = 1
 MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 PG_MEMBER = "database.pgdump"
-#: What of ``CASEFLOW_DATA_DIR`` a backup keeps, and all a restore writes there.
+#: What of ``CASEFLOW_DATA_DIR`` a restore may write: ``documents`` only from archives made before
+#: the documents' bytes moved into the database (migration 0021), which loads them on upgrade.
 DATA_PARTS = ("documents", "keys", "calendar")
+#: What of ``CASEFLOW_DATA_DIR`` a backup keeps (the documents are in the database snapshot).
+BACKED_UP_PARTS = ("keys", "calendar")
 CHUNK = 1024 * 1024
 
 

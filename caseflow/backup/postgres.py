@@ -132,6 +132,22 @@ def _sql_literal(value: str | None) -> str:
     return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
 
 
+#: Extensions (the text search's pg_trgm) went with the renamed schema; the dump's ``CREATE EXTENSION IF
+#: NOT EXISTS ... WITH SCHEMA public`` would then do nothing and its indexes would find no operator class.
+#: They are dropped (with the kept schema's trigram indexes, which only speed up searches) so that the
+#: dump creates them anew in the new ``public``. Not moved: ``ALTER EXTENSION ... SET SCHEMA`` needs to
+#: own every member function, which a trusted extension's creator (the owner role) does not; dropping
+#: needs only the extension itself. (All in the restore's one transaction: a failure undoes it.)
+_EXTENSIONS_BACK = f"""
+DO $ext$ DECLARE x text; BEGIN
+    FOR x IN SELECT e.extname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n
+            ON n.oid = e.extnamespace WHERE n.nspname = '{PREVIOUS_SCHEMA}' LOOP
+        EXECUTE format('DROP EXTENSION %I CASCADE', x);
+    END LOOP;
+END $ext$;
+"""
+
+
 def _prelude(keep_previous: bool, grant_role: str | None) -> str:
     if not keep_previous:
         return "SELECT 1;"
@@ -148,6 +164,7 @@ REVOKE ALL ON SCHEMA {PREVIOUS_SCHEMA} FROM PUBLIC;
 {revoke}
 COMMENT ON SCHEMA {PREVIOUS_SCHEMA} IS 'caseflow: the database as it was before the restore of {stamp}';
 CREATE SCHEMA public;
+{_EXTENSIONS_BACK}
 """
 
 

@@ -8,8 +8,11 @@
    check, foreign keys, revision and counts against the manifest), then renamed over the target,
    the old file kept as ``FILE.bak``. PostgreSQL: restored in one transaction that keeps the old
    tables in the schema ``caseflow_before_restore`` and rolls back unless the counts match.
-4. Only then the data files: documents the directory lacks, then keys and notices (a file that
-   differs is moved to ``before-restore-TIME/`` in the data directory, never overwritten).
+4. Only then the data files: keys and notices (a file that differs is moved to
+   ``before-restore-TIME/`` in the data directory, never overwritten). An archive made before the
+   documents' bytes moved into the database (migration 0021) holds them as files: they are written
+   to ``documents/`` in the data directory first, and the upgrade that follows (``caseflow init``,
+   ``serve`` and ``worker`` migrate on start) moves them into the restored database.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def backup(
     overwrite: bool = False,
     now: dt.datetime | None = None,
 ) -> Summary:
-    """Write the database at ``url`` and the data directory's documents, keys and calendar
+    """Write the database at ``url`` (documents included) and the data directory's keys and calendar
     notices into the archive ``dest`` (written aside and moved into place when complete)."""
     from caseflow.settings import get_settings
 

@@ -384,6 +384,7 @@ from caseflow.cases import consultations as _consultations  # noqa: E402 - the c
 from caseflow.cases import delivery as _delivery  # noqa: E402 - registers the delivery handlers
 from caseflow.cases import disclosure_review as _disclosure_review  # noqa: E402 - the Art. 17 review
 from caseflow.cases import handling as _handling  # noqa: E402, F401 - registers the other handlers
+from caseflow.cases import letter_pdf as _letter_pdf  # noqa: E402, F401 - a letter's PDF after commit
 
 
 def _require_all_handled() -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from caseflow import law
@@ -34,13 +35,17 @@ from caseflow.states import facts as f
 DECISION_NOTICE = "third_party_decision_notice"
 
 
+#: Built once (read by every consultation step and every reply).
+_CONSULTATIONS = (
+    select(Consultation)
+    .where(col(Consultation.case_id) == bindparam("case_id"))
+    .order_by(col(Consultation.id))
+)
+
+
 def consultations(session: Session, case_id: int) -> list[Consultation]:
     """The request's consultations, in the order they were started."""
-    return list(
-        session.exec(
-            select(Consultation).where(col(Consultation.case_id) == case_id).order_by(col(Consultation.id))
-        )
-    )
+    return list(session.exec(_CONSULTATIONS, params={"case_id": case_id}))
 
 
 def open_consultations(session: Session, case_id: int) -> list[Consultation]:
@@ -73,13 +78,8 @@ def _issue(ctx: Ctx, request: LetterRequest) -> tuple[int, dict[str, Any], tuple
     """Issue a letter inside the handler (its row is linked to the consultation): (letter id, the
     facts and documents the engine would have recorded for ``Effect.letter``)."""
     issued = issue_letter(ctx.session, ctx.case, request, ctx.now)
-    letter = ctx.session.exec(
-        select(Letter)
-        .where(col(Letter.case_id) == ctx.case.id, col(Letter.doc_type) == request.doc_type)
-        .order_by(col(Letter.id).desc())
-    ).first()
-    assert letter is not None and letter.id is not None
-    return letter.id, dict(issued.facts), tuple(issued.documents)
+    assert issued.letter_id is not None
+    return issued.letter_id, dict(issued.facts), tuple(issued.documents)
 
 
 def _pause_start(ctx: Ctx) -> dt.date:
@@ -143,17 +143,19 @@ def start_consultation(ctx: Ctx, facts: f.StartConsultationFacts) -> Effect:
     )
 
 
-def _close(ctx: Ctx, row: Consultation, closed_on: dt.date) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """(clock event, facts) when ``row`` closes on ``closed_on``: the pause ends with the last open
-    consultation, on the latest day any consultation of this pause closed."""
-    assert ctx.case.id is not None
-    others = [c for c in open_consultations(ctx.session, ctx.case.id) if c.id != row.id]
+def _close(
+    ctx: Ctx, row: Consultation, closed_on: dt.date, rows: list[Consultation]
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(clock event, facts) when ``row`` (one of the request's consultations ``rows``, read once by
+    the handler) closes on ``closed_on``: the pause ends with the last open consultation, on the
+    latest day any consultation of this pause closed."""
+    others = [c for c in rows if c.id != row.id and c.opinion_date is None]
     if others:
         return None, {"clock_event": False, "open_consultations": len(others)}
     start = _pause_start(ctx)
     ends = [
         c.opinion_date
-        for c in consultations(ctx.session, ctx.case.id)
+        for c in rows
         if c.id != row.id and c.opinion_date is not None and c.letter_date >= start
     ]
     end = max([closed_on, *ends])
@@ -167,11 +169,12 @@ def _close(ctx: Ctx, row: Consultation, closed_on: dt.date) -> tuple[dict[str, A
 @handler("receive_opinion")
 def receive_opinion(ctx: Ctx, facts: f.ReceiveOpinionFacts) -> Effect:
     assert facts.opinion_date is not None and ctx.case.id is not None
-    row = _pick(open_consultations(ctx.session, ctx.case.id), facts.consultation_id, "正在进行的征求意见")
+    rows = consultations(ctx.session, ctx.case.id)
+    row = _pick([c for c in rows if c.opinion_date is None], facts.consultation_id, "正在进行的征求意见")
     not_before("opinion_date", facts.opinion_date, row.letter_date, "征求意见书发出之日")
     row.opinion_date, row.opinion, row.opinion_text = facts.opinion_date, facts.opinion, facts.opinion_text
     ctx.session.add(row)
-    clock, out = _close(ctx, row, facts.opinion_date)
+    clock, out = _close(ctx, row, facts.opinion_date, rows)
     return Effect(
         clock=clock,
         facts={"consultation_id": row.id, "party_name": row.party_name, "party_kind": row.party_kind, **out},
@@ -182,7 +185,8 @@ def receive_opinion(ctx: Ctx, facts: f.ReceiveOpinionFacts) -> Effect:
 @handler("lapse_consultation")
 def lapse_consultation(ctx: Ctx, facts: f.LapseConsultationFacts) -> Effect:
     assert ctx.case.id is not None
-    row = _pick(open_consultations(ctx.session, ctx.case.id), facts.consultation_id, "正在进行的征求意见")
+    rows = consultations(ctx.session, ctx.case.id)
+    row = _pick([c for c in rows if c.opinion_date is None], facts.consultation_id, "正在进行的征求意见")
     period = law.CONSULTATION_PERIODS[row.party_kind]
     if row.window_end is None:
         raise RuleViolation(
@@ -197,7 +201,7 @@ def lapse_consultation(ctx: Ctx, facts: f.LapseConsultationFacts) -> Effect:
     # no opinion, and the office decides.
     row.opinion_date, row.opinion = row.window_end, law.CONSULTATION_SILENCE[row.party_kind]
     ctx.session.add(row)
-    clock, out = _close(ctx, row, row.window_end)
+    clock, out = _close(ctx, row, row.window_end, rows)
     return Effect(
         clock=clock,
         facts={

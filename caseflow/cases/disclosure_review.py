@@ -19,6 +19,7 @@ import hashlib
 import json
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from caseflow import law
@@ -50,17 +51,21 @@ def needs_review(case: Case) -> bool:
     return law.outcome(case.draft["outcome"]).group in law.DISCLOSURE_REVIEW_GROUPS
 
 
+#: Built once (asked on every review and every issue of a reply).
+_LATEST_EVENT = (
+    select(EvidenceEvent.payload)
+    .where(
+        col(EvidenceEvent.case_id) == bindparam("case_id"),
+        col(EvidenceEvent.action).in_(("draft_reply", ACTION)),
+    )
+    .order_by(col(EvidenceEvent.seq).desc())
+    .limit(1)
+)
+
+
 def _latest_event(session: Session, case: Case) -> dict[str, Any] | None:
     """The latest draft or review event of the request's evidence chain (its payload)."""
-    row = session.exec(
-        select(EvidenceEvent.payload)
-        .where(
-            col(EvidenceEvent.case_id) == case.id,
-            col(EvidenceEvent.action).in_(("draft_reply", ACTION)),
-        )
-        .order_by(col(EvidenceEvent.seq).desc())
-        .limit(1)
-    ).first()
+    row = session.exec(_LATEST_EVENT, params={"case_id": case.id}).first()
     return json.loads(row) if row else None
 
 

@@ -10,16 +10,19 @@ commits. Any refusal rolls everything back: the request and its evidence are exa
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from caseflow import clock, law
 from caseflow.calendar import CalendarError, WorkingCalendar, default_calendar
-from caseflow.cases import approval, clock_refusals, correction, four_eyes
+from caseflow.cases import approval, clock_refusals, correction, four_eyes, rowwrite
+from caseflow.cases.refusals import CLOSING, allowed_now, check_state_allows, open_consultations, token_for
 from caseflow.dates import SHANGHAI, legal_date, zh
 from caseflow.dates import now as current_moment
 from caseflow.db import begin_write, lock_case
@@ -34,7 +37,6 @@ from caseflow.states.machine import (
     ROLE_NAMES,
     SUPERVISOR,
     SYSTEM,
-    CaseToken,
     MachineError,
     allowed_actions,
     fire,
@@ -198,15 +200,6 @@ def acting_role(actor: Actor, action: str) -> str:
     return sorted(allowed)[0]
 
 
-def token_for(case: Case) -> CaseToken:
-    return CaseToken(
-        case.state,
-        extended=case.extended,
-        delivered=case.delivered_on is not None,
-        supplemented=any(e["type"] == "supplement_requested" for e in case.ledger),
-    )
-
-
 def apply_deadline(case: Case, calendar: WorkingCalendar) -> clock.Deadline:
     """Recompute the derived deadline fields from the request's own ledger."""
     timeline = clock.Timeline.from_json({"received": case.receipt_date.isoformat(), "events": case.ledger})
@@ -221,16 +214,16 @@ def apply_deadline(case: Case, calendar: WorkingCalendar) -> clock.Deadline:
     return deadline
 
 
-_agency_paths: dict[tuple[str, int], str] = {}
+#: Per database (engine): agency id -> path. Agencies are never moved, so the answer is kept.
+_agency_paths: weakref.WeakKeyDictionary[Engine, dict[int, str]] = weakref.WeakKeyDictionary()
 
 
 def agency_path(session: Session, agency_id: int) -> str:
-    """An agency's place in the tree (agencies are never moved, so the answer is kept)."""
-    key = (str(session.get_bind().engine.url), agency_id)
-    path = _agency_paths.get(key)
+    """An agency's place in the tree (read once per database and process)."""
+    paths = _agency_paths.setdefault(session.get_bind().engine, {})
+    path = paths.get(agency_id)
     if path is None:
-        path = session.exec(select(Agency.path).where(col(Agency.id) == agency_id)).one()
-        _agency_paths[key] = path
+        path = paths[agency_id] = session.exec(select(Agency.path).where(col(Agency.id) == agency_id)).one()
     return path
 
 
@@ -275,9 +268,11 @@ def perform(
         approval.check(session, actor.agency_id, actor.username, case, action)  # Art. 33 para. 2
         token = token_for(case)
         from_state = case.state
+        # Several consultations may be open: the request stays in consultation until the last.
+        others_open = action in CLOSING and open_consultations(session, case.id) > 1
         # Illegal before invalid: an action the state does not allow is refused (409, naming the state
         # and what is allowed) before its facts are looked at; facts are checked only for an allowed one.
-        check_state_allows(session, case, actor, action)
+        check_state_allows(session, case, actor, action, others_open=others_open)
         parsed = parse_facts(ACTIONS[action].facts, facts)
         correction.check_action(case, action)  # Art. 41: no fee or Art. 35 step on a correction request
         condition_args: dict[str, Any] = {}
@@ -285,104 +280,59 @@ def perform(
             condition_args["needs_review"] = law.outcome(parsed.outcome).needs_review
         if isinstance(parsed, f.DisclosureReviewFacts):
             condition_args["agrees"] = parsed.conclusion == "agree"
-        if action in ("receive_opinion", "lapse_consultation"):
-            # Several consultations may be open: the request stays in consultation until the last.
-            condition_args["others_open"] = _open_consultations(session, case.id) > 1
+        if action in CLOSING:
+            condition_args["others_open"] = others_open
         try:
             moved = fire(token, action, **condition_args)
         except MachineError:
             moved = False
         if not moved:
-            raise IllegalTransition(action, case.state, _allowed_now(session, case, actor))
+            raise IllegalTransition(action, case.state, allowed_now(session, case, actor))
         parsed = fill_dates(parsed, today)
-        ctx = Ctx(session, actor, role, case, moment, today, cal)
-        try:
-            effect = HANDLERS[action](ctx, parsed)
-        except CalendarError as exc:
-            raise RuleViolation(
-                f"工作日历无法回答（{exc}），请管理员载入国务院放假安排后重试", code="calendar_unavailable"
-            ) from None
-        if effect.clock is not None:
-            case.ledger = [*case.ledger, effect.clock]
-        try:
-            apply_deadline(case, cal)
-        except clock.TimelineError as exc:
-            message, code = clock_refusals.refusal(exc, case.rules)
-            raise RuleViolation(message, code=code) from None
-        case.state = token.state
-        case.version += 1
-        case.updated_at = moment
-        facts_out = {**parsed.model_dump(mode="json"), **effect.facts}
-        documents = effect.documents
-        if effect.letter is not None:
-            issued = issue_letter(session, case, effect.letter, moment)
-            facts_out.update(issued.facts)
-            documents = (*documents, *issued.documents)
-        record = chain.EventRecord(
-            actor=actor.username,
-            role=role,
-            action=action,
-            from_state=from_state,
-            to_state=case.state,
-            facts=facts_out,
-            basis=effect.basis,
-            documents=documents,
-        )
-        chain.append(session, case, record, moment)
-        session.add(case)
+        # No flush until the commit: the request row is written once (one UPDATE of its changed
+        # columns), the letter and event rows by Core inserts; a handler flushes what it must.
+        with session.no_autoflush:
+            ctx = Ctx(session, actor, role, case, moment, today, cal)
+            try:
+                effect = HANDLERS[action](ctx, parsed)
+            except CalendarError as exc:
+                raise RuleViolation(
+                    f"工作日历无法回答（{exc}），请管理员载入国务院放假安排后重试",
+                    code="calendar_unavailable",
+                ) from None
+            if effect.clock is not None:
+                case.ledger = [*case.ledger, effect.clock]
+            try:
+                apply_deadline(case, cal)
+            except clock.TimelineError as exc:
+                message, code = clock_refusals.refusal(exc, case.rules)
+                raise RuleViolation(message, code=code) from None
+            case.state = token.state
+            case.version += 1
+            case.updated_at = moment
+            facts_out = {**parsed.model_dump(mode="json"), **effect.facts}
+            documents = effect.documents
+            if effect.letter is not None:
+                issued = issue_letter(session, case, effect.letter, moment)
+                facts_out.update(issued.facts)
+                documents = (*documents, *issued.documents)
+            record = chain.EventRecord(
+                actor=actor.username,
+                role=role,
+                action=action,
+                from_state=from_state,
+                to_state=case.state,
+                facts=facts_out,
+                basis=effect.basis,
+                documents=documents,
+            )
+            chain.append(session, case, record, moment)
+            rowwrite.write_dirty(session)  # one UPDATE of each changed row's changed columns
         session.commit()
     except BaseException:
         session.rollback()
         raise
     return case
-
-
-def _probe_args(session: Session, case: Case, action: str) -> list[dict[str, Any]]:
-    """The condition arguments an action may meet, whatever its facts say (the facts decide which)."""
-    closing = action in ("receive_opinion", "lapse_consultation")
-    others_open = closing and _open_consultations(session, case.id) > 1
-    return [
-        {"needs_review": needs_review, "agrees": agrees, "others_open": others_open}
-        for needs_review, agrees in ((True, True), (False, False))
-    ]
-
-
-def _allowed_now(session: Session, case: Case, actor: Actor) -> list[str]:
-    """What the actor may do in the request's state, for a refusal to name (whatever the facts)."""
-    token = token_for(case)
-    names: list[str] = []
-    for args in _probe_args(session, case, ""):
-        names += [n for n in allowed_actions(token, actor.roles, **args) if n not in names]
-    return [n for n in possible_actions(case.state) if n in names]
-
-
-def _legal_refusal(case: Case, action: str, token: CaseToken) -> tuple[str, str] | None:
-    """Where the machine's condition is a rule of law: why (naming the article) and its code."""
-    rules = law.RULE_SETS.get(case.rules) or law.RULES_2019
-    if action == "extend" and token.extended:
-        return f"答复期限只能延长一次（{rules.extension_basis.label}），本申请已经延期", "extension_limit"
-    if action == "request_supplement" and token.supplemented:
-        return (
-            f"补正告知只能发出一次（{rules.supplement_notice_basis.label}），本申请已经告知过补正",
-            "supplement_once",
-        )
-    if action == "record_delivery" and token.delivered:
-        return "答复的送达已经登记过，不能重复登记", "already_delivered"
-    return None
-
-
-def check_state_allows(session: Session, case: Case, actor: Actor, action: str) -> None:
-    """Refuse (409) an action the request's state does not allow, for any facts it might be given."""
-    for args in _probe_args(session, case, action):
-        probe = token_for(case)
-        try:
-            if fire(probe, action, **args):
-                return
-        except MachineError:
-            break
-    refusal = _legal_refusal(case, action, token_for(case))
-    reason, code = refusal if refusal else (None, None)
-    raise IllegalTransition(action, case.state, _allowed_now(session, case, actor), reason=reason, code=code)
 
 
 def issue_letter(session: Session, case: Case, request: LetterRequest, moment: dt.datetime) -> Any:
@@ -398,20 +348,6 @@ def issue_letter(session: Session, case: Case, request: LetterRequest, moment: d
         notice=request.notice,
         outcome_code=request.outcome,
         reply=request.reply,
-    )
-
-
-def _open_consultations(session: Session, case_id: int | None) -> int:
-    from sqlalchemy import func
-
-    from caseflow.models import Consultation
-
-    return int(
-        session.exec(
-            select(func.count())
-            .select_from(Consultation)
-            .where(col(Consultation.case_id) == case_id, col(Consultation.opinion_date).is_(None))
-        ).one()
     )
 
 

@@ -8,6 +8,7 @@ person draft some replies and review others, never review their own.
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from caseflow.errors import Forbidden
@@ -15,18 +16,21 @@ from caseflow.models import Case, EvidenceEvent
 
 RULE = "四眼原则：拟定答复的人不得审核通过同一答复"
 
+#: Built once (asked on every review and approval, and by the case page).
+_LATEST_DRAFTER = (
+    select(EvidenceEvent.actor)
+    .where(col(EvidenceEvent.case_id) == bindparam("case_id"), col(EvidenceEvent.action) == "draft_reply")
+    .order_by(col(EvidenceEvent.seq).desc())
+    .limit(1)
+)
+
 
 def drafters(session: Session, case: Case) -> set[str]:
     """Who drafted the reply awaiting review (by the draft, and by the evidence chain)."""
     names = set()
     if case.draft and case.draft.get("drafted_by"):
         names.add(str(case.draft["drafted_by"]))
-    latest = session.exec(
-        select(EvidenceEvent.actor)
-        .where(col(EvidenceEvent.case_id) == case.id, col(EvidenceEvent.action) == "draft_reply")
-        .order_by(col(EvidenceEvent.seq).desc())
-        .limit(1)
-    ).first()
+    latest = session.exec(_LATEST_DRAFTER, params={"case_id": case.id}).first()
     if latest:
         names.add(latest)
     return names

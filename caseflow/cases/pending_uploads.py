@@ -1,11 +1,12 @@
 """Files chosen on a form that is not saved yet (the intake form after 计算期限, or a refused save).
 
-The bytes go to the content-addressed document store (``caseflow.evidence.store``) by their SHA-256
-(the same content is stored once) and a ``pending_upload`` row binds them to the user who chose them
-and to the form's file field. The form carries the rows' ids; only their owner may use them. A
-registration turns them into the request's documents and deletes the rows in its own transaction
-(``caseflow.cases.intake.register``). Abandoned rows are deleted after ``MAX_AGE`` by the ``pending``
-job (``caseflow.scheduled.pending``), and their bytes with them when nothing else names the hash.
+The bytes go to the content-addressed document store (``caseflow.evidence.store``: a ``document``
+row by their SHA-256, the same content stored once) in the same transaction as the ``pending_upload``
+row that binds them to the user who chose them and to the form's file field. The form carries the
+rows' ids; only their owner may use them. A registration turns them into the request's documents and
+deletes the rows in its own transaction (``caseflow.cases.intake.register``). Abandoned rows are
+deleted after ``MAX_AGE`` by the ``pending`` job (``caseflow.scheduled.pending``), and their
+``document`` row with them when nothing else names it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from caseflow.cases.intake import Upload
@@ -42,7 +44,7 @@ def keep(
     """Store the bytes and a pending row for ``user_id``'s form field ``slot`` (the caller commits)."""
     if slot not in INTAKE_SLOTS:
         raise FactsError([(slot, "没有这个上传栏目")])
-    digest = (store or DocumentStore()).put_bytes(data)
+    digest = (store or DocumentStore()).put(session, data, media_type=media_type, filename=filename)
     row = PendingUpload(
         user_id=user_id,
         slot=slot,
@@ -89,7 +91,7 @@ def as_uploads(rows: Sequence[PendingUpload], store: DocumentStore | None = None
     out = []
     for row in rows:
         try:
-            data = docs.read(row.sha256)
+            data = docs.read(row.sha256, object_session(row))
         except (FileNotFoundError, ValueError) as exc:
             raise FactsError([(row.slot, f"已上传的文件“{row.filename}”已不可用，请重新选择文件")]) from exc
         out.append(Upload(INTAKE_SLOTS.get(row.slot, row.slot), data, row.media_type, row.filename))
@@ -97,7 +99,8 @@ def as_uploads(rows: Sequence[PendingUpload], store: DocumentStore | None = None
 
 
 def discard(session: Session, rows: Sequence[PendingUpload]) -> None:
-    """Delete the rows (the bytes stay until the store's sweep finds nothing naming them)."""
+    """Delete the rows (their ``document`` rows stay until the ``pending`` job or the store's sweep
+    finds nothing naming them)."""
     for row in rows:
         session.delete(row)
 

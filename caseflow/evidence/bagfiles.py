@@ -40,7 +40,7 @@ def manifest(rows: Iterable[bytes], filename: str) -> dict[str, str]:
     return entries
 
 
-def lines(chunks: Iterable[bytes], digest: hashlib._Hash) -> Iterator[bytes]:
+def lines(chunks: Iterable[bytes | memoryview], digest: hashlib._Hash) -> Iterator[bytes]:
     """The lines of a member read in chunks, hashed on the way."""
     rest = b""
     for chunk in chunks:
@@ -75,7 +75,7 @@ def tags(rows: Iterable[bytes], filename: str = BAG_INFO) -> Iterator[tuple[str,
         yield name, value.strip()
 
 
-def digest_of(chunks: Iterable[bytes]) -> str:
+def digest_of(chunks: Iterable[bytes | memoryview]) -> str:
     """SHA-256 (hex) of bytes read in chunks."""
     digest = hashlib.sha256()
     for chunk in chunks:

@@ -4,14 +4,10 @@
 ``events.jsonl`` and the digests of its ``documents/`` and ``letters/``. The chain is checked in
 one of two ways with the same outcome:
 
-- ``fast_chain`` reads the lines as the exporter writes them without building a JSON object per
-  line: one regular expression for the columns before the payload and one for those after it, the
-  payload taken out of its JSON string by replacing ``\\"`` (the only escape it then may hold),
-  hashed, and compared with the columns through the canonical form's fixed head and tail; the
-  parts in between (basis, documents, facts) are decoded with ``json``'s own scanner (texts already
-  seen, such as the same basis again, are remembered), so the payload is still proven to be a JSON
-  object with exactly the documented keys. Anything else
-  (another layout, escapes, a moment in another zone...) makes it answer ``None``;
+- ``fast_chain`` reads every line and payload with ``orjson`` (a C parser, stricter than ``json``
+  and giving the same values where both read a text) and makes the checks of ``verify_events`` on
+  them; anything in doubt (a check that fails, a text ``orjson`` refuses, a redacted event) makes
+  it answer ``None``;
 - ``exact_chain`` then parses every line and payload with ``json`` and applies
   ``chain.verify_events``, which names the first problem (the database's ``caseflow verify`` uses
   the same function).
@@ -28,9 +24,11 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import re
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import orjson
 
 from caseflow.evidence.chain import GENESIS, redacted_count, verify_events
 
@@ -53,47 +51,24 @@ class CaseResult:
 #: events redacted: a masked package's register events written before the identity commitment)
 Chain = tuple[int, str, str | None, str | None, list[tuple[int, object]], int]
 
-# ASCII without '"' and '\' for the machine's words; any text but those and control characters for
-# the actor; the hashes are compared with digests and the moment parsed, so they need no more here
-_WORD = rb"[ !#-\[\]-~]*"
-_HEAD = re.compile(
-    rb'\{"action": "(%s)", "actor": "([^"\\\x00-\x1f]*)", "from_state": (null|"%s"), '
-    rb'"hash": "(.{64})", "moment": "(%s)", "payload": "' % (_WORD, _WORD, _WORD)
+_loads = orjson.loads
+#: an event line as the exporter writes it, and the fields its columns and place repeat in the payload
+_LINE_KEYS = {
+    "action",
+    "actor",
+    "from_state",
+    "hash",
+    "moment",
+    "payload",
+    "prev_hash",
+    "role",
+    "seq",
+    "to_state",
+}
+_line_fields = operator.itemgetter("action", "from_state", "to_state", "actor", "role", "moment")
+_body_fields = operator.itemgetter(
+    "prev_hash", "seq", "case", "action", "from", "to", "actor", "role", "moment"
 )
-_TAIL = re.compile(
-    rb'", "prev_hash": "(.{64})", "role": "(%s)", "seq": ([1-9][0-9]*), "to_state": "(%s)"\}' % (_WORD, _WORD)
-)
-_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')  # a string JSON writes as it is
-_PAYLOAD_END = b'", "prev_hash": "'
-_NO_DOCUMENTS = b'[],"facts":'
-_FACTS = ',"facts":'
-_scan = json.JSONDecoder().raw_decode
-_sha256 = hashlib.sha256
-_values: dict[bytes, None] = {}  # texts known to be one JSON value each (basis and facts repeat)
-
-
-@functools.lru_cache(maxsize=128)
-def _moment_ok(text: bytes) -> bool:
-    try:
-        return dt.datetime.fromisoformat(text.decode()).tzinfo is not None
-    except ValueError:
-        return False
-
-
-def _one_value(text: bytes) -> bool:
-    """Is ``text`` exactly one JSON value (as ``json`` reads it)?"""
-    if text in _values:
-        return True
-    try:
-        decoded = text.decode()
-        if _scan(decoded, 0)[1] != len(decoded):
-            return False
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return False
-    if len(_values) >= 128:
-        _values.clear()
-    _values[text] = None
-    return True
 
 
 def _cites(documents: object) -> bool:
@@ -104,68 +79,62 @@ def _cites(documents: object) -> bool:
     )
 
 
-def fast_chain(tracking: str, data: bytes) -> Chain | None:
-    """The chain of ``events.jsonl`` as written by the exporter, or ``None`` if in doubt."""
-    if not data.endswith(b"\n") or b"\t" in data or b"\r" in data:
-        return None  # JSON's other white space: not in the canonical form, nor in its lines
-    quoted = f'"{tracking}"' if _PLAIN.fullmatch(tracking) else json.dumps(tracking, ensure_ascii=False)
-    case_key = f',"case":{quoted},"documents":'.encode()
-    prev = GENESIS.encode()
-    first = last = b""
+_sha256 = hashlib.sha256
+
+
+@functools.lru_cache(maxsize=256)
+def _moment_ok(text: str) -> bool:
+    """An ISO moment with its zone (equal texts are then the same moment for ``verify_events``)."""
+    try:
+        return dt.datetime.fromisoformat(text).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def fast_chain(tracking: str, data: bytes | memoryview) -> Chain | None:
+    """The chain of ``events.jsonl`` read with ``orjson``, or ``None`` if in doubt.
+
+    ``orjson`` is stricter than ``json`` (no NaN, no lone surrogates, no byte order mark, integers
+    of at most 64 bits) and reads anything both accept to the same values, the last of repeated
+    keys winning in both; so every check of ``verify_events`` made here on its values holds for
+    ``json``'s. Any check that fails, and any event standing redacted, answers ``None``:
+    ``exact_chain`` then names the problem in its own words."""
+    lines = bytes(data).split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    prev = GENESIS
+    first: str | None = None
+    last: str | None = None
     cited: list[tuple[int, object]] = []
-    lines = data.split(b"\n")
-    lines.pop()
-    for seq, line in enumerate(lines, 1):
-        head = _HEAD.match(line)
-        if head is None:
-            return None
-        start = head.end()
-        end = line.rfind(_PAYLOAD_END, start)
-        tail = _TAIL.fullmatch(line, end) if end >= 0 else None
-        if tail is None:
-            return None
-        escaped = line[start:end]
-        payload = escaped.replace(b'\\"', b'"')
-        if b"\\" in payload or payload.count(b'"') != len(escaped) - len(payload):
-            return None  # another escape, or a quote that would end the string
-        action, actor, from_state, digest, moment = head.groups()
-        prev_hash, role, seq_text, to_state = tail.groups()
-        if prev_hash != prev or int(seq_text) != seq or _sha256(payload).hexdigest().encode() != digest:
-            return None
-        if not actor.isascii() and not _one_value(b'"%s"' % actor):
-            return None  # not UTF-8
-        # the canonical form: {"action","actor","basis","case","documents","facts",<fixed tail>}
-        fixed_head = b'{"action":"%s","actor":"%s","basis":' % (action, actor)
-        fixed_tail = b',"from":%s,"moment":"%s","prev_hash":"%s","role":"%s","seq":%s,"to":"%s","v":1}' % (
-            from_state, moment, prev_hash, role, seq_text, to_state,
-        )  # fmt: skip
-        if not (payload.startswith(fixed_head) and payload.endswith(fixed_tail) and _moment_ok(moment)):
-            return None
-        basis_at, facts_end = len(fixed_head), len(payload) - len(fixed_tail)
-        at = payload.find(case_key, basis_at, facts_end)
-        if at < 0 or not _one_value(payload[basis_at:at]):
-            return None
-        at += len(case_key)
-        if payload.startswith(_NO_DOCUMENTS, at):
-            facts = payload[at + len(_NO_DOCUMENTS) : facts_end]
-        else:
-            try:
-                rest = payload[at:facts_end].decode()
-                documents, end = _scan(rest, 0)
-            except ValueError:  # not UTF-8, or not JSON
+    loads, sha256 = _loads, _sha256
+    try:
+        for seq, line in enumerate(lines, 1):
+            ev = loads(line)
+            if type(ev) is not dict or ev.keys() != _LINE_KEYS:
+                return None  # another layout, or a redacted event: the exact check reads it
+            payload = ev["payload"]
+            if type(payload) is not str or ev["seq"] != seq or ev["prev_hash"] != prev:
                 return None
-            if not rest.startswith(_FACTS, end) or not _cites(documents):
+            text = payload.encode()
+            if sha256(text).hexdigest() != ev["hash"]:
                 return None
-            cited.append((seq, documents))
-            facts = rest[end + len(_FACTS) :].encode()
-        if not _one_value(facts):
-            return None
-        if not first or moment < first:
-            first = moment
-        if moment > last:
-            last = moment
-        prev = digest
-    return len(lines), prev.decode(), first.decode(), last.decode(), cited, 0
+            body = loads(text)
+            if type(body) is not dict or _body_fields(body) != (prev, seq, tracking, *_line_fields(ev)):
+                return None
+            moment = body["moment"]
+            if type(moment) is not str or not _moment_ok(moment):
+                return None
+            documents = body.get("documents", [])
+            if documents != []:
+                cited.append((ev["seq"], documents))
+            first = min(first or moment, moment)
+            last = max(last or moment, moment)
+            prev = ev["hash"]
+    except KeyError:  # a field missing from a payload
+        return None
+    except orjson.JSONDecodeError:
+        return None
+    return len(lines), prev, first, last, cited, 0
 
 
 def exact_chain(tracking: str, data: bytes) -> Chain:
@@ -200,17 +169,14 @@ def exact_chain(tracking: str, data: bytes) -> Chain:
     return count, head, first, last, cited, redacted_count(events)
 
 
-def _load(data: bytes) -> object:
-    """``json.loads(data)``, a little faster for a file that is one UTF-8 JSON object."""
+def _load(data: bytes | memoryview) -> object:
+    """``json.loads(data)``: through ``orjson`` (stricter, the same values when both read it), else
+    through ``json`` (which accepts a little more, and says where it fails)."""
     try:
-        text = data.decode()
-        if text.startswith("{"):
-            value, end = _scan(text, 0)
-            if not text[end:].strip(" \t\n\r"):
-                return value
-    except ValueError:
+        return _loads(data)
+    except orjson.JSONDecodeError:
         pass
-    return json.loads(data)
+    return json.loads(bytes(data))
 
 
 def _json_error(exc: ValueError) -> str:
@@ -224,8 +190,8 @@ def _json_error(exc: ValueError) -> str:
 
 def check_case(
     folder: str,
-    case_json: bytes,
-    events: bytes | None,
+    case_json: bytes | memoryview,
+    events: bytes | memoryview | None,
     held: Mapping[str, str],
     recorded: Mapping[str, list[str]] | None,
 ) -> CaseResult:
@@ -241,7 +207,9 @@ def check_case(
     tracking = str(case.get("tracking_no", "?"))
     if events is None:
         raise PackageProblem(f"{tracking}：缺少 events.jsonl（证据记录被删除）")
-    count, head, first, last, cited, redacted = fast_chain(tracking, events) or exact_chain(tracking, events)
+    count, head, first, last, cited, redacted = fast_chain(tracking, events) or exact_chain(
+        tracking, bytes(events)
+    )
     if recorded is not None and tracking in recorded and recorded[tracking] != [str(count), head]:
         raise PackageProblem(
             f"{tracking}：证据链（{count}条事件，链头 {head[:12]}…）与 bag-info.txt 记载的链头不符"

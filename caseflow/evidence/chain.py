@@ -28,6 +28,7 @@ from caseflow.models import Case, EvidenceEvent
 
 GENESIS = "0" * 64
 EVENT_TABLE: Table = EvidenceEvent.__table__  # type: ignore[attr-defined]
+_EVENT_INSERT = EVENT_TABLE.insert()  # built once: one per transition
 FORMAT_VERSION = 1
 
 
@@ -90,7 +91,7 @@ def append(session: Session, case: Case, record: EventRecord, moment: dt.datetim
     )
     digest = sha256_hex(payload)
     session.connection().execute(
-        EVENT_TABLE.insert(),
+        _EVENT_INSERT,
         [
             {
                 "case_id": case.id,

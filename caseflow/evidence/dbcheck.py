@@ -1,6 +1,10 @@
 """``caseflow verify``: everything the evidence claims, checked against the database and the store.
 
-For each request, in batches (one read transaction per batch, no ORM objects kept):
+The whole database (or a range of request ids) is checked by ``caseflow.evidence.dbstream``: the
+requests and their events read as ordered streams and merged, in flat memory. Named requests, and
+every request in which that fast pass finds anything, are checked here, the per-request way (the
+words of every problem come from here). For each request, in batches (one read transaction per
+batch, no ORM objects kept):
 
 1. its hash chain and recorded head (``chain.verify_events``; a broken chain is reported as it
    always was, and nothing else of that request is checked: its events prove nothing);
@@ -18,20 +22,18 @@ Every problem is named (request, field, event); nothing stops at the first.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Connection, Engine, Table, select
 from sqlmodel import Session
 
 from caseflow.calendar import WorkingCalendar, default_calendar, library_official_years
-from caseflow.evidence import replay, rowcheck
+from caseflow.evidence import letterpdf, replay, rowcheck
 from caseflow.evidence.chain import Problem, verify_events
 from caseflow.evidence.replay import Finding
 from caseflow.evidence.store import DocumentStore
@@ -53,7 +55,7 @@ LETTER_COLUMNS = ("html_sha256", "pdf_sha256", "letter_no", "doc_type", "templat
 class Report:
     requests: int = 0
     events: int = 0
-    documents: int = 0  # stored files hashed (a file cited in several batches counts in each)
+    documents: int = 0  # stored files hashed (each once; named requests: once per batch)
     letters: int = 0
     bulk: int = 0  # bulk history: only what its events record was checked
     broken: list[Problem] = field(default_factory=list)
@@ -72,10 +74,26 @@ def check_database(
     calendar: WorkingCalendar | None = None,
     batch: int = BATCH,
     report: Callable[[Problem | Finding], None] | None = None,
+    id_range: tuple[int, int] | None = None,
+    exact: bool = False,
+    workers: int = 1,
 ) -> Report:
-    """Check every request (or the named ones); ``report`` is told each problem as it is found."""
+    """Check every request (or the named ones, or those with ``id_range[0] < id <= id_range[1]``);
+    ``report`` is told each problem as it is found. Without names the requests are read as streams
+    (``dbstream``; by ``workers`` processes over ranges of ids when more than one: ``dbworkers``)
+    unless ``exact``: every request the per-request way (what the fallback does)."""
+    if tracking_nos is None and not exact and workers > 1:
+        from caseflow.evidence.dbworkers import check_parallel
+
+        return check_parallel(engine, workers, calendar=calendar, report=report, id_range=id_range)
+    if tracking_nos is None and not exact:
+        from caseflow.evidence.dbstream import check_stream
+
+        return check_stream(
+            engine, store=store, calendar=calendar, report=report, id_range=id_range, batch=batch
+        )
     out = Report()
-    checker = _Checker(out, store or DocumentStore(), calendar or default_calendar(), report)
+    checker = _Checker(out, store or DocumentStore(engine), calendar or default_calendar(), report)
     last_id = 0
     while True:
         with Session(engine) as session:
@@ -84,12 +102,15 @@ def check_database(
             if not checker.names:
                 checker.load_names(session)
             stmt = select(REQUEST).where(REQUEST.c.id > last_id).order_by(REQUEST.c.id).limit(batch)
+            if id_range is not None:
+                stmt = stmt.where(REQUEST.c.id > id_range[0], REQUEST.c.id <= id_range[1])
             if tracking_nos:
                 stmt = stmt.where(REQUEST.c.tracking_no.in_(list(tracking_nos)))
             rows = [dict(r) for r in session.execute(stmt).mappings()]
             if not rows:
                 return out
             last_id = rows[-1]["id"]
+            checker.hashed.clear()
             checker.batch(session, rows)
 
 
@@ -102,13 +123,15 @@ class _Checker:
         report: Callable[[Problem | Finding], None] | None,
     ) -> None:
         self.out, self.calendar, self.report = out, calendar, report
-        self.root = str(store.root)  # DocumentStore.path_for, without a Path per file
+        self.store = store
         self.names: dict[str, dict[object, object]] = {}
         #: sha256 -> "" when intact, else what is wrong; kept for one batch (memory stays flat)
         self.hashed: dict[bytes, str] = {}
+        #: while set, problems are collected here instead of reported (``dbstream``'s fast pass)
+        self.sink: list[Problem | Finding] | None = None
         self._estimates: dict[frozenset[int], WorkingCalendar] = {}
 
-    def load_names(self, session: Session) -> None:
+    def load_names(self, session: Session | Connection) -> None:
         users = session.execute(select(User.__table__.c.id, User.__table__.c.username))  # type: ignore[attr-defined]
         agencies = session.execute(select(Agency.__table__.c.id, Agency.__table__.c.code))  # type: ignore[attr-defined]
         self.names = {"handler": dict(users.all()), "agency": dict(agencies.all())}
@@ -128,6 +151,9 @@ class _Checker:
         return cal
 
     def add(self, item: Problem | Finding) -> None:
+        if self.sink is not None:
+            self.sink.append(item)
+            return
         if isinstance(item, Problem):
             self.out.broken.append(item)
         else:
@@ -135,8 +161,13 @@ class _Checker:
         if self.report is not None:
             self.report(item)
 
-    def batch(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        self.hashed.clear()
+    def batch(self, session: Session | Connection, rows: list[dict[str, Any]]) -> None:
+        """Check these requests the per-request way."""
+        for args in self.load(session, rows):
+            self.case(*args)
+
+    def load(self, session: Session | Connection, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """What ``case`` checks of each of these request rows."""
         ids = [r["id"] for r in rows]
         applicants = {
             a["id"]: SimpleNamespace(**a)
@@ -186,14 +217,16 @@ class _Checker:
             .order_by(CASE_DOCUMENT.c.id)
         ).mappings():
             cited_rows[doc["case_id"]].append(dict(doc))
-        for row in rows:
-            self.case(
+        return [
+            (
                 row,
                 applicants.get(row["applicant_id"]),
                 events.pop(row["id"], []),
                 letters.pop(row["id"], []),
                 cited_rows.pop(row["id"], []),
             )
+            for row in rows
+        ]
 
     def case(
         self,
@@ -274,6 +307,9 @@ class _Checker:
             if isinstance(facts, dict) and isinstance(facts.get("letter"), dict):
                 issued[seq] = facts["letter"]
         actions = {body.get("seq"): str(body.get("action")) for body in bodies}
+        pdfs = letterpdf.pdf_events(bodies)  # a PDF rendered after commit: bound by its letter_pdf event
+        for finding in letterpdf.findings(tracking, issued, pdfs):
+            self.add(finding)
         for doc in documents:
             seq = doc["event_seq"]
             if (doc["kind"], doc["sha256"]) not in cited.get(seq, set()):
@@ -298,6 +334,7 @@ class _Checker:
                     Finding(tracking, f"letter {letter['letter_no']}", seq, action, "该事件未签发这份文书")
                 )
                 continue
+            recorded = dict(letterpdf.recorded_row(recorded, pdfs))
             for name in LETTER_COLUMNS:
                 if letter[name] != recorded.get(name):
                     self.add(
@@ -336,16 +373,11 @@ class _Checker:
         known = self.hashed.get(key)
         if known is not None:
             return known
-        digest = hashlib.sha256()
-        try:
-            with open(os.path.join(self.root, sha[:2], sha[2:4], sha), "rb") as handle:  # noqa: PTH123
-                while block := handle.read(CHUNK):
-                    digest.update(block)
-            wrong = "" if digest.hexdigest() == sha else "文件内容与事件记载的哈希不符（文件被替换或改动）"
-        except FileNotFoundError:
+        found = self.store.digest_of(sha)  # the bytes as stored in the database now
+        if found is None:
             wrong = "文件缺失（事件记载的文件不在文件库中）"
-        except OSError as exc:
-            wrong = f"文件无法读取：{exc.__class__.__name__}"
+        else:
+            wrong = "" if found == sha else "文件内容与事件记载的哈希不符（文件被替换或改动）"
         if not wrong:
             self.out.documents += 1
         self.hashed[key] = wrong

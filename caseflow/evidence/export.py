@@ -58,6 +58,7 @@ from caseflow.evidence.keys import key_paths, load_private_key
 from caseflow.evidence.store import DocumentStore
 from caseflow.evidence.zipstream import ZipWriter
 from caseflow.models import Agency, Case, CaseDocument
+from caseflow.replies.pdf_after import render_pending_of
 
 SIGNATURE = "tagmanifest-sha256.txt.sig"
 PUBLIC_KEY = "signing-key.pub.pem"
@@ -139,8 +140,8 @@ class _Bag:
     def add(self, name: str, data: bytes) -> None:
         self._listed(name, self.zip.add(name, data), len(data))
 
-    def add_document(self, name: str, sha256: str, store: DocumentStore) -> None:
-        size, chunks = store.open_verified(sha256)  # raises if the stored file was changed
+    def add_document(self, name: str, sha256: str, store: DocumentStore, session: Session) -> None:
+        size, chunks = store.open_verified(sha256, session=session)  # raises if the bytes were changed
         self.zip.add_stream(name, chunks, size)
         self._listed(name, sha256, size)
 
@@ -190,7 +191,7 @@ def _write_case(
         name = f"{folder}{'letters' if kind.startswith('letter.') else 'documents'}/{sha}"
         if name not in written:
             written.add(name)
-            bag.add_document(name, sha, store)
+            bag.add_document(name, sha, store, session)
     bag.heads.write(f"{CHAIN_HEAD}: {case.tracking_no} {case.event_count} {case.last_hash}\n".encode())
     bag.cases += 1
 
@@ -247,6 +248,9 @@ def export(
     returns its summary (cases, events, signer, the package's SHA-256)."""
     acting_role(actor, "export_evidence")  # a role that may not export is refused before any work
     where = _conditions(session, actor, scope)
+    # Letters whose PDF is still pending are rendered first, so the package holds both files of each
+    # letter (one that cannot be rendered now stays pending: its HTML is exported, its PDF later).
+    render_pending_of(session, where)
     total, last_id = session.exec(select(func.count(), func.max(Case.id)).where(*where)).one()
     if not total or last_id is None:
         span = ""

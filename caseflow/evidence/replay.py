@@ -152,6 +152,7 @@ RECORD_ONLY_FOR_ROW = frozenset(
         "view_document",
         "export_evidence",
         "recalculate_deadline",
+        "letter_pdf",  # the letter row's PDF (checked against this event by dbcheck)
     }
 )
 

@@ -149,20 +149,24 @@ def deadline_findings(
     row: Mapping[str, Any],
     calendar: WorkingCalendar,
     estimate: Callable[[dt.date], WorkingCalendar],
+    *,
+    deadline: Callable[[dt.date, list[dict[str, Any]], WorkingCalendar], dict[str, object]] | None = None,
 ) -> list[Finding]:
     """The deadline fields recomputed from the replayed ledger, compared with the row.
 
     A deadline computed while a year's schedule was only estimated (``provisional``) keeps its
     answer until ``recalculate_deadline`` records the new one (only open requests are recalculated),
     so such a row may also match the calendar as it was before the notices for its years were
-    loaded (``estimate(received)``).
+    loaded (``estimate(received)``). ``deadline`` computes them (default ``_deadline``; ``dbstream``
+    passes one that remembers repeated ledgers).
     """
+    compute = deadline or _deadline
     received = expected.values.get("receipt_date", (row.get("receipt_date"), 1, "register"))[0]
     if not isinstance(received, dt.date):
         return []
     seq, action = expected.ledger_set
     try:
-        now = _deadline(received, expected.ledger, calendar)
+        now = compute(received, expected.ledger, calendar)
     except clock.TimelineError as exc:
         return [Finding(tracking_no, "ledger", seq, action, f"证据链记载的期限台账不合法：{exc}")]
     stored = {name: row.get(name) for name in DEADLINE_FIELDS}
@@ -170,7 +174,7 @@ def deadline_findings(
         return []
     if stored.get("provisional"):
         try:
-            if stored == _deadline(received, expected.ledger, estimate(received)):
+            if stored == compute(received, expected.ledger, estimate(received)):
                 return []
         except clock.TimelineError:
             pass

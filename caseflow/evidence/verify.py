@@ -7,26 +7,25 @@ key, or the trusted one); every event's hash and link and the chain head recorde
 hash (``casecheck``). The zip is read in place, never extracted, and every byte is hashed once.
 
 A package laid out as ``export`` writes it (the payload request by request, folders in ascending
-order, in the order of the manifest and of the chain heads) is checked in one pass, in memory that
-does not depend on its number of requests: the manifest and ``bag-info.txt`` are read alongside the
-payload. Any other layout, and any problem, sends the package to the indexed check, which holds an
-index of its files and names the first problem in the order above (the one-pass check never names
-a problem of the payload or of a chain itself, so both report the same).
+order, in the order of the manifest and of the chain heads) is checked in one pass (``onepass``):
+the zip mapped, its central directory parsed once, by worker processes when it is large, in memory
+that does not depend on its number of requests. Any other layout, and any problem, sends the
+package to the indexed check, which holds an index of its files and names the first problem in the
+order above (the one-pass check never names a problem of the payload or of a chain itself, so both
+report the same).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from caseflow.evidence import bagfiles
-from caseflow.evidence.casecheck import CaseResult, PackageProblem, check_case
+from caseflow.evidence import bagfiles, onepass
+from caseflow.evidence.casecheck import PackageProblem, check_case
 from caseflow.evidence.export import (
     BAG_INFO,
     CHAIN_HEAD,
@@ -36,61 +35,33 @@ from caseflow.evidence.export import (
     TAGMANIFEST,
     fingerprint,
 )
+from caseflow.evidence.onepass import Summary
 from caseflow.evidence.ziplimits import check_declared
 from caseflow.evidence.zipstream import Entry, ZipLimit, ZipProblem, ZipReader
 
 __all__ = ["PackageProblem", "Summary", "verify_package"]
 
 
-class _Irregular(Exception):
-    """Not for the one-pass check: another layout, or a problem the indexed check will name."""
-
-
-@dataclass
-class Summary:
-    cases: int = 0
-    events: int = 0
-    first_moment: str | None = None
-    last_moment: str | None = None
-    signer: str = ""
-    exporter: str = ""
-    trusted: bool = False
-    redacted: int = 0  # events of a masked package standing redacted (identity), hashes as recorded
-    _names: bytearray = field(default_factory=bytearray, repr=False)  # compact: an escaped name a line
-
-    @property
-    def tracking_nos(self) -> list[str]:
-        """The requests verified, in the order of the package."""
-        return [line.decode("unicode_escape") for line in self._names.split(b"\n")[:-1]]
-
-    def add(self, case: CaseResult) -> None:
-        self.cases += 1
-        self.events += case.count
-        self.redacted += case.redacted
-        self._names += case.tracking.encode("unicode_escape") + b"\n"
-        if case.first is not None and (self.first_moment is None or case.first < self.first_moment):
-            self.first_moment = case.first
-        if case.last is not None and (self.last_moment is None or case.last > self.last_moment):
-            self.last_moment = case.last
-
-
-def verify_package(path: Path, trusted_key: bytes | None = None) -> Summary:
+def verify_package(path: Path, trusted_key: bytes | None = None, *, workers: int | None = None) -> Summary:
     """Verify ``path``; raises ``PackageProblem`` naming the first problem, else returns a summary.
 
     A problem with the file itself is named by the file's name only (the page verifies an upload
-    kept under a temporary name, whose folder means nothing to the auditor)."""
+    kept under a temporary name, whose folder means nothing to the auditor). ``workers``: processes
+    for the one-pass check (None: as many as the CPUs allow, for a large package; 0: none)."""
     try:
         archive = ZipReader(path)
     except (OSError, ZipProblem) as exc:
         raise PackageProblem(f"{path.name}：{_unreadable(exc)}") from None
     try:
         with archive:
+            try:
+                found = onepass.check(archive, workers)
+            except onepass.Irregular:
+                pass
+            else:
+                return _finish(archive, found, trusted_key)
             check_declared(archive)  # a zip bomb is refused before anything is inflated or parsed
             root, tags = _structure(archive)
-            try:
-                return _one_pass(archive, root, tags, trusted_key)
-            except _Irregular:
-                pass  # (out of the handler: the one-pass check's open members are closed)
             return _indexed(archive, root, tags, trusted_key)
     except ZipLimit as exc:
         raise PackageProblem(f"{path.name}：证据包超出解压限制：{exc}") from None
@@ -171,133 +142,13 @@ def _check_signature(
     return fingerprint(raw), trusted_key is not None
 
 
-def _place(name: str) -> tuple[str, str | None]:
-    """(the request folder a payload file belongs to, its role there: ``case.json``,
-    ``events.jsonl``, ``documents/SHA``, ``letters/SHA``, or None for any other file)."""
-    folder, _, leaf = name.rpartition("/")
-    if leaf == "case.json" or leaf == "events.jsonl":
-        return folder, leaf
-    parent, _, sub = folder.rpartition("/")
-    if parent and (sub == "documents" or sub == "letters"):
-        return parent, f"{sub}/{leaf}"
-    return folder, None
-
-
-# --- the one-pass check --------------------------------------------------------------------------
-
-
-class _BagInfo:
-    """bag-info.txt read alongside the payload, one line a tag (a folded line sends the package to
-    the indexed check): its chain heads one at a time, Caseflow-Exporter and Payload-Oxum kept."""
-
-    def __init__(self, lines: Iterator[bytes]) -> None:
-        self._lines = lines
-        self.exporter: list[str] = []
-        self.oxum: list[str] = []
-
-    def next_head(self) -> str | None:
-        for line in self._lines:
-            name, colon, value = line.partition(b":")
-            if not colon or name[:1].isspace():
-                if not line.strip():
-                    continue
-                raise _Irregular  # a folded line, or not a tag
-            key, text = name.strip(), value.decode().strip()
-            if key == b"Caseflow-Chain-Head":
-                return text
-            if key == b"Caseflow-Exporter":
-                self.exporter.append(text)
-            elif key == b"Payload-Oxum":
-                self.oxum.append(text)
-        return None
-
-
-@dataclass(slots=True)
-class _Folder:
-    name: str
-    case_json: bytes | None = None
-    events: bytes | None = None
-    held: dict[str, str] = field(default_factory=dict)
-
-
-def _one_pass(
-    archive: ZipReader, root: dict[str, Entry], tags: dict[str, str], trusted_key: bytes | None
-) -> Summary:
-    if BAG_INFO not in root:
-        raise _Irregular
-    manifest_digest, info_digest = hashlib.sha256(), hashlib.sha256()
-    manifest = bagfiles.lines(archive.stream(root[MANIFEST]), manifest_digest)
-    info = _BagInfo(bagfiles.lines(archive.stream(root[BAG_INFO]), info_digest))
-    summary = Summary()
-    files = size = n = 0
-    folder: _Folder | None = None
-    sha256 = hashlib.sha256
-    try:
-        for entry in archive.entries():
-            name = entry[0]
-            if not name.startswith("data/") or name.endswith("/"):
-                continue
-            line = next(manifest, None)
-            n += 1
-            if line is None:
-                raise _Irregular  # a file the manifest does not list
-            place, role = _place(name)
-            if folder is None or place != folder.name:
-                if folder is not None:
-                    if place < folder.name:
-                        raise _Irregular  # folders out of order: one may come back later
-                    _close(folder, info, summary)
-                folder = _Folder(place)
-            if role == "case.json" or role == "events.jsonl":
-                data = archive.read(entry)
-                digest = sha256(data).hexdigest()
-                if role == "case.json" and folder.case_json is None:
-                    folder.case_json = data
-                elif role == "events.jsonl" and folder.events is None:
-                    folder.events = data
-                else:
-                    raise _Irregular
-            else:
-                digest = bagfiles.digest_of(archive.chunks(entry))
-                if role is not None:
-                    if role in folder.held:
-                        raise _Irregular
-                    folder.held[role] = digest
-            raw = entry[1]
-            if line != b"%s  %s" % (digest.encode(), raw) or not raw.isascii():  # as export writes it
-                listed = bagfiles.manifest_line(line, MANIFEST, n)
-                while listed is None:  # a blank line
-                    line, n = next(manifest, None), n + 1
-                    if line is None:
-                        raise _Irregular
-                    listed = bagfiles.manifest_line(line, MANIFEST, n)
-                if listed != (name, digest):
-                    raise _Irregular
-            files += 1
-            size += entry[5]
-        if folder is not None:
-            _close(folder, info, summary)
-        if any(bagfiles.manifest_line(line, MANIFEST, n) for n, line in enumerate(manifest, n + 1)):
-            raise _Irregular  # files listed but missing
-        if info.next_head() is not None or not summary.cases:
-            raise _Irregular  # requests recorded but missing, or none at all
-    except (PackageProblem, UnicodeDecodeError):
-        raise _Irregular from None
-    known = {MANIFEST: manifest_digest.hexdigest(), BAG_INFO: info_digest.hexdigest()}
-    bagfiles.check_bag(archive, root, tags, known, info.oxum, (files, size))
-    summary.signer, summary.trusted = _check_signature(archive, root, trusted_key)
-    summary.exporter = bagfiles.one_of(info.exporter)
+def _finish(archive: ZipReader, found: onepass.Payload, trusted_key: bytes | None) -> Summary:
+    """After the one-pass check: the bag's tag files and its signature."""
+    bagfiles.check_bag(archive, found.root, found.tags, found.known, found.oxum, found.files)
+    summary = found.summary
+    summary.signer, summary.trusted = _check_signature(archive, found.root, trusted_key)
+    summary.exporter = bagfiles.one_of(found.exporter)
     return summary
-
-
-def _close(folder: _Folder, info: _BagInfo, summary: Summary) -> None:
-    if folder.case_json is None:
-        return  # not a request's folder: its files are in the manifest, that is all
-    case = check_case(folder.name, folder.case_json, folder.events, folder.held, None)
-    head = info.next_head()
-    if head is None or head.split() != [case.tracking, str(case.count), case.head]:
-        raise _Irregular
-    summary.add(case)
 
 
 # --- the indexed check ---------------------------------------------------------------------------
@@ -344,7 +195,7 @@ def _indexed(
     folders: dict[str, dict[str, Entry]] = {}  # folder -> case.json and events.jsonl
     held: dict[str, dict[str, str]] = {}  # folder -> documents/SHA and letters/SHA -> digest
     for name, entry in entries.items():
-        place, role = _place(name)
+        place, role = onepass.place(name)
         if role == "case.json" or role == "events.jsonl":
             folders.setdefault(place, {})[role] = entry
         elif role is not None:

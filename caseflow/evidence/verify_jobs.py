@@ -165,7 +165,11 @@ def run(
                     session.add(job)
                     session.commit()
                     return job
-            report = check_database(engine, [t for _, t in rows], store=store, calendar=calendar)
+                first = job.last_id
+            # the batch's requests as streams (``dbstream``), by their range of ids
+            report = check_database(
+                engine, id_range=(first, int(rows[-1][0] or 0)), store=store, calendar=calendar
+            )
             with Session(engine, expire_on_commit=False) as session:
                 job = session.get(VerifyJob, job_id)
                 if job is None or job.status != "running":

@@ -6,7 +6,9 @@ of Python. An evidence package of an agency holds two or more members per reques
 
 - ``ZipWriter`` stores members (no compression: verification then reads the bytes it hashes
   directly) and spools its central directory to a temporary file;
-- ``ZipReader`` streams the central directory in chunks and reads members sequentially.
+- ``ZipReader`` maps the file (``mmap``): the central directory is parsed where it lies and a
+  stored member is hashed as a view of the mapping, without a copy; the page cache holds the
+  bytes, not the process.
 
 Both follow the zip specification (APPNOTE 6.3), with ZIP64 records where sizes, offsets or the
 number of members need them; ``zipfile`` and ``unzip`` read what ``ZipWriter`` writes, and
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import mmap
 import struct
 import tempfile
 import zlib
@@ -30,6 +33,7 @@ from typing import BinaryIO
 Entry = tuple[str, bytes, int, int, int, int, int]
 
 CHUNK = 1 << 14  # small: memory stays the same whatever the size of the archive
+MAPPED_CHUNK = 1 << 22  # a stored member hashed a view of the mapping at a time (no copy)
 LIMIT = 0xFFFFFFFF  # beyond: ZIP64
 STORED, DEFLATED = 0, 8
 UTF8_NAME = 0x800
@@ -153,67 +157,152 @@ class ZipWriter:
         self._out.close()
 
 
-class _Cursor:
-    """A file read member by member, sequentially where the members follow each other."""
+class ZipReader:
+    """A zip mapped into memory (``mmap``): its central directory parsed where it lies, its members
+    read in any order as views of the mapping (stored members are never copied to be hashed)."""
 
-    def __init__(self, file: BinaryIO) -> None:
-        self.file = file
-        self.position = -1
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with path.open("rb") as f:
+            size = f.seek(0, 2)
+            # an empty file cannot be mapped; it is no zip either (the search below says so)
+            self._map: mmap.mmap | None = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        self.data: memoryview = memoryview(self._map if self._map is not None else b"")
+        try:
+            self._find_directory()
+        except BaseException:
+            self.close()
+            raise
 
-    def start(self, entry: Entry) -> None:
-        """Position the file at the member's data, after checking its local header."""
-        name, raw, flags, method, _csize, _size, offset = entry
+    def __enter__(self) -> ZipReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.data.release()
+        if self._map is not None:
+            try:
+                self._map.close()
+            except BufferError:  # a view still held elsewhere: closed when it is collected
+                pass
+
+    def _find_directory(self) -> None:
+        data = self.data
+        size = len(data)
+        tail_start = max(0, size - END.size - 0xFFFF)
+        tail = bytes(data[tail_start:])
+        at = tail.rfind(SIG_END)
+        if at < 0 or at + END.size > len(tail):
+            raise ZipProblem("找不到中央目录结束记录：不是zip文件，或文件被截断")
+        _, _, _, _, count, cd_size, cd_offset, comment = END.unpack_from(tail, at)
+        if at + END.size + comment > len(tail):
+            raise ZipProblem("中央目录结束记录不完整（文件被截断）")
+        end_at = tail_start + at
+        if count == 0xFFFF or cd_size == LIMIT or cd_offset == LIMIT:
+            at64 = max(0, end_at - LOCATOR64.size)
+            locator = bytes(data[at64 : at64 + LOCATOR64.size])
+            if len(locator) == LOCATOR64.size and locator[:4] == SIG_LOCATOR64:
+                end64_at = LOCATOR64.unpack(locator)[2]
+                record = bytes(data[end64_at : end64_at + END64.size])
+                if len(record) != END64.size or record[:4] != SIG_END64:
+                    raise ZipProblem("缺少ZIP64中央目录结束记录")
+                _, _, _, _, _, _, _, count, cd_size, cd_offset = END64.unpack(record)
+                end_at = end64_at
+        # bytes before the archive (a self-extracting stub): offsets are relative to its start
+        self._shift = end_at - cd_size - cd_offset
+        if self._shift < 0:
+            raise ZipProblem("中央目录的位置超出了文件范围")
+        self._cd_start = cd_offset + self._shift
+        self._cd_size = cd_size
+        self.count = count  # members, as the end record declares
+
+    def entries(self) -> Iterator[Entry]:
+        """Every member as listed in the central directory, parsed where it lies in the mapping."""
+        data, shift, unpack = self.data, self._shift, CENTRAL_READ.unpack_from
+        pos = self._cd_start
+        end = pos + self._cd_size
+        if end > len(data):
+            end = len(data) + 1  # the directory runs past the file: found short below
+        fixed = CENTRAL.size
+        while pos < end:
+            if end - pos < fixed:
+                raise ZipProblem("中央目录不完整（文件被截断）")
+            sig, flags, method, csize, size, nlen, xlen, clen, offset = unpack(data, pos)
+            if sig != SIG_CENTRAL:
+                raise ZipProblem("中央目录中有损坏的条目")
+            at = pos + fixed
+            pos = at + nlen + xlen + clen
+            if pos > end:
+                raise ZipProblem("中央目录不完整（文件被截断）")
+            raw = bytes(data[at : at + nlen])
+            if csize == LIMIT or size == LIMIT or offset == LIMIT:
+                size, csize, offset = _zip64(bytes(data[at + nlen : at + nlen + xlen]), size, csize, offset)
+            name = raw.decode("utf-8" if flags & UTF8_NAME else "cp437", "replace")
+            yield name, raw, flags, method, csize, size, offset + shift
+
+    def start(self, entry: Entry) -> int:
+        """Where the member's data starts, after checking its local header."""
+        name, raw, flags, method, csize, _size, offset = entry
         if flags & 0x1:
             raise ZipProblem(f"{name} 已加密，无法读取")
         if method not in (STORED, DEFLATED):
             raise ZipProblem(f"{name} 使用了不支持的压缩方法（{method}，只支持存储和deflate）")
-        f = self.file
-        if self.position != offset:
-            f.seek(offset)
-        header = f.read(LOCAL.size + len(raw))
-        if header[:4] != SIG_LOCAL or header[LOCAL.size :] != raw:
+        data = self.data
+        at = offset + LOCAL.size
+        if data[offset : offset + 4] != SIG_LOCAL or data[at : at + len(raw)] != raw:
             raise ZipProblem(f"{name} 的本地文件头损坏")
-        nlen, xlen = struct.unpack_from("<2H", header, 26)
+        nlen: int
+        xlen: int
+        nlen, xlen = struct.unpack_from("<2H", data, offset + 26)
         if nlen != len(raw):
             raise ZipProblem(f"{name} 的本地文件头记载的是另一个文件名")
-        if xlen:
-            f.seek(xlen, 1)
-        self.position = offset + LOCAL.size + nlen + xlen
+        at += nlen + xlen
+        if at + csize > len(data):
+            raise ZipProblem(f"{name} 不完整（文件被截断）")
+        return at
+
+    def view(self, entry: Entry) -> memoryview:
+        """A stored member's bytes as a view of the mapping (no copy); ``ZipProblem`` if deflated."""
+        at = self.start(entry)
+        if entry[3] != STORED:
+            raise ZipProblem(f"{entry[0]} 是压缩存储的")
+        return self.data[at : at + entry[4]]
 
     def read(self, entry: Entry) -> bytes:
-        self.start(entry)
+        """A member's bytes (for members small enough to hold)."""
+        at = self.start(entry)
         name, _, _, method, csize, size, _ = entry
-        data = self.file.read(csize)
-        self.position += len(data)
-        if len(data) != csize:
-            raise ZipProblem(f"{name} 不完整（文件被截断）")
+        data = self.data[at : at + csize]
         if method == DEFLATED:  # never more than the declared size plus one byte is inflated
             inflate = zlib.decompressobj(-15)
             try:
-                data = inflate.decompress(data, size + 1)
+                out = inflate.decompress(data, size + 1)
             except zlib.error as exc:
                 raise ZipProblem(f"{name} 的压缩数据已损坏（zlib：{exc}）") from None
-            if len(data) > size:
+            if len(out) > size:
                 raise _past_declared(name, size)
-        if len(data) != size:
-            raise ZipProblem(f"{name} 实有 {len(data)} 字节，中央目录记载为 {size} 字节")
-        return data
+        else:
+            out = bytes(data)
+        if len(out) != size:
+            raise ZipProblem(f"{name} 实有 {len(out)} 字节，中央目录记载为 {size} 字节")
+        return out
 
-    def chunks(self, entry: Entry) -> Iterator[bytes]:
-        self.start(entry)
+    def chunks(self, entry: Entry) -> Iterator[bytes | memoryview]:
+        """A member's bytes in chunks (views of the mapping for a stored member)."""
+        at = self.start(entry)
         name, _, _, method, left, size, _ = entry
-        inflate = zlib.decompressobj(-15) if method == DEFLATED else None
+        if method == STORED:
+            if left != size:
+                raise ZipProblem(f"{name} 实有 {left} 字节，中央目录记载为 {size} 字节")
+            for start in range(at, at + left, MAPPED_CHUNK):
+                yield self.data[start : min(start + MAPPED_CHUNK, at + left)]
+            return
+        inflate = zlib.decompressobj(-15)
         produced = 0
-        while left > 0:
-            chunk = self.file.read(min(CHUNK, left))
-            if not chunk:
-                raise ZipProblem(f"{name} 不完整（文件被截断）")
-            left -= len(chunk)
-            self.position += len(chunk)
-            if inflate is None:
-                produced += len(chunk)
-                yield chunk
-                continue
+        for start in range(at, at + left, CHUNK):
+            chunk: bytes | memoryview = self.data[start : min(start + CHUNK, at + left)]
             # inflated a bounded piece at a time, and never past the declared size
             while chunk:
                 try:
@@ -229,98 +318,9 @@ class _Cursor:
         if produced != size:
             raise ZipProblem(f"{name} 实有 {produced} 字节，中央目录记载为 {size} 字节")
 
-
-class ZipReader:
-    """Read a zip's central directory as a stream and its members in the order they are asked for."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._cursor = _Cursor(path.open("rb"))
-        try:
-            self._find_directory(self._cursor.file)
-        except BaseException:
-            self.close()
-            raise
-
-    def __enter__(self) -> ZipReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._cursor.file.close()
-
-    def _find_directory(self, f: BinaryIO) -> None:
-        size = f.seek(0, 2)
-        tail_start = max(0, size - END.size - 0xFFFF)
-        f.seek(tail_start)
-        tail = f.read()
-        at = tail.rfind(SIG_END)
-        if at < 0 or at + END.size > len(tail):
-            raise ZipProblem("找不到中央目录结束记录：不是zip文件，或文件被截断")
-        _, _, _, _, count, cd_size, cd_offset, comment = END.unpack_from(tail, at)
-        if at + END.size + comment > len(tail):
-            raise ZipProblem("中央目录结束记录不完整（文件被截断）")
-        end_at = tail_start + at
-        if count == 0xFFFF or cd_size == LIMIT or cd_offset == LIMIT:
-            f.seek(max(0, end_at - LOCATOR64.size))
-            locator = f.read(LOCATOR64.size)
-            if len(locator) == LOCATOR64.size and locator[:4] == SIG_LOCATOR64:
-                end64_at = LOCATOR64.unpack(locator)[2]
-                f.seek(end64_at)
-                record = f.read(END64.size)
-                if len(record) != END64.size or record[:4] != SIG_END64:
-                    raise ZipProblem("缺少ZIP64中央目录结束记录")
-                _, _, _, _, _, _, _, count, cd_size, cd_offset = END64.unpack(record)
-                end_at = end64_at
-        # bytes before the archive (a self-extracting stub): offsets are relative to its start
-        self._shift = end_at - cd_size - cd_offset
-        if self._shift < 0:
-            raise ZipProblem("中央目录的位置超出了文件范围")
-        self._cd_start = cd_offset + self._shift
-        self._cd_size = cd_size
-
-    def entries(self) -> Iterator[Entry]:
-        """Every member as listed in the central directory (read in chunks, never all at once)."""
-        with self.path.open("rb") as f:
-            f.seek(self._cd_start)
-            left = self._cd_size
-            buf, pos = b"", 0
-            while left > 0:
-                if len(buf) - pos < CENTRAL.size:
-                    buf, pos = buf[pos:] + f.read(CHUNK), 0
-                    if len(buf) < CENTRAL.size:
-                        raise ZipProblem("中央目录不完整（文件被截断）")
-                sig, flags, method, csize, size, nlen, xlen, clen, offset = CENTRAL_READ.unpack_from(buf, pos)
-                if sig != SIG_CENTRAL:
-                    raise ZipProblem("中央目录中有损坏的条目")
-                length = CENTRAL.size + nlen + xlen + clen
-                if len(buf) - pos < length:
-                    buf, pos = buf[pos:] + f.read(max(CHUNK, length)), 0
-                    if len(buf) < length:
-                        raise ZipProblem("中央目录不完整（文件被截断）")
-                raw = buf[pos + CENTRAL.size : pos + CENTRAL.size + nlen]
-                if csize == LIMIT or size == LIMIT or offset == LIMIT:
-                    extra = buf[pos + CENTRAL.size + nlen : pos + CENTRAL.size + nlen + xlen]
-                    size, csize, offset = _zip64(extra, size, csize, offset)
-                name = raw.decode("utf-8" if flags & UTF8_NAME else "cp437", "replace")
-                yield name, raw, flags, method, csize, size, offset + self._shift
-                pos += length
-                left -= length
-
-    def read(self, entry: Entry) -> bytes:
-        """A member's bytes (for members small enough to hold)."""
-        return self._cursor.read(entry)
-
-    def chunks(self, entry: Entry) -> Iterator[bytes]:
-        """A member's bytes in chunks; read them all before reading another member."""
-        return self._cursor.chunks(entry)
-
-    def stream(self, entry: Entry) -> Iterator[bytes]:
-        """A member's bytes in chunks through a file of its own (to read alongside other members)."""
-        with self.path.open("rb") as f:
-            yield from _Cursor(f).chunks(entry)
+    def stream(self, entry: Entry) -> Iterator[bytes | memoryview]:
+        """A member's bytes in chunks (members can be read alongside each other: nothing is shared)."""
+        return self.chunks(entry)
 
 
 def _zip64(extra: bytes, size: int, csize: int, offset: int) -> tuple[int, int, int]:

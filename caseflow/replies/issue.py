@@ -2,9 +2,10 @@
 
 The number is taken from the agency's gap-free series in the same transaction, so a letter that
 fails to issue (incomplete settings, a rendering error, any refusal) rolls back and uses no number.
-The HTML and PDF are stored content-addressed; the evidence event records their hashes, the template
-and the template's own hash. An issued letter is never rendered again: ``issued_files`` returns the
-stored bytes.
+The HTML is stored content-addressed; the evidence event records its hash, the template and the
+template's own hash. The PDF/A is rendered after the commit from exactly that HTML and recorded by a
+``letter_pdf`` event (``caseflow.replies.pdf_after``). An issued letter is never rendered again:
+``issued_files`` returns the stored bytes.
 """
 
 from __future__ import annotations
@@ -13,18 +14,32 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Table, bindparam, true
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from caseflow import law
 from caseflow.cases import correction
+from caseflow.dates import now as current_moment
 from caseflow.errors import FactsError, RuleViolation
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Agency, Applicant, Case, CaseDocument, Letter
 from caseflow.numbering import next_number
 from caseflow.replies.context import clause, letter_context, letter_number, remedies, require_settings
+from caseflow.replies.pdf_after import mark_issued
 from caseflow.replies.remedy_bodies import review_body
-from caseflow.replies.render import render_html, render_pdf, template_digest
+from caseflow.replies.render import render_html, template_digest
 from caseflow.settings import get_settings
+
+#: The write path's statements, built once (Core inserts: no ORM object, no get-then-flush).
+_LETTER: Table = Letter.__table__  # type: ignore[attr-defined]
+_LETTER_INSERT = _LETTER.insert().returning(_LETTER.c.id)
+_CASE_DOCUMENT_INSERT = CaseDocument.__table__.insert()  # type: ignore[attr-defined]
+_PARTS = (
+    select(Agency, Applicant)
+    .join(Applicant, true())  # two rows by their keys: one read, a join on purpose
+    .where(col(Agency.id) == bindparam("agency_id"), col(Applicant.id) == bindparam("applicant_id"))
+)
 
 #: The free-text parts of a drafted reply that its letter shows (the clerk may edit only these).
 REPLY_FIELDS = (
@@ -51,6 +66,7 @@ class Issued:
     letter_no: str
     documents: tuple[tuple[str, str], ...]
     facts: dict[str, Any]
+    letter_id: int | None = None
 
 
 def _title(doc: law.DocumentType, outcome: law.Outcome | None, case: Case | None = None) -> str:
@@ -67,10 +83,9 @@ def _title(doc: law.DocumentType, outcome: law.Outcome | None, case: Case | None
 
 
 def _parts(session: Session, case: Case) -> tuple[Agency, Applicant]:
-    agency = session.get(Agency, case.agency_id)
-    applicant = session.get(Applicant, case.applicant_id)
-    assert agency is not None and applicant is not None
-    return agency, applicant
+    """The agency and the applicant a letter names, in one read."""
+    row = session.execute(_PARTS, {"agency_id": case.agency_id, "applicant_id": case.applicant_id}).one()
+    return row[0], row[1]
 
 
 def compose(
@@ -85,9 +100,37 @@ def compose(
     reply: dict[str, Any] | None = None,
 ) -> tuple[str, str, law.DocumentType, law.Outcome | None]:
     """(template name, HTML, document type, outcome) for a letter, numbered or as a preview."""
+    template, context, doc, outcome = _prepare(
+        session,
+        case,
+        doc_code,
+        _parts(session, case),
+        issue_date=issue_date,
+        number=number,
+        notice=notice,
+        outcome_code=outcome_code,
+        reply=reply,
+    )
+    return template, render_html(template, context), doc, outcome
+
+
+def _prepare(
+    session: Session,
+    case: Case,
+    doc_code: str,
+    parts: tuple[Agency, Applicant],
+    *,
+    issue_date: dt.date,
+    number: str | None,
+    notice: dict[str, Any] | None = None,
+    outcome_code: str | None = None,
+    reply: dict[str, Any] | None = None,
+) -> tuple[str, dict[str, Any], law.DocumentType, law.Outcome | None]:
+    """(template name, context, document type, outcome): every read a letter needs, nothing rendered
+    (``number`` "" stands for the number taken afterwards: the settings are checked as for one)."""
     doc = law.DOCUMENT_TYPES_BY_CODE[doc_code]
     outcome = law.outcome(outcome_code) if outcome_code else None
-    agency, applicant = _parts(session, case)
+    agency, applicant = parts
     carries_remedies = outcome.remedies if outcome else doc.remedies
     review_first = bool(outcome) and law.review_required_first(outcome_code or "", issue_date)
     body = review_body(session, agency).name  # the setting, or derived from the agency tree (Art. 24)
@@ -130,7 +173,7 @@ def compose(
         from caseflow.cases.outcome_rules import add_to_letter  # Art. 30, 32, 36(6), 37
 
         add_to_letter(context, session, case, outcome)
-    return template, render_html(template, context), doc, outcome
+    return template, context, doc, outcome
 
 
 def issue(
@@ -148,60 +191,72 @@ def issue(
     """Number, render and store a letter in the caller's transaction (the caller records the event)."""
     assert case.id is not None
     doc = law.DOCUMENT_TYPES_BY_CODE[doc_code]
-    agency, _applicant = _parts(session, case)
-    # Settings are checked by compose(); should they be incomplete, the caller's rollback returns the
-    # number taken here to the series, so no number is lost.
-    number = next_number(session, "letter", f"{agency.code}:{issue_date.year}:{doc.series}")
-    letter_no = letter_number(agency, doc, issue_date.year, number)
-    template, html, doc, outcome = compose(
+    parts = _parts(session, case)
+    agency = parts[0]
+    # Every read the letter needs first (the settings checked: incomplete ones refuse before a number
+    # is taken), then the number: on PostgreSQL the series' counter row stays locked from here to the
+    # commit, so it is taken last. A later refusal rolls it back to the series: no number is lost.
+    template, context, doc, outcome = _prepare(
         session,
         case,
         doc_code,
+        parts,
         issue_date=issue_date,
-        number=letter_no,
+        number="",
         notice=notice,
         outcome_code=outcome_code,
         reply=reply,
     )
+    number = next_number(session, "letter", f"{agency.code}:{issue_date.year}:{doc.series}")
+    letter_no = letter_number(agency, doc, issue_date.year, number)
+    context["letter"] = {**context["letter"], "number": letter_no, "draft": False}
+    html = render_html(template, context)
     docs = store or DocumentStore()
     html_bytes = html.encode("utf-8")
     html_sha = docs.put(
         session, html_bytes, media_type="text/html; charset=utf-8", filename=f"{letter_no}.html"
     )
-    pdf_sha = None
-    if get_settings().letter_pdf:
-        pdf_sha = docs.put(
-            session, render_pdf(html), media_type="application/pdf", filename=f"{letter_no}.pdf"
-        )
+    # The PDF/A is rendered after the commit from exactly these HTML bytes and recorded by its own
+    # ``letter_pdf`` event (caseflow.replies.pdf_after): WeasyPrint runs while nothing is locked.
+    pdf_pending = get_settings().letter_pdf
+    if pdf_pending:
+        mark_issued(session)
     template_sha256 = template_digest(f"{template}.html")
     seq = case.event_count + 1
-    session.add(
-        Letter(
-            case_id=case.id,
-            agency_id=agency.id or 0,
-            doc_type=doc.code,
-            outcome=outcome.code if outcome else None,
-            title=_title(doc, outcome, case),
-            series=doc.series,
-            year=issue_date.year,
-            number=number,
-            letter_no=letter_no,
-            template=template,
-            template_sha256=template_sha256,
-            html_sha256=html_sha,
-            pdf_sha256=pdf_sha,
-            issued_on=issue_date,
-            issued_at=moment,
-            event_seq=seq,
-        )
-    )
+    conn = session.connection()  # Core statements on the transaction's connection
+    letter_id = conn.execute(
+        _LETTER_INSERT,
+        {
+            "case_id": case.id,
+            "agency_id": agency.id or 0,
+            "doc_type": doc.code,
+            "outcome": outcome.code if outcome else None,
+            "title": _title(doc, outcome, case),
+            "series": doc.series,
+            "year": issue_date.year,
+            "number": number,
+            "letter_no": letter_no,
+            "template": template,
+            "template_sha256": template_sha256,
+            "html_sha256": html_sha,
+            "pdf_sha256": None,
+            "pdf_pending": pdf_pending,
+            "issued_on": issue_date,
+            "issued_at": moment,
+            "event_seq": seq,
+        },
+    ).scalar_one()
     documents = [(f"letter.html:{doc.code}", html_sha)]
-    session.add(CaseDocument(case_id=case.id, sha256=html_sha, kind=f"letter.html:{doc.code}", event_seq=seq))
-    if pdf_sha:
-        documents.append((f"letter.pdf:{doc.code}", pdf_sha))
-        session.add(
-            CaseDocument(case_id=case.id, sha256=pdf_sha, kind=f"letter.pdf:{doc.code}", event_seq=seq)
-        )
+    conn.execute(
+        _CASE_DOCUMENT_INSERT,
+        {
+            "case_id": case.id,
+            "sha256": html_sha,
+            "kind": f"letter.html:{doc.code}",
+            "event_seq": seq,
+            "created_at": current_moment(),  # as the row's default had it: when it is written
+        },
+    )
     facts = {
         "letter": {
             "doc_type": doc.code,
@@ -209,10 +264,10 @@ def issue(
             "template": template,
             "template_sha256": template_sha256,
             "html_sha256": html_sha,
-            "pdf_sha256": pdf_sha,
+            "pdf_sha256": None,  # the PDF's own event (letter_pdf) binds its hash to this HTML
         }
     }
-    return Issued(letter_no, tuple(documents), facts)
+    return Issued(letter_no, tuple(documents), facts, int(letter_id))
 
 
 def issued_letters(session: Session, case_id: int) -> list[Letter]:
@@ -222,9 +277,10 @@ def issued_letters(session: Session, case_id: int) -> list[Letter]:
 def issued_files(letter: Letter, store: DocumentStore | None = None) -> dict[str, bytes]:
     """The letter's files exactly as issued (verified against their recorded hashes)."""
     docs = store or DocumentStore()
-    files = {"html": docs.read(letter.html_sha256)}
+    session = object_session(letter)  # the letter's own session where it has one (else the engine's)
+    files = {"html": docs.read(letter.html_sha256, session)}
     if letter.pdf_sha256:
-        files["pdf"] = docs.read(letter.pdf_sha256)
+        files["pdf"] = docs.read(letter.pdf_sha256, session)
     return files
 
 

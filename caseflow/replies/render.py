@@ -20,7 +20,12 @@ from caseflow.templating import shipped_templates, strict_environment
 
 def templates_dir() -> Path:
     """The letter templates: shipped inside the package, or at the project root in a checkout."""
-    return shipped_templates("replies", "base.html")
+    return _shipped_dir()
+
+
+@cache
+def _shipped_dir() -> Path:
+    return shipped_templates("replies", "base.html")  # resolved once (it looks at the file system)
 
 
 @cache
@@ -46,13 +51,28 @@ def _template_family(name: str, directory: Path) -> tuple[str, ...]:
     return tuple(sorted(seen))
 
 
+#: (folder, name) -> (each file's (path, mtime_ns, size), digest): a file is re-hashed once it changes.
+_digests: dict[tuple[Path, str], tuple[tuple[tuple[str, int, int], ...], str]] = {}
+
+
 def template_digest(name: str) -> str:
-    """SHA-256 over the template and every template it extends or includes (name and bytes), read
-    now: the digest of what renders the letter at this moment."""
+    """SHA-256 over the template and every template it extends or includes (name and bytes), as they
+    are now: the digest of what renders the letter at this moment. Kept per template family and
+    recomputed when any of its files changes (path, modification time in ns, size)."""
     directory = templates_dir()
+    family = _template_family(name, directory)
+    stamps = []
+    for current in family:
+        stat = (directory / current).stat()
+        stamps.append((current, stat.st_mtime_ns, stat.st_size))
+    key = (directory, name)
+    kept = _digests.get(key)
+    if kept is not None and kept[0] == tuple(stamps):
+        return kept[1]
     digest = hashlib.sha256()
-    for current in _template_family(name, directory):
+    for current in family:
         digest.update(current.encode("utf-8") + b"\0" + (directory / current).read_bytes() + b"\0")
+    _digests[key] = (tuple(stamps), digest.hexdigest())
     return digest.hexdigest()
 
 

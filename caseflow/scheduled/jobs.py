@@ -7,6 +7,7 @@ import datetime as dt
 from caseflow.scheduled.calendar_update import recompute_provisional
 from caseflow.scheduled.checkpoints import make_checkpoint
 from caseflow.scheduled.lapses import sweep_lapses
+from caseflow.scheduled.letter_pdfs import render_pending_pdfs
 from caseflow.scheduled.mail import send_mail
 from caseflow.scheduled.orphans import sweep_store
 from caseflow.scheduled.pending import discard_abandoned
@@ -26,6 +27,8 @@ JOBS: dict[str, Job] = {
         # Before mail, so that the auditors' copies of a new checkpoint go out in the same sweep.
         Job("checkpoint", "签发证据链检查点", make_checkpoint, daily_at=dt.time(2, 0)),
         Job("mail", "发送提醒邮件", send_mail, every=2 * _MINUTES),
+        # A letter whose PDF was not rendered after its commit (the process died, the render failed).
+        Job("letter_pdfs", "生成尚未生成的文书PDF文本", render_pending_pdfs, every=5 * _MINUTES),
         # Before orphans, so that the bytes of discarded pending uploads can go in the same sweep.
         Job("pending", "清理超过24小时未登记的上传文件", discard_abandoned, every=60 * _MINUTES),
         Job("orphans", "清理无引用的存储文件", sweep_store, daily_at=dt.time(3, 30)),

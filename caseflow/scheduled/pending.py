@@ -1,9 +1,9 @@
 """Discarding abandoned pending uploads (files chosen on a form that was never saved).
 
 A pending upload (``caseflow.cases.pending_uploads``) older than ``MAX_AGE`` (24 hours) as of the run
-is deleted; its bytes go with it when no row of any table names the hash any more and the file was
-not stored anew meanwhile (the same checks, and the same set-aside-then-recheck step, as the store's
-orphan sweep, ``caseflow.scheduled.orphans``). Idempotent: a second run finds nothing.
+is deleted; its ``document`` row (the bytes) goes with it when no row of any table names the hash
+any more (the same checks, under the same lock, as the store's orphan sweep,
+``caseflow.scheduled.orphans``). Idempotent: a second run finds nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlmodel import Session
 from caseflow.cases.pending_uploads import abandoned, discard
 from caseflow.dates import now as current_moment
 from caseflow.evidence.store import DocumentStore
-from caseflow.scheduled.orphans import _sha256_columns, _sweep_batch
+from caseflow.scheduled.orphans import remove_unreferenced
 from caseflow.scheduled.runs import JobResult
 
 log = logging.getLogger("caseflow.scheduled.pending")
@@ -26,7 +26,7 @@ log = logging.getLogger("caseflow.scheduled.pending")
 def discard_abandoned(engine: Engine, now: dt.datetime, *, store: DocumentStore | None = None) -> JobResult:
     """Delete the pending uploads older than 24 hours as of ``now``, and their unreferenced bytes."""
     result = JobResult()
-    docs = store or DocumentStore()
+    del store  # the documents of ``engine``'s database
     as_of = min(now, current_moment())  # a run "as of" a future moment ages nothing
     with Session(engine) as session:
         rows = abandoned(session, as_of)
@@ -39,11 +39,7 @@ def discard_abandoned(engine: Engine, now: dt.datetime, *, store: DocumentStore 
             )
         discard(session, rows)
         session.commit()
-    # the bytes: only files not named by any row and not stored again since the rows' cutoff
-    cutoff = (as_of - dt.timedelta(hours=1)).timestamp()
-    paths = [docs.path_for(h) for h in hashes if docs.path_for(h).exists()]
-    if paths:
-        with Session(engine) as session:
-            _sweep_batch(session, paths, _sha256_columns(), cutoff, result)
+    # their bytes: the documents no row names any more (checked again under the writers' lock)
+    remove_unreferenced(engine, hashes, result)
     log.info("discarded %d abandoned pending uploads", len(rows))
     return result

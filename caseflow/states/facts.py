@@ -69,6 +69,13 @@ class ViewDocumentFacts(Facts):
     document_id: int = Field(ge=1, le=2_147_483_647)
 
 
+class LetterPdfFacts(Facts):
+    """The PDF/A rendered after commit from an issued letter's stored HTML (``letter_pdf``, system)."""
+
+    letter_no: Line = Field(min_length=1, max_length=80, description="The issued letter's number")
+    pdf_sha256: str = Field(pattern="^[0-9a-f]{64}$", description="SHA-256 of the rendered PDF")
+
+
 class RequestSupplementFacts(Facts):
     items: list[Annotated[Line, Field(max_length=MAX_ITEM_LENGTH)]] = Field(
         min_length=1,

@@ -158,11 +158,15 @@ ACTIONS: dict[str, Action] = {
         _a("view_document", "查看申请材料", (CLERK, REVIEWER, SUPERVISOR, AUDITOR), f.ViewDocumentFacts),
         _a("export_evidence", "导出证据包", (CLERK, REVIEWER, SUPERVISOR, AUDITOR, SYSTEM), f.ExportFacts),
         _a("recalculate_deadline", "按国务院放假安排重新计算期限", (SYSTEM,), f.NoFacts),
+        # A letter's PDF/A, rendered after the commit from its stored HTML (caseflow.replies.pdf_after).
+        _a("letter_pdf", "生成PDF文本", (SYSTEM,), f.LetterPdfFacts),
     )
 }
 
 #: Actions that only record that something was seen (not work on the request): not offered as actions.
-RECORD_ONLY = frozenset({"view_identity", "view_document", "export_evidence", "recalculate_deadline"})
+RECORD_ONLY = frozenset(
+    {"view_identity", "view_document", "export_evidence", "recalculate_deadline", "letter_pdf"}
+)
 
 _OPEN = [s.value for s in OPEN_STATES]
 _ANY = [s.value for s in State]
@@ -284,6 +288,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "view_document", "source": _ANY, "dest": "="},
     {"trigger": "export_evidence", "source": _ANY, "dest": "="},
     {"trigger": "recalculate_deadline", "source": _OPEN, "dest": "="},
+    {"trigger": "letter_pdf", "source": _ANY, "dest": "="},
 ]
 
 assert {t["trigger"] for t in TRANSITIONS} == set(ACTIONS), "every action has transitions, and only those"

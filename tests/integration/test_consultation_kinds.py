@@ -90,7 +90,7 @@ def last_facts(world: World, case: Case) -> dict[str, Any]:
 def letter_text(world: World, case: Case, doc_type: str) -> str:
     letter = delivery.latest_letter(world.session, case.id or 0, doc_type)
     assert letter is not None
-    return DocumentStore().read(letter.html_sha256).decode()
+    return DocumentStore().read(letter.html_sha256, world.session).decode()
 
 
 def fresh(world: World, case: Case) -> Case:

@@ -55,7 +55,7 @@ def deliver(world: World, case: Case, document: str, received: dt.date, *, at: d
 def letter_html(world: World, case: Case, doc_type: str) -> str:
     letter = delivery.latest_letter(world.session, case.id or 0, doc_type)
     assert letter is not None
-    return DocumentStore().read(letter.html_sha256).decode()
+    return DocumentStore().read(letter.html_sha256, world.session).decode()
 
 
 def last_event(world: World, case: Case) -> dict[str, Any]:

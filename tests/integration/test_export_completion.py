@@ -21,6 +21,7 @@ from caseflow.evidence.keys import ensure_signing_key
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Case, CaseDocument, EvidenceEvent
 from caseflow.settings import get_settings
+from tests.integration import stored
 from tests.integration.conftest import T0, World, snapshot
 
 pytestmark = pytest.mark.usefixtures("isolated_data_dir")
@@ -39,12 +40,12 @@ def _chains(world: World, ids: list[int]) -> list[tuple[dict[str, object], int]]
     return [snapshot(world.session, i) for i in ids]
 
 
-def _letter_file(world: World, case_id: int) -> Path:
+def _letter_file(world: World, case_id: int) -> str:
     sha = world.session.exec(
         select(CaseDocument.sha256).where(col(CaseDocument.case_id) == case_id).order_by(col(CaseDocument.id))
     ).first()
     assert sha is not None
-    return DocumentStore().path_for(sha)
+    return sha
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -54,7 +55,7 @@ def _leftovers(folder: Path) -> list[str]:
 def test_a_missing_document_midway_records_nothing(world: World, three: list[int], tmp_path: Path) -> None:
     """The first request is written before the third's letter turns out missing: no event on any."""
     before = _chains(world, three)
-    _letter_file(world, three[2]).unlink()
+    stored.remove(world.session.get_bind(), _letter_file(world, three[2]))  # type: ignore[arg-type]
     out_dir = tmp_path / "out"
     with pytest.raises(FileNotFoundError):
         export(
@@ -66,8 +67,9 @@ def test_a_missing_document_midway_records_nothing(world: World, three: list[int
 
 def test_an_altered_document_records_nothing(world: World, three: list[int], tmp_path: Path) -> None:
     before = _chains(world, three)
-    path = _letter_file(world, three[1])
-    path.write_bytes(path.read_bytes() + b"<!-- changed -->")
+    engine = world.session.get_bind()
+    sha = _letter_file(world, three[1])
+    stored.tamper(engine, sha, DocumentStore(engine).read(sha) + b"<!-- changed -->")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="does not match its hash"):
         export(
             session=world.session,
@@ -144,7 +146,7 @@ def test_cli_export_that_fails_leaves_the_chain_unchanged(
     world: World, three: list[int], db_url: str, tmp_path: Path
 ) -> None:
     before = _chains(world, three)
-    _letter_file(world, three[1]).unlink()
+    stored.remove(world.session.get_bind(), _letter_file(world, three[1]))  # type: ignore[arg-type]
     out = tmp_path / "c.zip"
     code, output = _cli(
         world, db_url, "evidence", "export", "--agency", "city", "--out", str(out), "--user", "auditor"

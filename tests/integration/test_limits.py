@@ -59,7 +59,7 @@ def _text_fields(action: str) -> list[tuple[str, Any, str]]:
 
 
 def _acting(action: str) -> str:
-    for user in ("clerk", "reviewer", "supervisor", "auditor"):
+    for user in ("clerk", "reviewer", "supervisor", "auditor", "system"):  # letter_pdf: the system's
         if user in ACTIONS[action].roles:
             return user
     raise AssertionError(f"no user of the world may take {action}")

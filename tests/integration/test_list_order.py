@@ -158,7 +158,10 @@ def test_list_pages_link_to_each_other_keeping_the_filters(web: Web) -> None:
     nxt = re.search(r'<a href="([^"]+)" rel="next">下一页</a>', body)
     assert nxt is not None
     query = parse_qs(urlsplit(nxt.group(1)).query)
+    # the link carries the last row's place (keyset pagination: ``page_after``) and the page number
+    after = query.pop("page_after")
     assert query == {"state": ["received"], "size": ["20"], "q": ["道路"], "page": ["2"]}
+    assert queries.Cursor.parse(after[0]).rank == 0  # open with a running deadline
     second = html.unescape(client.get(nxt.group(1)).text)
     assert "第2页/共2页" in second and "（本页第21至21件）" in second
     assert 'rel="next"' not in second and 'rel="prev"' in second

@@ -8,11 +8,23 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
 import caseflow.models  # noqa: F401 - registers the tables
+from caseflow import search_index
+
+LIST_INDEXES = ("ix_request_list", "ix_request_list_agency", "ix_request_list_handler")
+
+
+def _not_search_index(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """The text search's FTS5 tables (and their shadow tables) and expression indexes have no model;
+    the lists' indexes have a descending column, which Alembic cannot compare (the model names them)."""
+    if type_ == "table" and name and name.startswith(search_index.SQLITE_TABLES):
+        return False
+    return not (type_ == "index" and (name in search_index.PG_INDEXES or name in LIST_INDEXES))
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": _not_search_index})
+        diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 
 

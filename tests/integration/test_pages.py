@@ -330,7 +330,7 @@ def test_intake_uploads_are_archived_with_the_registration(web: Web) -> None:
     cited = {d["kind"]: d["sha256"] for d in json.loads(first.payload)["documents"]}
     assert cited["application"] == hashlib.sha256(scan).hexdigest()
     assert cited["envelope"] == hashlib.sha256(envelope).hexdigest()
-    assert DocumentStore().read(cited["application"]) == scan
+    assert DocumentStore(web.engine).read(cited["application"]) == scan
 
 
 def test_draft_reply_preview_page(web: Web) -> None:

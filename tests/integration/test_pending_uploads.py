@@ -18,18 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
-import os
 import re
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from caseflow.dates import now
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import AuthToken, Case, CaseDocument, Document, PendingUpload, User
 from caseflow.scheduled.jobs import JOBS
 from caseflow.scheduled.pending import discard_abandoned
+from tests.integration import stored
 from tests.integration.conftest import World
 from tests.integration.test_pages import browser, intake_form
 from tests.integration.webapp import Web
@@ -125,13 +125,14 @@ def test_a_refused_save_keeps_the_files_and_a_new_file_replaces_the_kept_one(web
     assert status == 422 and "scan.pdf" in page and web.requests() == 0
     first = kept_ids(page)
     assert len(first) == 1
-    # the same bytes again (another form): one file in the store, a second row
+    # the same bytes again (another form): one document, a second row
     other = browser(web, "clerk2")
     post_intake(other, web, intake_form(applicant_name="", intent="save"), files)
     rows = pending_rows(web)
     assert len(rows) == 2 and rows[0].sha256 == rows[1].sha256
-    path = DocumentStore().path_for(rows[0].sha256)
-    assert path.exists() and len(list(path.parent.iterdir())) == 1
+    assert stored.exists(web.engine, rows[0].sha256)
+    with Session(web.engine) as s:
+        assert s.exec(select(func.count()).select_from(Document)).one() == 1
     # a new file in the same field replaces the kept one
     status, page, _ = post_intake(
         clerk,
@@ -181,8 +182,10 @@ def test_a_registration_the_engine_refuses_leaves_no_half_state(web: Web) -> Non
     files = {"application_scan": ("a.pdf", SCAN, "application/pdf")}
     status, page, _ = post_intake(clerk, web, intake_form(arrived_at=future, intent="save"), files)
     assert status == 422 and "a.pdf" in page
-    assert web.requests() == 0 and web.count(Document) == 0 and web.count(CaseDocument) == 0
-    assert len(pending_rows(web)) == 1
+    assert web.requests() == 0 and web.count(CaseDocument) == 0
+    # the one document row is the pending upload's bytes (stored with it), nothing of the request
+    pending = [r.sha256 for r in pending_rows(web)]
+    assert web.count(Document) == 1 and pending == [hashlib.sha256(SCAN).hexdigest()]
     status, _, location = post_intake(clerk, web, intake_form(intent="save"), pending=kept_ids(page))
     assert status == 303 and location and pending_rows(web) == [] and web.count(CaseDocument) >= 1
 
@@ -190,15 +193,9 @@ def test_a_registration_the_engine_refuses_leaves_no_half_state(web: Web) -> Non
 # --- abandoned ones --------------------------------------------------------------------------------
 
 
-def _age(path: os.PathLike[str], hours: float) -> None:
-    moment = (now() - dt.timedelta(hours=hours)).timestamp()
-    os.utime(path, (moment, moment))
-
-
 def test_abandoned_pending_uploads_are_discarded_with_their_bytes(web: Web, world: World) -> None:
     from caseflow.cases import pending_uploads
 
-    store = DocumentStore()
     clerk = user_id(web, "clerk")
     with Session(web.engine) as s:
         old = pending_uploads.keep(
@@ -229,27 +226,27 @@ def test_abandoned_pending_uploads_are_discarded_with_their_bytes(web: Web, worl
             moment=now() - dt.timedelta(hours=2),
         )
         s.commit()
-        old_path, shared_path, young_path = (store.path_for(r.sha256) for r in (old, shared, young))
+        old_sha, shared_sha, young_sha = (r.sha256 for r in (old, shared, young))
     # the shared bytes are also a registered request's document: they stay
     case = world.new_case()
     with Session(web.engine) as s:
-        s.add(Document(sha256=hashlib.sha256(SCAN).hexdigest(), size=len(SCAN), media_type="application/pdf"))
-        s.flush()
         s.add(
             CaseDocument(
                 case_id=case.id or 0, sha256=hashlib.sha256(SCAN).hexdigest(), kind="application", event_seq=1
             )
         )
         s.commit()
-    for path in (old_path, shared_path):
-        _age(path, 26)
+    for sha in (old_sha, shared_sha):
+        stored.age(web.engine, sha, 26 / 24)
     assert "pending" in JOBS
     result = discard_abandoned(web.engine, now())
     assert sorted(line.split()[0] for line in result.done if "discarded" in line) == ["old.pdf", "shared.pdf"]
     assert [r.filename for r in pending_rows(web)] == ["young.jpg"]
-    assert not old_path.exists() and shared_path.exists() and young_path.exists()
+    assert [line.split()[0] for line in result.done if "removed" in line] == [old_sha]
+    assert not stored.exists(web.engine, old_sha)
+    assert stored.exists(web.engine, shared_sha) and stored.exists(web.engine, young_sha)
     again = discard_abandoned(web.engine, now())  # idempotent
-    assert again.done == [] and young_path.exists()
+    assert again.done == [] and stored.exists(web.engine, young_sha)
     # a run "as of" a future moment ages nothing
     assert discard_abandoned(web.engine, now() + dt.timedelta(days=30)).done == []
 

@@ -18,6 +18,7 @@ from caseflow.accounts import create_agency
 from caseflow.errors import FactsError
 from caseflow.models import Agency, Notification
 from caseflow.reports import service as reports
+from tests.integration import stored
 from tests.integration.conftest import World
 from tests.integration.webapp import Web
 
@@ -133,7 +134,6 @@ def test_http_export_event_names_the_package_sent(web: Web) -> None:
 
 
 def test_http_export_that_fails_records_nothing(web: Web) -> None:
-    from caseflow.evidence.store import DocumentStore
     from caseflow.models import CaseDocument
 
     case_id = _case(web)
@@ -141,7 +141,7 @@ def test_http_export_that_fails_records_nothing(web: Web) -> None:
     with Session(web.engine) as s:
         sha = s.exec(select(CaseDocument.sha256).where(col(CaseDocument.case_id) == case_id)).first()
     assert sha is not None
-    DocumentStore().path_for(sha).unlink()  # the store lost the receipt letter
+    stored.remove(web.engine, sha)  # the receipt letter's bytes are gone
     web.raise_server_exceptions = False
     reply = web.api("auditor").post(f"{API}/requests/{case_id}/evidence")
     assert reply.status_code == 500

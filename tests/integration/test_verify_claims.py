@@ -27,6 +27,7 @@ from caseflow.evidence.store import DocumentStore
 from caseflow.models import Case, Letter, RemedyRecord
 from caseflow.scheduled import JOBS
 from caseflow.scheduled.runs import run_job
+from tests.integration import stored
 from tests.integration.conftest import T0, World
 from tests.integration.test_scheduled_calendar import NOTICE_2027
 from tests.integration.test_tamper import flat, run_cli
@@ -388,8 +389,8 @@ def _letter(session: Session, case: Case, doc_type: str) -> Letter:
 
 def test_a_swapped_letter_file_is_named(world: World, cases: Tampered, engine: Engine, db_url: str) -> None:
     reply = _letter(world.session, cases.case, "reply")
-    path = DocumentStore().path_for(reply.html_sha256)
-    path.write_bytes(path.read_bytes().replace("预算表".encode(), "另一份".encode()))
+    html = DocumentStore(engine).read(reply.html_sha256)
+    stored.tamper(engine, reply.html_sha256, html.replace("预算表".encode(), "另一份".encode()))
     report = _check(engine)
     named = [(f.field, f.seq, f.action) for f in report.findings]
     assert named == [("document letter.html:reply", 5, "issue_reply")]
@@ -442,7 +443,7 @@ def test_a_deleted_letter_row_is_named(world: World, cases: Tampered, engine: En
 
 def test_a_missing_document_file_is_named(world: World, cases: Tampered, engine: Engine, db_url: str) -> None:
     receipt = _letter(world.session, cases.other, "receipt")
-    DocumentStore().path_for(receipt.html_sha256).unlink()
+    stored.remove(engine, receipt.html_sha256)
     report = _check(engine)
     assert [(f.tracking_no, f.field, f.seq) for f in report.findings] == [
         (cases.other.tracking_no, "document letter.html:receipt", 1)

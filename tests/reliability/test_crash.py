@@ -238,7 +238,7 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged_and_half_applies_nothing(
     with Session(engine) as s:
         rows = s.exec(select(Letter).where(col(Letter.doc_type) != "receipt")).all()
     assert len(rows) == consultations and letters == consultations + len(case_ids)
-    store = DocumentStore(isolated_data_dir)
+    store = DocumentStore(engine)
     for letter in rows:
         assert store.read(letter.html_sha256)  # present, and its bytes match its hash
     verify = caseflow_verify(db_url, isolated_data_dir)

@@ -47,6 +47,8 @@ BUSINESS_RULES = {
     # a user name taken, or clerk and reviewer together without an exception reason (issue 13, item 8)
     ("POST", "/api/v1/admin/users"),
     ("PUT", "/api/v1/admin/users/{username}/roles"),
+    # a page cursor is a token the API handed out: one naming no page (2026-02-30) is refused (422)
+    ("GET", "/api/v1/requests"),
 }
 MAX_ID = 2_147_483_647
 
