@@ -27,6 +27,7 @@ from caseflow.accounts import create_agency, hash_password
 from caseflow.dates import SHANGHAI
 from caseflow.db import make_engine, upgrade
 from caseflow.models import Case, User
+from caseflow.settings import get_settings
 from tests.conftest import require
 
 PG_URL = os.environ.get("CASEFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -282,7 +283,6 @@ def cli_runner(db_url: str) -> Iterator[Any]:
     from typer.testing import CliRunner
 
     from caseflow import db
-    from caseflow.settings import get_settings
 
     mp = pytest.MonkeyPatch()
     mp.setenv("CASEFLOW_DATABASE_URL", db_url)
@@ -304,3 +304,17 @@ def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engi
 
     with serve(monkeypatch, db_url) as app:
         yield Web(app, world, engine)
+
+
+@pytest.fixture
+def enable_pdf(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """Call it to render letters' PDFs from then on (tests run with CASEFLOW_LETTER_PDF=0); rendering
+    is off again after the test."""
+
+    def enable() -> None:
+        monkeypatch.setenv("CASEFLOW_LETTER_PDF", "1")
+        get_settings.cache_clear()
+
+    yield enable
+    monkeypatch.setenv("CASEFLOW_LETTER_PDF", "0")
+    get_settings.cache_clear()

@@ -48,19 +48,6 @@ def db_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     yield f"sqlite:///{path}"
 
 
-@pytest.fixture
-def enable_pdf(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    """Call it to render PDFs from then on; rendering is off again after the test."""
-
-    def enable() -> None:
-        monkeypatch.setenv("CASEFLOW_LETTER_PDF", "1")
-        get_settings.cache_clear()
-
-    yield enable
-    monkeypatch.setenv("CASEFLOW_LETTER_PDF", "0")
-    get_settings.cache_clear()
-
-
 def _forget_caches() -> None:
     get_settings.cache_clear()
     caseflow.db._engine_for.cache_clear()

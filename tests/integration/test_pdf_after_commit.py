@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -28,21 +28,9 @@ from caseflow.replies.issue import issued_files, issued_letters
 from caseflow.replies.render import render_pdf
 from caseflow.scheduled import JOBS
 from caseflow.scheduled.runs import run_job
-from caseflow.settings import get_settings
 from tests.conftest import require
 from tests.integration.conftest import World
 from tests.integration.test_letter_pdf import PROVIDED, cjk_font_missing
-
-
-@pytest.fixture
-def enable_pdf(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    def enable() -> None:
-        monkeypatch.setenv("CASEFLOW_LETTER_PDF", "1")
-        get_settings.cache_clear()
-
-    yield enable
-    monkeypatch.setenv("CASEFLOW_LETTER_PDF", "0")
-    get_settings.cache_clear()
 
 
 def _issue(world: World, enable_pdf: Callable[[], None]) -> tuple[Case, Letter]:
