@@ -212,6 +212,9 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     from api.web import verify as verify_pages
 
     app.include_router(verify_pages.router)
+    from api.routes import portal as portal_api
+
+    app.include_router(portal_api.router)  # online applications (issue 18)
 
     @app.exception_handler(CaseflowError)
     async def caseflow_error(request: Request, exc: CaseflowError) -> Response:

@@ -53,6 +53,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin_set_roles": frozenset({"admin"}),
     "admin_revoke_tokens": frozenset({"admin"}),
     "admin_account_changes": frozenset({"admin"}),
+    # Online applications (caseflow.portal): the applicant's side needs no account
+    "public_submit_application": PUBLIC,
+    "public_application_status": PUBLIC,
+    "list_online_applications": frozenset({"clerk"}),
+    "confirm_online_application": frozenset({"clerk"}),
+    "return_online_application": frozenset({"clerk"}),
     # Pages
     "page_login": PUBLIC,
     "page_login_submit": PUBLIC,

@@ -660,3 +660,31 @@ class RoleException(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     granted_by: str = Field(max_length=80)
     granted_at: dt.datetime = _moment()
+
+
+class OnlineApplication(SQLModel, table=True):
+    """An application submitted on the public portal (网上申请), awaiting a clerk's confirmation
+    (Art. 31(3): the day both sides confirm is the receipt date). ``content`` holds the Art. 29 content
+    as submitted, less the ID number (sealed in ``id_number_enc`` like an applicant's); the access
+    code is kept only as its SHA-256. Confirmed: ``case_id`` is the registered request; returned:
+    ``return_reasons`` says why it is not an application (``caseflow.portal``)."""
+
+    __tablename__ = "online_application"
+    __table_args__ = (Index("ix_online_application_inbox", "agency_id", "status", "submitted_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_no: str = Field(max_length=40, unique=True, index=True)
+    access_code_hash: str = Field(max_length=64)
+    agency_id: int = Field(foreign_key="agency.id")
+    status: str = Field(max_length=30)  # awaiting_confirmation | confirmed | returned
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    id_number_enc: str = Field(sa_column=Column(Text, nullable=False))
+    id_number_masked: str = Field(max_length=80)
+    content_sha256: str = Field(max_length=64)
+    client_address: str = Field(default="", max_length=100)
+    submitted_at: dt.datetime = _moment()
+    decided_at: dt.datetime | None = Field(default=None, sa_column=Column(AwareDateTime(), nullable=True))
+    decided_by: str = Field(default="", max_length=80)
+    case_id: int | None = Field(default=None, foreign_key="request.id")
+    return_reasons: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from pydantic import (
@@ -192,8 +193,13 @@ def register(
     now: dt.datetime | None = None,
     calendar: WorkingCalendar | None = None,
     store: DocumentStore | None = None,
+    extra_facts: Mapping[str, object] | None = None,
+    before_commit: Callable[[Session, Case], None] | None = None,
 ) -> Case:
-    """Register a request: the first evidence event, the clock started. One transaction."""
+    """Register a request: the first evidence event, the clock started. One transaction.
+
+    ``extra_facts`` join the register event's facts (an online application's submission:
+    ``caseflow.portal``); ``before_commit`` writes what must commit with the request (or not at all)."""
     app = parse_facts(Application, application)
     moment = (now or current_moment()).astimezone(SHANGHAI)
     today = legal_date(moment)
@@ -283,6 +289,7 @@ def register(
             receipt_rule=law.RECEIPT_DATE_RULES[app.channel],
             agency=agency.code,
         )
+        facts.update(extra_facts or {})
         from caseflow.replies.issue import issue
 
         late = (
@@ -312,6 +319,8 @@ def register(
             ),
             moment,
         )
+        if before_commit is not None:
+            before_commit(session, case)
         session.commit()
     except BaseException:
         session.rollback()

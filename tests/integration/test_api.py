@@ -681,6 +681,8 @@ def _path(
         notification_id=1,
         username=username,
         checkpoint_id=1,
+        application_id=1,
+        submission_no="W20260101-AAAAAAAA",
     )
 
 

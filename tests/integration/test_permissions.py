@@ -173,6 +173,12 @@ def intake_form() -> dict[str, str]:
     }
 
 
+def online_form() -> dict[str, Any]:
+    """An online application (``caseflow.portal``): intake's content less how it arrived, plus the agency."""
+    body = {k: v for k, v in application().items() if k not in ("channel", "arrived_at")}
+    return {**body, "agency": "city"}
+
+
 def call(route: RouteInfo, caller: Caller, subject: Subject, n: int) -> tuple[int, str, dict[str, str]]:
     """Call ``route`` as ``caller`` with a plausible path and body; (status, body, headers)."""
     action, facts = ACTION[caller.role]
@@ -185,6 +191,8 @@ def call(route: RouteInfo, caller: Caller, subject: Subject, n: int) -> tuple[in
         username="clerk2",
         document_id=1,
         job_id=1,
+        application_id=1,
+        submission_no="W20260101-AAAAAAAA",
     )
     credentials = {"username": caller.username or "clerk", "password": PASSWORD}
     kwargs: dict[str, Any] = {}
@@ -202,6 +210,12 @@ def call(route: RouteInfo, caller: Caller, subject: Subject, n: int) -> tuple[in
         kwargs["params"] = {"format": "html"}
     elif route.name in ("public_status", "page_public_status"):
         kwargs["params"] = {"tracking_no": subject.tracking_no, "code": subject.query_code}
+    elif route.name == "public_submit_application":
+        kwargs["json"] = online_form()
+    elif route.name == "public_application_status":  # a submission of its own, looked up with its code
+        made = caller.web.api(None).post("/api/v1/public/applications", json=online_form()).json()
+        path = route.path.format(submission_no=made["submission_no"])
+        kwargs["params"] = {"code": made["access_code"]}
     elif route.name == "public_status_lookup":
         kwargs["json"] = {"tracking_no": subject.tracking_no, "code": subject.query_code}
     elif route.name == "page_public_status_lookup":

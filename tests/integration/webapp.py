@@ -42,6 +42,9 @@ def reset_limits() -> None:
         session.execute(delete(LoginAttempt))
         session.commit()
     PUBLIC_LIMIT._calls.clear()
+    from api.routes.portal import SUBMIT_LIMIT
+
+    SUBMIT_LIMIT._calls.clear()
 
 
 @contextmanager
