@@ -79,10 +79,15 @@ class Guard(BaseHTTPMiddleware):
 
 def _too_large(request: Request) -> Response:
     if _wants_html(request):
+        from api.web.apply import apply_too_large
         from api.web.formkeeping import intake_too_large
         from api.web.pages import error_page
 
-        return intake_too_large(request) or error_page(request, 413, TOO_LARGE, "too_large")
+        return (
+            intake_too_large(request)
+            or apply_too_large(request)
+            or error_page(request, 413, TOO_LARGE, "too_large")
+        )
     return JSONResponse({"detail": TOO_LARGE, "code": "too_large"}, 413)
 
 
@@ -215,6 +220,18 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     from api.routes import portal as portal_api
 
     app.include_router(portal_api.router)  # online applications (issue 18)
+    from api.web import applicant, applicant_actions, apply, inbox
+
+    app.include_router(apply.router)  # the public application form
+    app.include_router(inbox.router)  # the clerks' inbox of online applications
+    app.include_router(applicant.router)  # the applicant's request page
+    app.include_router(applicant_actions.router)  # online supplement and withdrawal
+    from api.web import submission_status
+
+    app.include_router(submission_status.router)  # the applicant's page of an online application
+    from api.routes import applicant_submissions as applicant_submissions_api
+
+    app.include_router(applicant_submissions_api.router)  # the clerk's side of them
 
     @app.exception_handler(CaseflowError)
     async def caseflow_error(request: Request, exc: CaseflowError) -> Response:

@@ -59,6 +59,21 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "list_online_applications": frozenset({"clerk"}),
     "confirm_online_application": frozenset({"clerk"}),
     "return_online_application": frozenset({"clerk"}),
+    # The applicant's online supplement and withdrawal (caseflow.portal.followups), recorded by the clerk
+    # (ACTING: the service refuses all but clerks, after the 404 for another agency's request)
+    "list_applicant_submissions": CASEWORK,
+    "record_applicant_submission": ACTING,
+    "decline_applicant_submission": ACTING,
+    "page_applicant_supplement": PUBLIC,
+    "page_applicant_withdraw": PUBLIC,
+    "page_applicant_submission_record": ACTING,
+    "page_applicant_submission_decline": ACTING,
+    "page_applicant_submission_file": CASEWORK,
+    # The clerks' inbox page (issue 18 / B) and the applicant's download of a return notice
+    "page_inbox": frozenset({"clerk"}),
+    "page_inbox_confirm": frozenset({"clerk"}),
+    "page_inbox_return": frozenset({"clerk"}),
+    "public_return_notice": PUBLIC,
     # Pages
     "page_login": PUBLIC,
     "page_login_submit": PUBLIC,
@@ -99,6 +114,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "page_admin_user_revoke": frozenset({"admin"}),
     "page_public_status": PUBLIC,
     "page_public_status_lookup": PUBLIC,
+    "page_public_apply": PUBLIC,  # api.web.apply: the online application form
+    "page_public_apply_submit": PUBLIC,
+    "page_application_file": frozenset({"clerk"}),  # an online application's upload, downloaded
+    # The applicant's request page (issue 18 / C): access by tracking number + code or signed link
+    "page_applicant_lookup": PUBLIC,
+    "page_applicant_lookup_submit": PUBLIC,
+    "page_applicant_request": PUBLIC,
+    "page_applicant_letter": PUBLIC,
+    # The applicant's page of an online application (issue 18 / H): submission number + access code
+    "page_submission_lookup": PUBLIC,
+    "page_submission_lookup_submit": PUBLIC,
+    "page_submission_status": PUBLIC,
+    "page_submission_return_notice": PUBLIC,
     "page_notifications": ANY_USER,
     "page_notifications_read": ANY_USER,
     "page_forms_script": PUBLIC,

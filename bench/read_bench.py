@@ -38,10 +38,11 @@ OLD_COMMIT = "a57baea"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _build(url: str) -> None:
+def _build(url: str, count: int = 0) -> None:
+    """N requests (``count``, else ``CASEFLOW_BENCH_READ_CASES``, else 100,000) unless some are there."""
     upgrade(url)
     engine = make_engine(url)
-    count = int(os.environ.get("CASEFLOW_BENCH_READ_CASES", "0")) or 100_000
+    count = count or int(os.environ.get("CASEFLOW_BENCH_READ_CASES", "0")) or 100_000
     with engine.connect() as conn:
         have = conn.execute(text("SELECT count(*) FROM request")).scalar() or 0
     if have == 0:

@@ -19,6 +19,7 @@ from bench import (
     evidence_bench,
     letter_lock_bench,
     letters_bench,
+    portal_bench,
     read_bench,
     report_bench,
     scale_bench,
@@ -54,6 +55,7 @@ def run(*, quick: bool, out: Path | None, console: Console) -> int:
         ("report", report_bench.run),
         ("scale", scale_bench.run),
         ("read paths", read_bench.run),
+        ("portal", portal_bench.run),
     ]
     timings: dict[str, float] = {}
     for name, suite in suites:

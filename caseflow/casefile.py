@@ -27,6 +27,7 @@ UPLOAD_KIND_NAMES: dict[str, str] = {
     "confirmation": "确认记录",
     "identity": "身份证明",
     "supplement": "补正材料",
+    "attachment": "申请附件",
 }
 OTHER_UPLOAD = "其他材料"
 #: The kinds of the issued letters' files (``letter.html:<doc>``, ``letter.pdf:<doc>``).
@@ -63,6 +64,23 @@ def _event_actors(session: Session, case_id: int) -> dict[int, tuple[str, dt.dat
     return {seq: (actor, moment) for seq, actor, moment in rows}
 
 
+#: Facts marking an event that filed what the applicant submitted online (the online application
+#: confirmed, a supplement sent on the request page): its files are the applicant's, not the clerk's.
+_APPLICANT_FILED = ("online_submission_no", "applicant_submission_id")
+
+
+def _applicant_filed(session: Session, case_id: int, seqs: set[int]) -> set[int]:
+    """Those of ``seqs`` whose event filed files the applicant submitted online."""
+    if not seqs:
+        return set()
+    rows = session.exec(
+        select(EvidenceEvent.seq, EvidenceEvent.payload).where(
+            col(EvidenceEvent.case_id) == case_id, col(EvidenceEvent.seq).in_(seqs)
+        )
+    )
+    return {seq for seq, payload in rows if any(f'"{key}"' in payload for key in _APPLICANT_FILED)}
+
+
 def upload_kind_name(kind: str) -> str:
     return UPLOAD_KIND_NAMES.get(kind, OTHER_UPLOAD)
 
@@ -83,9 +101,13 @@ def documents(session: Session, case_id: int) -> list[dict[str, Any]]:
     )
     actors = _event_actors(session, case_id)
     names = display_names(session, (actors[d.event_seq][0] for d, _ in rows if d.event_seq in actors))
+    online = _applicant_filed(session, case_id, {d.event_seq for d, _ in rows if d.event_seq is not None})
     out = []
     for link, doc in rows:
         actor, moment = actors.get(link.event_seq, ("", link.created_at))
+        by = names.get(actor, actor) if actor else "—"
+        if link.event_seq in online:
+            by = f"申请人（网上提交，{by}登记）"
         out.append(
             {
                 "id": link.id,
@@ -95,7 +117,7 @@ def documents(session: Session, case_id: int) -> list[dict[str, Any]]:
                 "size": doc.size,
                 "media_type": doc.media_type,
                 "sha256": doc.sha256,
-                "uploaded_by": names.get(actor, actor) if actor else "—",
+                "uploaded_by": by,
                 "uploaded_at": moment,
                 "event_seq": link.event_seq,
             }
@@ -126,7 +148,11 @@ def deliveries(session: Session, case_id: int) -> list[dict[str, Any]]:
     replies = list(
         session.exec(
             select(EvidenceEvent)
-            .where(col(EvidenceEvent.case_id) == case_id, col(EvidenceEvent.action) == "record_delivery")
+            .where(
+                col(EvidenceEvent.case_id) == case_id,
+                # the reply delivered by the applicant's download (issue 18): the events that say so
+                col(EvidenceEvent.action).in_(["record_delivery", "applicant_download"]),
+            )
             .order_by(col(EvidenceEvent.seq))
         )
     )
@@ -154,13 +180,16 @@ def deliveries(session: Session, case_id: int) -> list[dict[str, Any]]:
         )
     for event in replies:
         facts = json.loads(event.payload).get("facts", {})
+        if event.action == "applicant_download" and facts.get("delivery") != "reply":
+            continue
         received = facts.get("delivered_on")
         out.append(
             {
                 "document": reply_letter.title if reply_letter else "答复书",
                 "letter_no": reply_letter.letter_no if reply_letter else "",
                 "method": REPLY_DELIVERY_METHODS.get(facts.get("method", ""), facts.get("method", "")),
-                "proof": facts.get("proof", ""),
+                "proof": facts.get("proof", "")
+                or f"{law.ONLINE_DOWNLOAD_PROOF}（{facts.get('client_address', '')}）",
                 "received_on": dt.date.fromisoformat(received) if received else None,
                 "recorded_by": names.get(event.actor, event.actor),
                 "recorded_at": event.moment,

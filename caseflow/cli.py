@@ -223,6 +223,10 @@ from caseflow.cli_search import search_app  # noqa: E402
 
 app.add_typer(search_app, name="search-index")
 
+from caseflow.cli_identity import identity_app  # noqa: E402
+
+app.add_typer(identity_app, name="identity-key")
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

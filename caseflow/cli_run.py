@@ -223,6 +223,10 @@ def demo(
         highlight=False,
     )
     console.print("用户（密码 " + result.password + "）：" + "、".join(u for u, _n, _r in ROLE_USERS))
+    for made in result.online:  # issue 18: look them up at /public/applications (codes shown once)
+        console.print(
+            f"网上申请 {made.submission_no}（{made.status_name}）访问码 {made.access_code}", highlight=False
+        )
 
 
 @app.command()

@@ -7,11 +7,11 @@ import datetime as dt
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, func, select
 
-from caseflow import law, service
+from caseflow import demo_portal, law, service
 from caseflow.accounts import create_agency, create_user
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.dates import SHANGHAI
@@ -90,6 +90,8 @@ class DemoResult:
     by_state: Counter[str]
     by_outcome: Counter[str]
     password: str
+    #: The online applications (issue 18): number, access code (shown once), status.
+    online: list[demo_portal.DemoSubmission] = field(default_factory=list)
 
 
 class Builder:
@@ -100,6 +102,8 @@ class Builder:
         self.actors: dict[str, service.Actor] = {}
         #: Requests answered so far: (agency, answered on, applicant facts, tracking number).
         self.answered: list[tuple[str, dt.date, dict[str, object], str]] = []
+        #: The online applications made (the first ``received`` request is confirmed from one).
+        self.online: list[demo_portal.DemoSubmission] = []
 
     def actor(self, key: str) -> service.Actor:
         return self.actors[key]
@@ -146,6 +150,12 @@ class Builder:
         if kind == "rejected.duplicate":  # Art. 36(6): the same applicant's earlier request, answered
             agency_code, received, application, repeats = self._repeat(agency_code, received, application)
         clerk = self.actor(f"clerk@{agency_code}")
+        if kind == "received" and not self.online:  # applied online, confirmed by the clerk (issue 18)
+            case, made = demo_portal.confirmed(
+                self.session, clerk, application, agency_code, self.moment(received, 9), self.now
+            )
+            self.online.append(made)
+            return case
         case = service.register(
             session=self.session,
             actor=clerk,
@@ -527,4 +537,5 @@ def build_demo(
             by_outcome[case.outcome] += 1
         if progress:
             progress(i + 1)
-    return DemoResult(cases, by_state, by_outcome, password)
+    builder.online += demo_portal.waiting_and_returned(session, builder.actor("clerk"), cal, moment)
+    return DemoResult(cases, by_state, by_outcome, password, builder.online)

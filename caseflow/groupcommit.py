@@ -257,6 +257,7 @@ def perform(
     expected_version: int | None = None,
     now: dt.datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    addon: engine.Addon | None = None,
 ) -> Case:
     """``service.perform`` through the writer where there is group commit, else directly.
 
@@ -270,6 +271,7 @@ def perform(
         "expected_version": expected_version,
         "now": now,
         "calendar": calendar,
+        "addon": addon,
     }
     committer = committer_for(session)
     if committer is None:

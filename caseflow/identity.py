@@ -28,10 +28,10 @@ import math
 import os
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -42,6 +42,8 @@ from caseflow.settings import get_settings
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+    from caseflow.models import Applicant, OnlineApplication
 
 FORMAT = "caseflow-identity-key/1"
 CIPHER_PREFIX = "v1"
@@ -213,22 +215,33 @@ def rotate_key(path: Path | None = None) -> str:
 
 
 def reencrypt(session: Session, batch: int = 500) -> int:
-    """After ``rotate_key``: rewrite the ciphertexts still under an older key with the current one
-    (commitments and masked forms do not change); commits per batch; returns the rows rewritten."""
-    from sqlmodel import col, select
-
-    from caseflow.models import Applicant
+    """After ``rotate_key``: rewrite the ciphertexts still under an older key with the current one,
+    applicants' (``applicant.id_number_enc``) and online applications' (``online_application.
+    id_number_enc``, the number as submitted on the portal); commitments and masked forms do not
+    change; commits per batch; returns the rows rewritten (of both tables)."""
+    from caseflow.models import Applicant, OnlineApplication  # noqa: F811 - at run time
 
     keys = load_keys(create=False)
+    return sum(_reencrypt_table(session, model, keys, batch) for model in (Applicant, OnlineApplication))
+
+
+def _reencrypt_table(
+    session: Session, model: type[Applicant] | type[OnlineApplication], keys: IdentityKeys, batch: int
+) -> int:
+    from sqlmodel import col, select
+
     current = f"{CIPHER_PREFIX}:{keys.current}:"
     done, last = 0, 0
     while True:
-        rows = session.exec(
-            select(Applicant)
-            .where(col(Applicant.id) > last, ~col(Applicant.id_number_enc).startswith(current))
-            .order_by(col(Applicant.id))
-            .limit(batch)
-        ).all()
+        rows = cast(
+            "Sequence[Applicant | OnlineApplication]",
+            session.exec(
+                select(model)
+                .where(col(model.id) > last, ~col(model.id_number_enc).startswith(current))
+                .order_by(col(model.id))
+                .limit(batch)
+            ).all(),
+        )
         if not rows:
             return done
         for row in rows:

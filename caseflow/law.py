@@ -429,6 +429,9 @@ RECEIPT_RULES: dict[Channel, ReceiptDateRule] = {
 }
 RECEIPT_DATE_RULES: dict[Channel, str] = {channel: rule.text for channel, rule in RECEIPT_RULES.items()}
 APPLICATION_CONTENT_BASIS = Basis(REGULATION, "第二十九条")
+#: An online application that is not one (信访、投诉、举报 …) is returned, not registered (issue 18 / B):
+#: the applicant is told it is not handled as an application and, where fitting, the proper channel.
+NOT_AN_APPLICATION_BASIS = Basis(REGULATION, "第三十九条第一款")
 
 
 class IdType(StrEnum):
@@ -792,6 +795,23 @@ DOCUMENT_TYPES: tuple[DocumentType, ...] = (
     DocumentType("reply", "政府信息公开申请答复书", None, "reply", "", remedies=True),
 )
 DOCUMENT_TYPES_BY_CODE: dict[str, DocumentType] = {d.code: d for d in DOCUMENT_TYPES}
+#: The letters addressed to the applicant (shown and downloadable on the applicant's request page):
+#: not the consultation letters, nor the Art. 32 decision notice, which go to third parties and agencies.
+#: A correction request's replies are ``reply`` letters too.
+APPLICANT_DOCUMENTS: frozenset[str] = frozenset(
+    {
+        "receipt",
+        "supplement_notice",
+        "extension_notice",
+        "fee_notice",
+        "art35_notice",
+        "art35_reasons_notice",
+        "reply",
+    }
+)
+#: An applicant's download of a letter on the request page is its electronic delivery (电子送达):
+#: the day it reached the applicant's system is the day received (``DELIVERY_DATE_RULES``).
+ONLINE_DOWNLOAD_PROOF = "申请人通过申请查询页面在线下载"
 
 
 # --- Delivery (送达) of the notices that start a period for their recipient -------------------

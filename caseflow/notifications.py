@@ -11,13 +11,19 @@ from sqlmodel import Session, col, select
 from caseflow.cases.engine import Actor
 from caseflow.errors import NotFound
 from caseflow.models import Agency, JobRun, Notification
+from caseflow.scheduled import portal_reminders
 from caseflow.scheduled.jobs import JOBS
 from caseflow.scheduled.links import body_lines
 from caseflow.scheduled.reminders import REASONS
 from caseflow.scheduled.runs import latest_runs
 
 #: The name shown for each kind of notification: the reminders' reasons and the checkpoints.
-REASON_NAMES = {**REASONS, "checkpoint": "证据链检查点", "lapse_proposed": "期限已过，待确认"}
+REASON_NAMES = {
+    **REASONS,
+    "checkpoint": "证据链检查点",
+    "lapse_proposed": "期限已过，待确认",
+    portal_reminders.REASON: portal_reminders.REASON_NAME,
+}
 
 
 def unread_count(session: Session, user_id: int) -> int:

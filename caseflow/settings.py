@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     smtp_from: str = "caseflow@localhost"
+    #: SMS texts to applicants (``caseflow.portal.sms``): "" off, "log" writes each text to the log,
+    #: or "package.module:Class", an office's own gateway implementing ``SmsGateway``.
+    sms_gateway: str = ""
     #: The address users reach the pages at, for links in mails (e.g. https://gk.example.gov.cn).
     base_url: str = "http://127.0.0.1:8000"
     #: The ``orphans`` job removes unreferenced store files only once they are this old (hours).
@@ -74,6 +77,16 @@ class Settings(BaseSettings):
     #: Threads that check passwords (argon2 is memory- and CPU-hard): sign-ins beyond wait their turn
     #: without holding the web server's threads.
     password_workers: int = Field(default=2, ge=1, le=64)
+    #: The public portal's rate limits (``caseflow.ratelimit``), shared by every process through the
+    #: database, in fixed windows: online submissions per client address and for everyone per hour,
+    #: look-ups (status, application, request page) per address and for everyone per minute, and
+    #: failed look-ups (wrong code, unknown number) per address and per looked-up number per hour.
+    portal_submissions_per_hour: int = Field(default=10, ge=1, le=1_000_000)
+    portal_submissions_global_per_hour: int = Field(default=1000, ge=1, le=100_000_000)
+    portal_lookups_per_minute: int = Field(default=20, ge=1, le=1_000_000)
+    portal_lookups_global_per_minute: int = Field(default=3000, ge=1, le=100_000_000)
+    portal_lookup_failures_per_hour: int = Field(default=10, ge=1, le=1_000_000)
+    portal_lookup_failures_per_number_per_hour: int = Field(default=5, ge=1, le=1_000_000)
 
 
 @lru_cache(maxsize=1)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import API_ERRORS, Authorized, ErrorBody, SessionDep, actor_of, authorize, cross_site_origin
+from api.ratelimits import LOOKUP_REFUSED, check_lookup, client_address, looked_up
 from caseflow import queries, signin
 from caseflow.dates import today
 from caseflow.sessions import revoke
@@ -49,11 +47,6 @@ async def auth_token(
     return {"access_token": token, "token_type": "bearer"}
 
 
-def client_address(request: Request) -> str:
-    """The caller's address (the proxy's X-Forwarded-For as uvicorn trusts it)."""
-    return request.client.host if request.client else "?"
-
-
 @router.delete("/auth/token", name="revoke_token", tags=["auth"], status_code=204)
 def revoke_token(caller: Authorized, session: SessionDep) -> None:
     """Revoke the token this call was made with."""
@@ -72,38 +65,12 @@ def dashboard(caller: Authorized, session: SessionDep) -> dict[str, Any]:
     return {**board, "changed_reports": changed_locks(session, actor)}
 
 
-class RateLimit:
-    """At most ``limit`` calls per ``window`` seconds per client address (per process)."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._calls: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, client: str) -> None:
-        moment = time.monotonic()
-        with self._lock:
-            calls = self._calls.setdefault(client, deque())
-            while calls and moment - calls[0] > self.window:
-                calls.popleft()
-            if len(calls) >= self.limit:
-                raise HTTPException(
-                    429,
-                    "查询过于频繁，请一分钟后再试",
-                    {"Retry-After": str(int(self.window))},
-                )
-            calls.append(moment)
-
-
-PUBLIC_LIMIT = RateLimit(limit=20, window=60.0)
-
-
 @router.get(
     "/public/status",
     name="public_status",
     tags=["public"],
     deprecated=True,
-    responses={429: {"model": ErrorBody, "description": "Too many status queries from this address"}},
+    responses={429: {"model": ErrorBody, "description": LOOKUP_REFUSED}},
 )
 def public_status(
     request: Request,
@@ -129,17 +96,18 @@ class StatusQuery(BaseModel):
     "/public/status",
     name="public_status_lookup",
     tags=["public"],
-    responses={429: {"model": ErrorBody, "description": "Too many status queries from this address"}},
+    responses={429: {"model": ErrorBody, "description": LOOKUP_REFUSED}},
 )
 def public_status_lookup(request: Request, session: SessionDep, query: StatusQuery) -> dict[str, Any]:
     """What an applicant may see with the tracking number and query code, sent in the JSON body: no
-    personal data. Rate-limited per address (429)."""
+    personal data. Rate-limited per address and for everyone; after too many failed look-ups from
+    the address or of the number, refused even with the right code until the hour ends (429)."""
     return _public_status(request, session, query.tracking_no.strip(), query.code)
 
 
 def _public_status(request: Request, session: SessionDep, tracking_no: str, code: str) -> dict[str, Any]:
-    PUBLIC_LIMIT.check(request.client.host if request.client else "?")
-    status = queries.public_status(session, tracking_no, code)
+    check_lookup(request, tracking_no)
+    status = looked_up(request, tracking_no, queries.public_status(session, tracking_no, code))
     if status is None:
         raise HTTPException(404, "没有与该受理编号和查询码相符的申请")
     return status

@@ -262,8 +262,9 @@ def zh_validation(error: Any) -> str:
     return zh_pydantic(error) or zh_error(str(error.get("msg", "")).removeprefix("Value error, "))
 
 
-#: The registration form's fields (api/web/templates/intake.html) as the form labels them.
-INTAKE_LABELS: dict[str, str] = {
+#: The application's own fields as the forms label them: the clerk's registration form and the
+#: applicant's online form (``api.web.apply``).
+APPLICATION_LABELS: dict[str, str] = {
     "kind": "申请类型",
     "applicant_type": "申请人类型",
     "applicant_name": "姓名或名称",
@@ -275,6 +276,10 @@ INTAKE_LABELS: dict[str, str] = {
     "description": "所需政府信息的描述",
     "document_no_sought": "文号",
     "provision_form": "提供形式",
+}
+#: The registration form's fields (api/web/templates/intake.html) as the form labels them.
+INTAKE_LABELS: dict[str, str] = {
+    **APPLICATION_LABELS,
     "channel": "提交方式",
     "arrived_at": "到达时间",
     "confirmed_on": "签收或确认日期",

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SESSION_COOKIE, authorize, cross_site_origin
-from api.routes.misc import client_address
+from api.ratelimits import client_address
 from api.web.pages import render
 from caseflow import signin
 from caseflow.errors import TooManyAttempts

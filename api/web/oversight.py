@@ -219,12 +219,17 @@ def page_public_status_lookup(
 
 
 def _public_status(request: Request, session: SessionDep, tracking_no: str, code: str) -> HTMLResponse:
-    from api.routes.misc import PUBLIC_LIMIT
+    from api.ratelimits import check_lookup, looked_up
 
     found = None
     if tracking_no or code:
-        PUBLIC_LIMIT.check(request.client.host if request.client else "?")
-        found = queries.public_status(session, tracking_no.strip()[:60], code.strip()[:20])
+        number = tracking_no.strip()[:60]
+        check_lookup(request, number)
+        found = looked_up(request, number, queries.public_status(session, number, code.strip()[:20]))
+        if found is not None:  # the richer page (issue 18 / C): letters, what is awaited, a signed link
+            from caseflow.portal.request_view import request_link
+
+            found["request_link"] = request_link(session, number, code)
     return render(
         request, "public_status.html", tracking_no=tracking_no, found=found, asked=bool(tracking_no or code)
     )

@@ -61,6 +61,7 @@ HOME = {
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     caller: Caller | None = getattr(request.state, "caller", None)
     context.setdefault("unread", _unread(caller))
+    context.setdefault("online_pending", _online_pending(caller))
     context.update(
         request=request,
         caller=caller,
@@ -80,6 +81,16 @@ def _unread(caller: Caller | None) -> int:
         return 0
     with Session(get_engine()) as session:
         return notifications.unread_count(session, caller.user.id)
+
+
+def _online_pending(caller: Caller | None) -> int:
+    """A clerk's agency's online applications awaiting confirmation, for the header (issue 18 / B)."""
+    if caller is None or caller.user is None or "clerk" not in caller.roles:
+        return 0
+    from caseflow.portal.applications import pending_count
+
+    with Session(get_engine()) as session:
+        return pending_count(session, caller.user.agency_id)
 
 
 def error_page(request: Request, status: int, message: str, code: str | None = None) -> HTMLResponse:
@@ -336,6 +347,8 @@ def _workspace(
     done: str | None = None,
 ) -> HTMLResponse:
     from api.web import returned_draft
+    from caseflow.portal import followup_record
+    from caseflow.scheduled import applicant_mail
 
     actor = actor_of(caller)
     detail = queries.case_detail(session, case, today=today(), full_identity=full_identity)
@@ -377,6 +390,8 @@ def _workspace(
         left=deadline.working_days_left(today()) if case.state in {x.value for x in OPEN_STATES} else None,
         **story.context(session, case.id, case.draft, done),  # documents, deliveries, timeline, drafts
         **returned_draft.context(session, case),  # the reviewer's comments beside the returned draft
+        applicant_submissions=followup_record.pending(session, actor, case.id),  # online 补正 / 撤回
+        applicant_messages=applicant_mail.sent_for_case(session, case.id),  # 已通知申请人 (issue 18 / E)
     )
 
 

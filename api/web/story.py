@@ -84,6 +84,8 @@ FACT_LABELS: dict[str, str] = {
     "answer": "说明理由情况",
     "reasons_on": "收到理由日期",
     "record_id": "记录编号",
+    "applicant_submitted_at": "申请人在线提交时间",  # the applicant's online supplement or withdrawal
+    "applicant_client_address": "提交地址",
 }
 #: Labels that differ in one action ("action.field").
 FACT_ACTION_LABELS: dict[str, str] = {
@@ -100,6 +102,14 @@ FACT_ACTION_LABELS: dict[str, str] = {
     "lapse_fee.received_on": "收件人收到收费通知日期",
     "issue_reply.reasons": "理由",
     "record_notice_delivery.period_days": "期限",
+    # the applicant's download on the request page (issue 18): its first download is its delivery
+    "applicant_download.client_address": "下载地址",
+    "applicant_download.downloaded_at": "下载时间",
+    "applicant_download.method": "送达方式",
+    "applicant_download.delivered_on": "答复送达日期",
+    "applicant_download.received_on": "申请人收到日期",
+    # an applicant's online supplement or withdrawal (issue 18 / D), recorded or declined
+    "decline_applicant_submission.note": "不予登记的理由",
 }
 #: Facts kept for the chain's sake, not for people: hashes, ids, counters, flags.
 HIDDEN_FACTS = frozenset(
@@ -134,6 +144,7 @@ WORKING_DAY_FACTS = frozenset({"period_days", "pay_days", "window_days", "wait_d
 VALUE_NAMES: dict[str, dict[str, str]] = {
     "record_delivery.method": casefile.REPLY_DELIVERY_METHODS,
     "record_notice_delivery.method": {m.value: n for m, n in law.DELIVERY_METHOD_NAMES.items()},
+    "applicant_download.method": {"online": "网上送达（在线下载）", "electronic": "电子送达（在线下载）"},
     "register.kind": {k.value: n for k, n in law.REQUEST_KIND_NAMES.items()},
     "propose_lapse.kind": {k.value: law.LAPSE_PERIODS[k].name for k in law.LapseKind},
     "view_document.kind": casefile.UPLOAD_KIND_NAMES,

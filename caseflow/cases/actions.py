@@ -379,6 +379,8 @@ def archive(ctx: Ctx, facts: f.NoFacts) -> Effect:
     return Effect()
 
 
+from caseflow.cases import applicant_decline as _applicant_decline  # noqa: E402, F401 - issue 18
+from caseflow.cases import applicant_download as _applicant_download  # noqa: E402, F401 - issue 18
 from caseflow.cases import art35 as _art35  # noqa: E402 - registers the Art. 35 handlers
 from caseflow.cases import consultations as _consultations  # noqa: E402 - the consultation handlers
 from caseflow.cases import delivery as _delivery  # noqa: E402 - registers the delivery handlers

@@ -110,6 +110,9 @@ class LetterRequest:
 
 Handler = Callable[[Ctx, Any], Effect]
 HANDLERS: dict[str, Handler] = {}
+#: Work a caller joins to an action, run after its handler in the same transaction: its facts and
+#: documents join the event (e.g. an applicant's online submission marked recorded with the action).
+Addon = Callable[[Ctx], Effect]
 
 
 def handler(name: str) -> Callable[[Handler], Handler]:
@@ -246,6 +249,7 @@ def perform(
     expected_version: int | None = None,
     now: dt.datetime | None = None,
     calendar: WorkingCalendar | None = None,
+    addon: Addon | None = None,
 ) -> Case:
     """Take ``action`` on request ``case_id`` as ``actor``: one transaction, all or nothing."""
     if action not in ACTIONS:
@@ -300,6 +304,10 @@ def perform(
                     f"工作日历无法回答（{exc}），请管理员载入国务院放假安排后重试",
                     code="calendar_unavailable",
                 ) from None
+            if addon is not None:
+                joined = addon(ctx)
+                effect.facts = {**effect.facts, **joined.facts}
+                effect.documents = (*effect.documents, *joined.documents)
             if effect.clock is not None:
                 case.ledger = [*case.ledger, effect.clock]
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -22,7 +23,14 @@ def ensure_signing_key(data_dir: Path | None = None) -> tuple[Path, bool]:
     if private_path.exists():
         return public_path, False
     private_path.parent.mkdir(parents=True, exist_ok=True)
-    new_key_pair(private_path, public_path)
+    try:
+        new_key_pair(private_path, public_path)
+    except FileExistsError:  # another process (a second server starting) made it first: use theirs
+        for _ in range(200):  # it writes the public key right after the private one
+            if public_path.exists():
+                break
+            time.sleep(0.01)
+        return public_path, False
     return public_path, True
 
 

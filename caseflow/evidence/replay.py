@@ -105,6 +105,8 @@ SETS: dict[str, dict[str, str]] = {
     "extend": {"extended": TRUE},
     "issue_reply": {"outcome": "outcome", "answered_on": "issued_on"},
     "record_delivery": {"delivered_on": "delivered_on"},
+    # The applicant's first download: the reply's delivery, or a notice's (the supplement period).
+    "applicant_download": {"delivered_on": "?delivered_on", "supplement_due": "?supplement_due"},
     "withdraw": {"outcome": "outcome", "closed_on": "withdrawn_on"},
     "mark_complex": {"complex": TRUE},
     "reassign": {"handler": "handler"},
@@ -153,6 +155,7 @@ RECORD_ONLY_FOR_ROW = frozenset(
         "export_evidence",
         "recalculate_deadline",
         "letter_pdf",  # the letter row's PDF (checked against this event by dbcheck)
+        "decline_applicant_submission",  # on the applicant_submission row (caseflow.portal.followup_record)
     }
 )
 

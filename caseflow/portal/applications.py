@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from caseflow import identity, law
@@ -28,11 +28,18 @@ from caseflow.cases.engine import Actor, parse_facts
 from caseflow.cases.intake import QUERY_CODE_ALPHABET, Application, check_register_role, register
 from caseflow.dates import SHANGHAI, legal_date, zh
 from caseflow.dates import now as current_moment
-from caseflow.db import begin_write
+from caseflow.db import write_transaction
 from caseflow.errors import FactsError, NotFound, RuleViolation
 from caseflow.evidence.chain import canonical
-from caseflow.models import Agency, Case, Letter, OnlineApplication
-from caseflow.states.machine import STATE_NAMES, State
+from caseflow.evidence.store import DocumentStore
+from caseflow.models import (
+    Agency,
+    Case,
+    OnlineApplication,
+    OnlineApplicationFile,
+    PortalPendingUpload,
+)
+from caseflow.portal import inbox_rules, return_notice, uploads
 from caseflow.texts import Line, Text
 
 AWAITING = "awaiting_confirmation"
@@ -42,7 +49,6 @@ STATUS_NAMES = {AWAITING: "待确认", CONFIRMED: "已确认受理", RETURNED: "
 ACCESS_CODE_LENGTH = 12
 #: The intake fields an applicant does not give online: how and when it arrived is the system's to say.
 NOT_ONLINE = frozenset({"channel", "arrived_at", "confirmed_on", "receipt_proof", "late_confirmation_reason"})
-_NOT_FOUND = "没有与该提交编号和查询码相符的网上申请"
 
 
 class OnlineForm(BaseModel):
@@ -80,11 +86,13 @@ class Submitted:
     status: str
 
 
-def _hash_code(code: str) -> str:
+def hash_code(code: str) -> str:
+    """The stored form of an access code (case and surrounding blanks do not count)."""
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
-def _random(length: int) -> str:
+def random_code(length: int) -> str:
+    """A random code of ``length`` letters and digits that cannot be confused."""
     return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(length))
 
 
@@ -106,14 +114,15 @@ def submit(
     *,
     client_address: str,
     now: dt.datetime | None = None,
+    files: Sequence[uploads.Checked] = (),
+    consumed: Sequence[PortalPendingUpload] = (),
 ) -> Submitted:
-    """Check and keep an online application: all of it in one transaction, or nothing."""
-    online: OnlineForm = parse_facts(OnlineForm, form)
+    """Check and keep an online application: all of it in one transaction, or nothing. ``files``
+    (checked by ``uploads.check``) are stored with it and named in its hashed content; ``consumed``
+    (the public form's kept files, now submitted) are deleted in the same transaction."""
+    uploads.check_all(files)
     moment = (now or current_moment()).astimezone(SHANGHAI)
-    app = _application(online, moment, legal_date(moment))
-    agency = session.exec(select(Agency).where(col(Agency.code) == online.agency)).one_or_none()
-    if agency is None:
-        raise FactsError([("agency", f"没有代码为“{online.agency}”的机关，请从列表中选择受理机关")])
+    app, agency = check(session, form, now=moment)
     assert agency.id is not None
     sealed = identity.seal(app.id_type_name, app.id_number)
     content = app.model_dump(mode="json", exclude=set(NOT_ONLINE) | {"id_number"})
@@ -124,10 +133,12 @@ def submit(
         id_number_hmac=sealed.hmac,
         submitted_at=moment.isoformat(),
     )
-    code = _random(ACCESS_CODE_LENGTH)
+    if files:  # their hashes, names and sizes are covered by the content's hash
+        content["files"] = [f.described() for f in files]
+    code = random_code(ACCESS_CODE_LENGTH)
     row = OnlineApplication(
-        submission_no=f"W{moment:%Y%m%d}-{_random(8)}",
-        access_code_hash=_hash_code(code),
+        submission_no=f"W{moment:%Y%m%d}-{random_code(8)}",
+        access_code_hash=hash_code(code),
         agency_id=agency.id,
         status=AWAITING,
         content=content,
@@ -137,14 +148,39 @@ def submit(
         client_address=client_address[:100],
         submitted_at=moment,
     )
-    begin_write(session)
-    try:
+    with write_transaction(session):
         session.add(row)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session.flush()
+        assert row.id is not None
+        uploads.store(session, row.id, files)
+        for kept in consumed:
+            session.delete(kept)
     return Submitted(row.submission_no, code, row.status)
+
+
+def check(
+    session: Session, form: OnlineForm | dict[str, Any], *, now: dt.datetime | None = None
+) -> tuple[Application, Agency]:
+    """The application as intake reads it and the agency applied to, or ``FactsError`` naming the
+    fields (what ``submit`` checks before storing anything; the public form also checks it alone)."""
+    online: OnlineForm = parse_facts(OnlineForm, form)
+    moment = (now or current_moment()).astimezone(SHANGHAI)
+    app = _application(online, moment, legal_date(moment))
+    agency = session.exec(select(Agency).where(col(Agency.code) == online.agency)).one_or_none()
+    if agency is None:
+        raise FactsError([("agency", f"没有代码为“{online.agency}”的机关，请从列表中选择受理机关")])
+    return app, agency
+
+
+def application_file(
+    session: Session, actor: Actor, application_id: int, sha256: str
+) -> tuple[OnlineApplicationFile, bytes]:
+    """One file uploaded with an application to the actor's agency, and its bytes (checked against
+    their hash); 404 for another agency's application or a hash it has no file of."""
+    row, _ = _own(session, actor, application_id)
+    assert row.id is not None
+    found = uploads.file_of(session, row.id, sha256)
+    return found, DocumentStore().read(found.sha256, session)
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -202,16 +238,20 @@ def confirm(
         | {"id_number": identity.decrypt(row.id_number_enc)}
     )
     more: dict[str, Any] = {"receipt_proof": f"网上申请 {row.submission_no}，{zh(legal_date(moment))}确认"}
-    if late_confirmation_reason:
-        more["late_confirmation_reason"] = late_confirmation_reason
+    # Arrived while the office was closed, confirmed on the first working day after: caseflow says why.
+    automatic = inbox_rules.automatic_late_reason(row.submitted_at, legal_date(moment))
+    if late_confirmation_reason or automatic:
+        more["late_confirmation_reason"] = late_confirmation_reason or automatic
     app = _application(form, row.submitted_at, legal_date(moment), **more)
-    submission = {
+    submission: dict[str, Any] = {
         "online_submission_no": row.submission_no,
         "online_content_sha256": row.content_sha256,
         "online_submitted_at": row.submitted_at.isoformat(),
         "online_client_address": row.client_address,
         "online_confirmed_at": moment.isoformat(),
     }
+    if automatic and not late_confirmation_reason:
+        submission["online_late_reason_automatic"] = True
 
     def mark(session: Session, case: Case) -> None:
         _decide(session, row, status=CONFIRMED, case_id=case.id, decided_at=moment, decided_by=actor.username)
@@ -221,6 +261,7 @@ def confirm(
         actor=actor,
         agency_code=agency.code,
         application=app,
+        uploads=uploads.as_uploads(session, application_id),  # the ID scan, attachments: its documents
         now=moment,
         extra_facts=submission,
         before_commit=mark,
@@ -237,11 +278,11 @@ def return_application(
 ) -> OnlineApplication:
     """Return the application as not an application for government information, with reasons."""
     form: ReturnForm = parse_facts(ReturnForm, reasons)
-    row, _ = _own(session, actor, application_id)
+    row, agency = _own(session, actor, application_id)
     _undecided(row, "退回")
     moment = (now or current_moment()).astimezone(SHANGHAI)
-    begin_write(session)
-    try:
+    with write_transaction(session):
+        notice = return_notice.store(session, row, agency, list(form.reasons), moment)
         _decide(
             session,
             row,
@@ -249,11 +290,8 @@ def return_application(
             return_reasons="\n".join(form.reasons),
             decided_at=moment,
             decided_by=actor.username,
+            return_notice_sha256=notice,
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     session.refresh(row)
     return row
 
@@ -275,6 +313,16 @@ def inbox(
     return [_staff_view(row, moment) for row in rows]
 
 
+def pending_count(session: Session, agency_id: int | None) -> int:
+    """The agency's online applications awaiting confirmation (the clerks' header link shows it)."""
+    found = session.exec(
+        select(func.count())
+        .select_from(OnlineApplication)
+        .where(col(OnlineApplication.agency_id) == agency_id, col(OnlineApplication.status) == AWAITING)
+    ).one()
+    return int(found)
+
+
 def _staff_view(row: OnlineApplication, moment: dt.datetime) -> dict[str, Any]:
     shown = {k: v for k, v in row.content.items() if k != "id_number_hmac"}
     return {
@@ -283,53 +331,13 @@ def _staff_view(row: OnlineApplication, moment: dt.datetime) -> dict[str, Any]:
         "status": row.status,
         "status_name": STATUS_NAMES[row.status],
         "submitted_at": row.submitted_at.isoformat(),
-        "waited_hours": round((moment - row.submitted_at).total_seconds() / 3600, 1),
+        **inbox_rules.waiting(row.submitted_at, moment).as_json(),
         "content": shown,
         "content_sha256": row.content_sha256,
         "client_address": row.client_address,
         "case_id": row.case_id,
         "return_reasons": row.return_reasons.split("\n") if row.return_reasons else [],
+        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
+        "decided_by": row.decided_by,
+        "return_notice_sha256": row.return_notice_sha256,
     }
-
-
-def public_status(session: Session, submission_no: str, code: str) -> dict[str, Any] | None:
-    """What the applicant sees with the submission number and access code (None: no match; the
-    same answer whether the number is unknown or the code wrong)."""
-    row = session.exec(
-        select(OnlineApplication).where(col(OnlineApplication.submission_no) == submission_no.strip().upper())
-    ).first()
-    given = _hash_code(code)
-    stored = row.access_code_hash if row is not None else _hash_code(_random(ACCESS_CODE_LENGTH))
-    if not hmac.compare_digest(given, stored) or row is None:
-        return None
-    answer: dict[str, Any] = {
-        "submission_no": row.submission_no,
-        "status": row.status,
-        "status_name": STATUS_NAMES[row.status],
-        "submitted_at": row.submitted_at.isoformat(),
-        "agency": row.content.get("agency"),
-    }
-    if row.status == RETURNED:
-        answer["return_reasons"] = row.return_reasons.split("\n")
-    case = session.get(Case, row.case_id) if row.case_id is not None else None
-    if case is not None:
-        answer.update(
-            tracking_no=case.tracking_no,
-            query_code=case.query_code,
-            state=case.state,
-            state_name=STATE_NAMES[State(case.state)],
-            receipt_date=case.receipt_date.isoformat(),
-            reply_due=case.reply_due.isoformat() if case.reply_due else None,
-            letters=[
-                {
-                    "doc_type": x.doc_type,
-                    "title": x.title,
-                    "letter_no": x.letter_no,
-                    "issued_on": x.issued_on.isoformat(),
-                }
-                for x in session.exec(
-                    select(Letter).where(col(Letter.case_id) == case.id).order_by(col(Letter.id))
-                )
-            ],
-        )
-    return answer

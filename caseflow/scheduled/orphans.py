@@ -58,6 +58,14 @@ def _unreferenced(columns: Sequence[Column[str]]) -> list[ColumnElement[bool]]:
     return [~exists().where(column == TABLE.c.sha256) for column in columns]
 
 
+def _named_in_json(session: Session) -> set[str]:
+    """The documents named in JSON lists of files: an applicant's online submission's ``files``."""
+    from caseflow.models import ApplicantSubmission
+
+    rows = session.execute(select(ApplicantSubmission.files)).scalars()  # type: ignore[call-overload]
+    return {f["sha256"] for files in rows for f in files or () if isinstance(f, dict) and "sha256" in f}
+
+
 def remove_unreferenced(
     engine: Engine, names: Sequence[str], result: JobResult, *, cutoff: dt.datetime | None = None
 ) -> None:
@@ -71,7 +79,9 @@ def remove_unreferenced(
     with Session(engine) as session, write_transaction(session):
         if engine.dialect.name == "postgresql":
             session.execute(text("LOCK TABLE document IN SHARE ROW EXCLUSIVE MODE"))
-        gone = session.execute(select(TABLE.c.sha256, TABLE.c.size).where(*where)).all()
+        found = session.execute(select(TABLE.c.sha256, TABLE.c.size).where(*where)).all()
+        held = _named_in_json(session)  # files listed in JSON columns (no ``*_sha256`` column names them)
+        gone = [(sha, size) for sha, size in found if sha not in held]
         if gone:
             session.execute(delete(TABLE).where(TABLE.c.sha256.in_([sha for sha, _ in gone])))
     for sha, size in gone:

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from caseflow.cases.pending_uploads import abandoned, discard
 from caseflow.dates import now as current_moment
 from caseflow.evidence.store import DocumentStore
+from caseflow.portal.uploads import abandoned_pending
 from caseflow.scheduled.orphans import remove_unreferenced
 from caseflow.scheduled.runs import JobResult
 
@@ -30,14 +31,17 @@ def discard_abandoned(engine: Engine, now: dt.datetime, *, store: DocumentStore 
     as_of = min(now, current_moment())  # a run "as of" a future moment ages nothing
     with Session(engine) as session:
         rows = abandoned(session, as_of)
-        if not rows:
+        public = abandoned_pending(session, as_of)  # the public application form's (2 hours)
+        if not rows and not public:
             return result
-        hashes = sorted({r.sha256 for r in rows})
-        for row in rows:
-            result.done.append(
-                f"{row.filename or row.sha256[:16]} discarded (uploaded {row.created_at:%Y-%m-%d %H:%M})"
-            )
+        hashes = sorted({r.sha256 for r in rows} | {r.sha256 for r in public})
+        for name, sha, created in [(r.filename, r.sha256, r.created_at) for r in rows] + [
+            (p.filename, p.sha256, p.created_at) for p in public
+        ]:
+            result.done.append(f"{name or sha[:16]} discarded (uploaded {created:%Y-%m-%d %H:%M})")
         discard(session, rows)
+        for kept in public:
+            session.delete(kept)
         session.commit()
     # their bytes: the documents no row names any more (checked again under the writers' lock)
     remove_unreferenced(engine, hashes, result)

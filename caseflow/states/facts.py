@@ -76,6 +76,25 @@ class LetterPdfFacts(Facts):
     pdf_sha256: str = Field(pattern="^[0-9a-f]{64}$", description="SHA-256 of the rendered PDF")
 
 
+class ApplicantDownloadFacts(Facts):
+    """A letter to the applicant downloaded on the request page (``applicant_download``, system): the
+    bytes served, by their hash, and the address they went to. The first download is its delivery."""
+
+    letter_no: Line = Field(min_length=1, max_length=80, description="The downloaded letter's number")
+    format: Literal["html", "pdf"] = Field(description="Which file of the letter was served")
+    sha256: str = Field(pattern="^[0-9a-f]{64}$", description="SHA-256 of the bytes served")
+    client_address: Line = Field(min_length=1, max_length=100, description="The downloader's address")
+
+
+class DeclineApplicantSubmissionFacts(Facts):
+    """An applicant's online supplement or withdrawal not recorded (``decline_applicant_submission``):
+    which one, and why (the applicant sees the note). The engine adds the submission's hash, arrival
+    moment and address from its row."""
+
+    submission_id: int = Field(ge=1, le=2_147_483_647, description="The applicant submission's id")
+    note: Text = Field(min_length=1, max_length=2000, description="Why it is not recorded")
+
+
 class RequestSupplementFacts(Facts):
     items: list[Annotated[Line, Field(max_length=MAX_ITEM_LENGTH)]] = Field(
         min_length=1,

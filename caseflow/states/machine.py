@@ -160,12 +160,31 @@ ACTIONS: dict[str, Action] = {
         _a("recalculate_deadline", "按国务院放假安排重新计算期限", (SYSTEM,), f.NoFacts),
         # A letter's PDF/A, rendered after the commit from its stored HTML (caseflow.replies.pdf_after).
         _a("letter_pdf", "生成PDF文本", (SYSTEM,), f.LetterPdfFacts),
+        # A letter downloaded by the applicant on the request page: its first download is its
+        # electronic delivery (caseflow.portal.downloads, caseflow.cases.applicant_download).
+        _a("applicant_download", "申请人在线下载", (SYSTEM,), f.ApplicantDownloadFacts),
+        # An applicant's online supplement or withdrawal declined by the clerk (not recorded as one):
+        # the request is unchanged (caseflow.portal.followup_record, caseflow.cases.applicant_decline).
+        _a(
+            "decline_applicant_submission",
+            "不予登记申请人在线提交",
+            (CLERK,),
+            f.DeclineApplicantSubmissionFacts,
+        ),
     )
 }
 
 #: Actions that only record that something was seen (not work on the request): not offered as actions.
 RECORD_ONLY = frozenset(
-    {"view_identity", "view_document", "export_evidence", "recalculate_deadline", "letter_pdf"}
+    {
+        "view_identity",
+        "view_document",
+        "export_evidence",
+        "recalculate_deadline",
+        "letter_pdf",
+        "applicant_download",
+        "decline_applicant_submission",
+    }
 )
 
 _OPEN = [s.value for s in OPEN_STATES]
@@ -289,6 +308,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "export_evidence", "source": _ANY, "dest": "="},
     {"trigger": "recalculate_deadline", "source": _OPEN, "dest": "="},
     {"trigger": "letter_pdf", "source": _ANY, "dest": "="},
+    {"trigger": "applicant_download", "source": _ANY, "dest": "="},
+    {"trigger": "decline_applicant_submission", "source": _ANY, "dest": "="},
 ]
 
 assert {t["trigger"] for t in TRANSITIONS} == set(ACTIONS), "every action has transitions, and only those"

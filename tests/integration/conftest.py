@@ -307,6 +307,15 @@ def web(monkeypatch: pytest.MonkeyPatch, db_url: str, world: World, engine: Engi
 
 
 @pytest.fixture
+def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A real SMTP server on loopback (``tests.integration.smtp.Inbox``) the mail settings point at."""
+    from tests.integration.smtp import running_inbox
+
+    with running_inbox(monkeypatch) as handler:
+        yield handler
+
+
+@pytest.fixture
 def enable_pdf(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
     """Call it to render letters' PDFs from then on (tests run with CASEFLOW_LETTER_PDF=0); rendering
     is off again after the test."""

@@ -43,11 +43,11 @@ from caseflow.scheduled import JOBS
 from caseflow.scheduled.runs import run_job
 from caseflow.settings import get_settings
 from tests.integration.conftest import T0, World
-from tests.integration.test_scheduled_mail import Inbox, inbox
+from tests.integration.smtp import Inbox
 from tests.integration.test_tamper import Cases, _drop_triggers, _events, _sql, cases, flat, run_cli
 from tests.integration.webapp import Web, serve
 
-__all__ = ["cases", "inbox"]  # the fixtures, imported for their use below
+__all__ = ["cases"]  # the fixture, imported for its use below (``inbox``: tests/integration/conftest.py)
 
 DAY = dt.timedelta(days=1)
 

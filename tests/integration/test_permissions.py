@@ -193,6 +193,10 @@ def call(route: RouteInfo, caller: Caller, subject: Subject, n: int) -> tuple[in
         job_id=1,
         application_id=1,
         submission_no="W20260101-AAAAAAAA",
+        submission_id=1,
+        token="not-a-token",
+        sha256="0" * 64,
+        letter_no="X",  # the applicant's request page (issue 18 / C)
     )
     credentials = {"username": caller.username or "clerk", "password": PASSWORD}
     kwargs: dict[str, Any] = {}
@@ -212,14 +216,73 @@ def call(route: RouteInfo, caller: Caller, subject: Subject, n: int) -> tuple[in
         kwargs["params"] = {"tracking_no": subject.tracking_no, "code": subject.query_code}
     elif route.name == "public_submit_application":
         kwargs["json"] = online_form()
+    elif route.name == "page_public_apply_submit":  # the public form (issue 18 / A)
+        form = {k: str(v) for k, v in online_form().items()}
     elif route.name == "public_application_status":  # a submission of its own, looked up with its code
         made = caller.web.api(None).post("/api/v1/public/applications", json=online_form()).json()
         path = route.path.format(submission_no=made["submission_no"])
         kwargs["params"] = {"code": made["access_code"]}
+    elif route.name == "public_return_notice":  # a submission of its own, returned by the clerk (18 / B)
+        made = caller.web.api(None).post("/api/v1/public/applications", json=online_form()).json()
+        from sqlmodel import Session, col, select
+
+        from caseflow.models import OnlineApplication
+
+        with Session(caller.web.engine) as s:
+            where = col(OnlineApplication.submission_no) == made["submission_no"]
+            row_id = s.exec(select(OnlineApplication.id).where(where)).one()
+        back = caller.web.api("clerk").post(
+            f"/api/v1/applications/{row_id}/return", json={"reasons": ["信访事项"]}
+        )
+        assert back.status_code == 200, back.text
+        path = route.path.format(submission_no=made["submission_no"])
+        kwargs["params"] = {"code": made["access_code"]}
+    elif route.name in (
+        "page_submission_lookup_submit",
+        "page_submission_status",
+        "page_submission_return_notice",
+    ):  # the applicant's page of a submission of its own (issue 18 / H); returned for the notice
+        from sqlmodel import Session, col, select
+
+        from caseflow.models import OnlineApplication
+        from caseflow.portal.access import sign_submission_link
+
+        made = caller.web.api(None).post("/api/v1/public/applications", json=online_form()).json()
+        with Session(caller.web.engine) as s:
+            where = col(OnlineApplication.submission_no) == made["submission_no"]
+            row = s.exec(select(OnlineApplication).where(where)).one()
+        if route.name == "page_submission_return_notice":
+            back = caller.web.api("clerk").post(
+                f"/api/v1/applications/{row.id}/return", json={"reasons": ["信访事项"]}
+            )
+            assert back.status_code == 200, back.text
+        path = route.path.format(token=sign_submission_link(row.submission_no, row.access_code_hash))
+        if route.name == "page_submission_lookup_submit":
+            form = {"submission_no": made["submission_no"], "code": made["access_code"]}
     elif route.name == "public_status_lookup":
         kwargs["json"] = {"tracking_no": subject.tracking_no, "code": subject.query_code}
     elif route.name == "page_public_status_lookup":
         form = {"tracking_no": subject.tracking_no, "code": subject.query_code}
+    elif route.name in ("page_applicant_request", "page_applicant_letter"):  # a signed link (issue 18 / C)
+        from urllib.parse import quote
+
+        from sqlmodel import Session
+
+        from caseflow.models import Letter
+        from caseflow.portal.access import sign_link
+
+        with Session(caller.web.engine) as s:
+            receipt = s.get(Letter, subject.letter_id)
+            assert receipt is not None
+        token = sign_link(subject.case_id, subject.query_code)
+        path = route.path.format(token=token, letter_no=quote(receipt.letter_no))
+    elif route.name in ("page_applicant_supplement", "page_applicant_withdraw"):  # issue 18 / D
+        from caseflow.portal.access import sign_link
+
+        own = caller.web.world.new_case()  # a request of its own, awaiting a supplement
+        own = caller.web.world.act(own, "request_supplement", {"items": ["所需信息的名称"]})
+        path = route.path.format(token=sign_link(own.id or 0, own.query_code))
+        form = {"text": "补正内容"} if route.name == "page_applicant_supplement" else {"reason": "不再需要"}
     elif route.name == "page_login_submit":
         form = credentials
     elif route.name == "page_intake_submit":

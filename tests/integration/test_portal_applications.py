@@ -16,6 +16,7 @@ from caseflow.dates import SHANGHAI, legal_date
 from caseflow.errors import FactsError, NotFound, RuleViolation
 from caseflow.evidence.chain import canonical, verify_events
 from caseflow.models import Case, EvidenceEvent, OnlineApplication
+from caseflow.portal import application_status
 from caseflow.portal import applications as portal
 from tests.integration.conftest import T0, World
 from tests.integration.webapp import Web
@@ -213,7 +214,7 @@ def test_confirmation_after_the_submission_day_needs_a_reason(world: World) -> N
     assert case.receipt_date == legal_date(later) and case.channel == "internet"
     with pytest.raises(RuleViolation):
         portal.return_application(session, world["clerk"], row.id, {"reasons": ["重复"]}, now=later)
-    found = portal.public_status(session, done.submission_no.lower(), done.access_code.lower())
+    found = application_status.public_status(session, done.submission_no.lower(), done.access_code.lower())
     assert found is not None and found["tracking_no"] == case.tracking_no
 
 
@@ -227,10 +228,11 @@ def test_online_form_follows_intake() -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_submissions_are_limited_per_address(web: Web) -> None:
-    """Per process for now (issue 18 item 7 wants the limit shared through the database)."""
-    from api.routes.portal import SUBMIT_LIMIT
+    """Shared through the database (``caseflow.ratelimit``; across processes: test_ratelimit_processes)."""
+    from caseflow.settings import get_settings
 
-    for _ in range(SUBMIT_LIMIT.limit):
+    limit = get_settings().portal_submissions_per_hour
+    for _ in range(limit):
         submitted(web)
     refused = web.api(None).post(f"{API}/public/applications", json=form())
-    assert refused.status_code == 429 and len(stored(web)) == SUBMIT_LIMIT.limit
+    assert refused.status_code == 429 and len(stored(web)) == limit

@@ -294,8 +294,8 @@ def test_missed_runs_are_found_from_the_job_run_table(world: World, engine: Engi
     run_all(engine, start)
     assert missed(engine, list(JOBS.values()), start + dt.timedelta(minutes=1)) == []
     later = [j.name for j in missed(engine, list(JOBS.values()), start + dt.timedelta(minutes=7))]
-    # calendar and letter_pdfs every 5 minutes, mail every 2; lapses and reminders every 10
-    assert sorted(later) == ["calendar", "letter_pdfs", "mail"]
+    # calendar and letter_pdfs every 5 minutes, mail and applicant_mail every 2; lapses and reminders every 10
+    assert sorted(later) == ["applicant_mail", "calendar", "letter_pdfs", "mail"]
     # The digest is owed once its daily slot (08:30) has passed since the last run.
     morning = at((start + DAY).date(), 8)
     assert "digest" not in [j.name for j in missed(engine, list(JOBS.values()), morning)]

@@ -114,6 +114,6 @@ def test_a_follower_takes_over_and_catches_up(world: World, engine: Engine, db_u
         for e in engines:
             e.dispose()
     assert [r.instance for r in crashed] == ["a"]
-    # 7 minutes on: calendar and letter_pdfs (every 5) and mail (every 2) were owed; lapses (10),
-    # reminders (10) and the digest (daily) were not.
-    assert caught_up == {"calendar", "letter_pdfs", "mail"} and by_instance["b"] == 3
+    # 7 minutes on: calendar and letter_pdfs (every 5), mail and applicant_mail (every 2) were owed;
+    # lapses (10), reminders (10) and the digest (daily) were not.
+    assert caught_up == {"calendar", "letter_pdfs", "mail", "applicant_mail"} and by_instance["b"] == 4

@@ -635,7 +635,9 @@ ILLEGAL: dict[str, list[tuple[str, str]]] = {
 
 #: Needs a notice that changes a provisional deadline: covered in test_scheduled_calendar.py;
 #: a letter's PDF after commit (the system's, with the rendered bytes): test_pdf_after_commit.py.
-ELSEWHERE = {"recalculate_deadline", "letter_pdf"}
+#: the applicant's download on the request page (the system's, with the served bytes): test_applicant_page.py.
+#: an applicant's online submission declined (needs the submission): test_applicant_followups.py.
+ELSEWHERE = {"recalculate_deadline", "letter_pdf", "applicant_download", "decline_applicant_submission"}
 
 
 def test_tables_cover_every_action() -> None:

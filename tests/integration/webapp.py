@@ -35,16 +35,13 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]*)"')
 
 
 def reset_limits() -> None:
-    """Forget failed sign-ins (rows in the test's database) and public-status calls (per process)."""
-    from api.routes.misc import PUBLIC_LIMIT
+    """Forget failed sign-ins and the portal's rate-limit counts (rows in the test's database)."""
+    from caseflow import ratelimit
 
     with Session(caseflow.db.get_engine()) as session:
         session.execute(delete(LoginAttempt))
         session.commit()
-    PUBLIC_LIMIT._calls.clear()
-    from api.routes.portal import SUBMIT_LIMIT
-
-    SUBMIT_LIMIT._calls.clear()
+    ratelimit.reset(caseflow.db.get_engine())
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from sqlalchemy import delete, text
 
 import api.main
 import caseflow.db
-from api.routes.misc import PUBLIC_LIMIT
+from caseflow import ratelimit
 from caseflow.calendar import reset_default_calendar
 from caseflow.demo_data import DEFAULT_PASSWORD, ROLE_USERS, build_demo
 from caseflow.evidence.keys import ensure_signing_key
@@ -44,6 +44,8 @@ ROLES = (*(username for username, _name, _roles in ROLE_USERS), "anonymous")
 BUSINESS_RULES = {
     ("POST", "/api/v1/requests"),
     ("POST", "/api/v1/requests/{case_id}/actions/{action}"),
+    # an online application: the same rules as a request's (ID check digits, a contact, a known agency)
+    ("POST", "/api/v1/public/applications"),
     # a user name taken, or clerk and reviewer together without an exception reason (issue 13, item 8)
     ("POST", "/api/v1/admin/users"),
     ("PUT", "/api/v1/admin/users/{username}/roles"),
@@ -125,7 +127,7 @@ def _reset_limits() -> None:
     with caseflow.db.session_scope() as session:
         session.execute(delete(LoginAttempt))
         session.commit()
-    PUBLIC_LIMIT._calls.clear()
+    ratelimit.reset(caseflow.db.get_engine())
 
 
 @pytest.fixture
