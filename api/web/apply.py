@@ -33,10 +33,11 @@ from api.web.forms import APPLICATION_LABELS, zh_error
 from api.web.pages import render
 from caseflow import law
 from caseflow.cases.pending_uploads import size_text
+from caseflow.dates import today
 from caseflow.errors import FactsError
 from caseflow.models import Agency, PortalPendingUpload
+from caseflow.portal import application_status, uploads
 from caseflow.portal import applications as portal
-from caseflow.portal import uploads
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
 
@@ -67,17 +68,7 @@ def _options(session: Session) -> dict[str, list[tuple[str, str]]]:
 
 
 def _periods() -> dict[str, Any]:
-    """The legal periods the form states (``caseflow.law``: what happens after submitting)."""
-    rule = law.RECEIPT_RULES[law.Channel.INTERNET]
-    rules = law.RULES_2019
-    return {
-        "receipt": f"{rule.text}（{rule.basis.label}）",
-        "supplement_days": law.SUPPLEMENT_NOTICE.days,
-        "supplement_basis": law.SUPPLEMENT_NOTICE.basis.label,
-        "reply_days": rules.reply_days,
-        "extension_days": rules.extension_max_days,
-        "reply_basis": rules.reply_basis.label,
-    }
+    return application_status.online_periods(today())
 
 
 def _page(

@@ -37,7 +37,6 @@ from api.web.public_token import (
     to_token_page,
     token_page,
 )
-from caseflow import law
 from caseflow.dates import SHANGHAI, legal_date, now
 from caseflow.models import Agency, OnlineApplication
 from caseflow.portal import access, application_status, inbox_rules, return_notice
@@ -98,7 +97,6 @@ def _opened(request: Request, session: Session, token: str) -> OnlineApplication
 def _context(session: Session, row: OnlineApplication, token: str) -> dict[str, Any]:
     view = application_status.public_view(session, row)
     agency = session.get(Agency, row.agency_id)
-    rule = law.RECEIPT_RULES[law.Channel.INTERNET]
     submitted = row.submitted_at.astimezone(SHANGHAI)
     context: dict[str, Any] = {
         "view": view,
@@ -106,9 +104,7 @@ def _context(session: Session, row: OnlineApplication, token: str) -> dict[str, 
         "agency_name": agency.name if agency else view.get("agency", ""),
         "submitted_at": submitted,
         "decided_on": legal_date(row.decided_at) if row.decided_at else None,
-        "receipt_rule": f"{rule.text}（{rule.basis.label}）",
-        "reply_days": law.RULES_2019.reply_days,
-        "reply_basis": law.RULES_2019.reply_basis.label,
+        "periods": application_status.online_periods(legal_date(row.submitted_at)),
         "confirmed": row.status == portal.CONFIRMED,
         "returned": row.status == portal.RETURNED,
         "awaiting": row.status == portal.AWAITING,

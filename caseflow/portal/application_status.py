@@ -5,6 +5,7 @@ stands, and once confirmed the request's tracking number, query code, dates and 
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from typing import Any
 
@@ -83,3 +84,19 @@ def public_view(session: Session, row: OnlineApplication) -> dict[str, Any]:
             request_link=f"/public/r/{sign_link(case.id or 0, case.query_code)}",
         )
     return answer
+
+
+def online_periods(today: dt.date) -> dict[str, Any]:
+    """The legal periods an online applicant is told (``caseflow.law``, the rule set of an application
+    received ``today``): the receipt date is the day of confirmation, the supplement notice's and the
+    reply's periods."""
+    receipt = law.RECEIPT_RULES[law.Channel.INTERNET]
+    rules = law.rules_for(today)
+    return {
+        "receipt": f"{receipt.text}（{receipt.basis.label}）",
+        "supplement_days": law.SUPPLEMENT_NOTICE.days,
+        "supplement_basis": law.SUPPLEMENT_NOTICE.basis.label,
+        "reply_days": rules.reply_days,
+        "extension_days": rules.extension_max_days,
+        "reply_basis": rules.reply_basis.label,
+    }
