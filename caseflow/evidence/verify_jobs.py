@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from caseflow.calendar import WorkingCalendar
 from caseflow.dates import now
+from caseflow.db import begin_write
 from caseflow.evidence.chain import Problem
 from caseflow.evidence.dbcheck import Report, check_database
 from caseflow.evidence.replay import Finding
@@ -63,6 +64,7 @@ def recover(engine: Engine, moment: dt.datetime | None = None) -> int:
     """Mark running jobs whose worker stopped beating as interrupted; how many."""
     moment = moment or now()
     with Session(engine) as session:
+        begin_write(session)
         result = session.execute(
             update(VerifyJob)
             .where(col(VerifyJob.status) == "running", col(VerifyJob.heartbeat_at) < moment - STALE)
@@ -88,6 +90,7 @@ def start(engine: Engine, user_id: int) -> tuple[VerifyJob, bool]:
     read (an SQLite snapshot) never stands in the way of the write."""
     recover(engine)
     with Session(engine, expire_on_commit=False) as session:
+        begin_write(session)
         current = running(session)
         if current is not None:
             return current, False
@@ -111,6 +114,7 @@ def resume(engine: Engine, job_id: int) -> tuple[VerifyJob | None, bool]:
     """Continue an interrupted job from where it stopped (True), or the job running instead (False)."""
     recover(engine)
     with Session(engine, expire_on_commit=False) as session:
+        begin_write(session)
         current = running(session)
         if current is not None:
             return current, False
@@ -159,6 +163,10 @@ def run(
                     .limit(batch)
                 ).all()
                 if not rows:
+                    begin_write(session)  # ends the read; the write lock before the job is re-read
+                    job = session.get(VerifyJob, job_id, populate_existing=True)
+                    if job is None or job.status != "running":
+                        return job
                     job.status, job.finished_at = "done", now()
                     job.total = job.done
                     job.heartbeat_at = job.finished_at
@@ -171,6 +179,7 @@ def run(
                 engine, id_range=(first, int(rows[-1][0] or 0)), store=store, calendar=calendar
             )
             with Session(engine, expire_on_commit=False) as session:
+                begin_write(session)  # read-then-write: the write lock first (no SQLITE_BUSY_SNAPSHOT)
                 job = session.get(VerifyJob, job_id)
                 if job is None or job.status != "running":
                     return job
@@ -183,6 +192,7 @@ def run(
         log.exception("verify job %s failed", job_id)
         try:
             with Session(engine, expire_on_commit=False) as session:
+                begin_write(session)
                 job = session.get(VerifyJob, job_id)
                 if job is not None and job.status == "running":
                     job.status, job.finished_at = "failed", now()

@@ -176,3 +176,37 @@ def test_a_job_that_cannot_write_at_all_ends_quietly_and_is_recovered(engine: En
     assert ok and resumed is not None
     done = verify_jobs.run(engine, job.id)
     assert done is not None and done.status == "done" and done.done == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_progress_is_written_while_another_writer_commits(
+    engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer commits between the worker's read of its job row and its progress write. A
+    deferred SQLite transaction would then fail at once ("database is locked", a stale snapshot, no
+    busy wait); the worker takes the write lock before it reads, so the other writer waits instead
+    and both writes land."""
+    cases = [world.new_case(id_number=ID_NUMBER) for _ in range(2)]
+    job, _ = verify_jobs.start(engine, _auditor_id(world.session))
+    assert job.id is not None
+    record = verify_jobs._record
+    others: list[threading.Thread] = []
+
+    def write_elsewhere() -> None:
+        with engine.begin() as conn:
+            touch = text("UPDATE request SET updated_at = updated_at WHERE id = :id")
+            conn.execute(touch, {"id": cases[0].id})
+
+    def record_after_another_commit(*args: object, **kwargs: object) -> None:
+        other = threading.Thread(target=write_elsewhere)
+        other.start()
+        other.join(timeout=0.5)  # commits now unless the worker holds the write lock
+        others.append(other)
+        record(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(verify_jobs, "_record", record_after_another_commit)
+    done = verify_jobs.run(engine, job.id, batch=1)
+    for other in others:
+        other.join(timeout=30)
+        assert not other.is_alive()
+    assert done is not None and done.status == "done" and done.done == 2
