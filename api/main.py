@@ -232,6 +232,9 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     from api.routes import applicant_submissions as applicant_submissions_api
 
     app.include_router(applicant_submissions_api.router)  # the clerk's side of them
+    from api.web import release as release_pages
+
+    app.include_router(release_pages.router)  # records released with a reply, and their redactions
 
     @app.exception_handler(CaseflowError)
     async def caseflow_error(request: Request, exc: CaseflowError) -> Response:

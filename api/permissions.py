@@ -122,6 +122,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "page_applicant_lookup_submit": PUBLIC,
     "page_applicant_request": PUBLIC,
     "page_applicant_letter": PUBLIC,
+    "page_applicant_released": PUBLIC,  # a released record's copy, behind the request's signed link
     # The applicant's page of an online application (issue 18 / H): submission number + access code
     "page_submission_lookup": PUBLIC,
     "page_submission_lookup_submit": PUBLIC,
@@ -130,4 +131,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "page_notifications": ANY_USER,
     "page_notifications_read": ANY_USER,
     "page_forms_script": PUBLIC,
+    # The records released with a reply (issue 19 / C, api.web.release): the request's handler and the
+    # agency's reviewers change them; supervisors and auditors look (the page refuses supervisors and
+    # other clerks with 403: the rule names supervisors so that another agency's get 404, not 403)
+    "page_release": CASEWORK,
+    "page_release_editor": CASEWORK,
+    "page_release_page": CASEWORK,
+    "page_release_download": CASEWORK,
+    "page_release_upload": frozenset({"clerk", "reviewer", "supervisor"}),
+    "page_release_prepare": frozenset({"clerk", "reviewer", "supervisor"}),
+    "page_release_remove": frozenset({"clerk", "reviewer", "supervisor"}),
+    "page_release_boxes": frozenset({"clerk", "reviewer", "supervisor"}),
+    "page_release_decide": frozenset({"clerk", "reviewer", "supervisor"}),
 }

@@ -21,6 +21,7 @@ from bench import (
     letters_bench,
     portal_bench,
     read_bench,
+    redact_bench,
     report_bench,
     scale_bench,
     sweep_bench,
@@ -56,6 +57,7 @@ def run(*, quick: bool, out: Path | None, console: Console) -> int:
         ("scale", scale_bench.run),
         ("read paths", read_bench.run),
         ("portal", portal_bench.run),
+        ("redact", redact_bench.run),
     ]
     timings: dict[str, float] = {}
     for name, suite in suites:

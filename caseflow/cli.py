@@ -227,6 +227,7 @@ from caseflow.cli_identity import identity_app  # noqa: E402
 
 app.add_typer(identity_app, name="identity-key")
 
+from caseflow import cli_redact as _cli_redact  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -162,8 +162,17 @@ def evidence_export(
             "(their hashes taken as recorded).",
         ),
     ] = False,
+    include_originals: Annotated[
+        bool,
+        typer.Option(
+            "--include-originals",
+            help="For the auditor only: also the originals of released records (as uploaded, and their "
+            "PDF conversions), flagged internal in case.json; the export records it.",
+        ),
+    ] = False,
 ) -> None:
-    """Export the evidence of one request or of an agency subtree as a signed BagIt zip."""
+    """Export the evidence of one request or of an agency subtree as a signed BagIt zip (the released
+    copies of records always; their originals only with --include-originals)."""
     from rich.progress import Progress
     from sqlmodel import col, select
 
@@ -200,12 +209,14 @@ def evidence_export(
                 out=out,
                 progress=lambda n, total: progress.update(task, completed=n, total=total),
                 masked=masked,
+                include_originals=include_originals,
             )
         # a stored file missing or altered, --out not writable: no package, nothing recorded
         except (CaseflowError, OSError, ValueError) as exc:
             raise _fail(f"证据包未导出，未作记录：{getattr(exc, 'message', str(exc))}") from None
     console.print(
         f"已导出{result['cases']}件申请、{result['events']}条证据记录 -> {out}（签名密钥 {result['signer']}）"
+        + ("；含公开材料的原件（内部文件，仅供审计，不得对外提供）" if include_originals else "")
     )
 
 
@@ -251,6 +262,13 @@ def evidence_verify(
             f"{summary.redacted} events redacted (identity), their hashes taken as recorded："
             f"脱敏包中{summary.redacted}条早期登记记录的身份证件号码已遮盖，其哈希按记录采信（无法重算），"
             "其后的链接与链头仍已校验",
+            highlight=False,
+        )
+    if summary.internal_absent:
+        console.print(
+            f"{summary.internal_absent} internal originals not included："
+            f"证据包未收入{summary.internal_absent}份公开材料的原件（内部文件，导出时未要求），"
+            "其SHA-256记载于答复的证据记录中，不视为缺失",
             highlight=False,
         )
     from caseflow.evidence.trust import embedded_key_id, key_id

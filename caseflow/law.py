@@ -680,6 +680,26 @@ WITHHOLDING_GROUNDS: tuple[str, ...] = tuple(
 )
 
 
+# --- Releasing records (区分处理, Art. 37) ----------------------------------------------------
+
+#: The replies that hand records over (Art. 36(2), 37): the records released with them.
+RELEASE_OUTCOMES: tuple[str, ...] = ("disclosed.provided", "partial")
+#: The short label printed in a redaction box: the article and the ground, for each withholding ground
+#: (Art. 37: the part that may not be disclosed is withheld, the rest provided; each box names why).
+REDACTION_LABELS: dict[str, str] = {
+    "withheld.state_secret": "第十四条 国家秘密",
+    "withheld.law_prohibited": "第十四条 法律禁止公开",
+    "withheld.security_stability": "第十四条 三安全一稳定",
+    "withheld.third_party": "第十五条 第三方权益",
+    "withheld.internal_affairs": "第十六条 内部事务",
+    "withheld.process_info": "第十六条 过程性信息",
+    "withheld.enforcement_file": "第十六条 行政执法案卷",
+}
+#: The ground of suggested boxes (identity numbers, phone numbers, names of natural persons: personal
+#: privacy, Art. 15).
+SUGGESTION_GROUND = "withheld.third_party"
+
+
 def partial_basis(grounds: Iterable[str]) -> tuple[Basis, ...]:
     """A partial reply's basis at letter time: Art. 37 and the articles of its withheld part's grounds."""
     bases = list(OUTCOMES_BY_CODE["partial"].basis)
@@ -1015,6 +1035,10 @@ OBJECTION_BLOCKS: dict[str, tuple[str, ...]] = {
     "object": ("disclosed.", "partial"),
     "partial": ("disclosed.",),
 }
+#: Art. 32: "第三方不同意公开且有合理理由的，行政机关不予公开": a partial reply that withholds on this
+#: ground (Art. 15) withholds what the third party objected to and discloses only the rest, so it
+#: honours a whole objection and needs no decision notice (that notice is for disclosing over it).
+OBJECTION_HONOURED_BY = "withheld.third_party"
 
 #: Per application, counted per applicant per calendar month per agency: (from, to, yuan each).
 FEE_PER_APPLICATION_FREE = 10

@@ -790,3 +790,39 @@ class RateLimitCount(SQLModel, table=True):
     key: str = Field(max_length=120, primary_key=True)
     window_start: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     count: int = Field(default=0)
+
+
+class ReleaseRecord(SQLModel, table=True):
+    """A record to hand over with a reply that provides information (``law.RELEASE_OUTCOMES``; Art. 37:
+    区分处理), with its redactions (``caseflow.release``).
+
+    ``original_sha256``: the file as uploaded (PDF, image, Word, Excel), content-addressed in
+    ``document``; it never leaves the office. ``pdf_sha256``: the PDF the boxes are drawn on (the
+    original itself, or its conversion). ``boxes``: the redactions as data, each
+    ``{"page", "box": [x0, y0, x1, y1] (PDF points, origin top-left), "ground", "by", "at", "source"}``;
+    ``suggestions``: boxes found in the text layer, each with its ``id``, ``text`` and ``status``
+    (open / accepted / rejected) and who decided. ``released_sha256``: the copy made from the boxes as
+    they are (``boxes_digest``): the PDF itself when nothing is boxed, else the burnt-in copy; empty
+    until made. ``issued_seq``: the reply's evidence event that released it (frozen from then on)."""
+
+    __tablename__ = "release_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="request.id", index=True)
+    position: int = 0
+    title: str = Field(max_length=200)
+    filename: str = Field(default="", max_length=300)
+    original_sha256: str = Field(foreign_key="document.sha256", max_length=64)
+    pdf_sha256: str = Field(foreign_key="document.sha256", max_length=64)
+    pages: int
+    boxes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    suggestions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    boxes_digest: str = Field(default="", max_length=64)
+    released_sha256: str | None = Field(default=None, foreign_key="document.sha256", max_length=64)
+    released_digest: str = Field(default="", max_length=64)
+    redacted_pages: int = 0
+    uploaded_by: str = Field(max_length=100)
+    uploaded_at: dt.datetime = _moment()
+    updated_by: str = Field(default="", max_length=100)
+    updated_at: dt.datetime = _moment()
+    issued_seq: int | None = None

@@ -19,6 +19,7 @@ from caseflow import clock, law, queries, service
 from caseflow.dates import today
 from caseflow.errors import NotFound
 from caseflow.models import Letter
+from caseflow.release import copies
 from caseflow.replies.issue import issued_files, preview
 from caseflow.states.machine import ACTIONS, RECORD_ONLY
 
@@ -155,13 +156,18 @@ def perform_action(
 ) -> dict[str, Any]:
     """Take an action: 200 with the new state; 409 illegal now or stale; 403 role; 422 facts. Actions
     that only record something seen or done elsewhere (an export, a full identity view) are not
-    taken here (404)."""
-    assert case.id is not None
+    taken here (404). On a request with records to release, draft_reply, approve_reply,
+    confidentiality_review and issue_reply first make the released copies for the boxes as they are."""
+    case_id = case.id
+    assert case_id is not None
     if action in RECORD_ONLY:
         raise NotFound(f"没有该操作：{action}（该记录由相应功能自动产生，不能直接提交）")
+    if action in copies.PREPARED_FOR and action in service.actions_for(session, actor_of(caller), case):
+        # the released copies for the boxes as they are, burnt outside the engine's transaction
+        copies.prepare_before_reply(session, case)
     updated = service.perform_grouped(
         session=session,
-        case_id=case.id,
+        case_id=case_id,
         actor=actor_of(caller),
         action=action,
         facts=body.facts,
@@ -290,16 +296,28 @@ def request_evidence(
     responses={200: {"content": {"application/zip": {}}}},
 )
 def request_evidence_download(
-    case: CurrentCase, caller: Authorized, session: SessionDep, masked: bool = False
+    case: CurrentCase,
+    caller: Authorized,
+    session: SessionDep,
+    masked: bool = False,
+    include_originals: bool = False,
 ) -> Response:
     """The same package by ``POST`` (bearer token, or browser session with ``X-CSRF-Token``).
     ``masked=true``: the variant for external auditors (ID numbers masked, register events written
-    before the identity commitment redacted with their hashes as recorded)."""
-    return evidence_download(session, actor_of(caller), case.tracking_no, masked=masked)
+    before the identity commitment redacted with their hashes as recorded). ``include_originals=true``
+    (auditors and supervisors): also the originals of released records, flagged internal."""
+    return evidence_download(
+        session, actor_of(caller), case.tracking_no, masked=masked, include_originals=include_originals
+    )
 
 
 def evidence_download(
-    session: Session, actor: service.Actor, tracking_no: str, *, masked: bool = False
+    session: Session,
+    actor: service.Actor,
+    tracking_no: str,
+    *,
+    masked: bool = False,
+    include_originals: bool = False,
 ) -> Response:
     """One request's evidence package as a zip download (for the API and the case page).
 
@@ -314,7 +332,14 @@ def evidence_download(
     folder = Path(tempfile.mkdtemp(prefix="caseflow-download-"))
     out = folder / "evidence.zip"
     try:
-        export(session=session, actor=actor, scope=Scope(tracking_no=tracking_no), out=out, masked=masked)
+        export(
+            session=session,
+            actor=actor,
+            scope=Scope(tracking_no=tracking_no),
+            out=out,
+            masked=masked,
+            include_originals=include_originals,
+        )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

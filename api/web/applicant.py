@@ -10,6 +10,10 @@ electronic delivery, recorded through the engine (``caseflow.portal.downloads``)
 (attachment); the HTML letter is shown inline, since on a phone reading it is the point, under a CSP
 that allows no script, no request and no frame (``default-src 'none'``, ``sandbox``: even a letter
 carrying markup it should not could do nothing), with nosniff. Uploads are never served here.
+
+The records released with the reply (``/public/r/{token}/released/{sha256}``): the copies that left
+the office only (case documents of kind ``released``; an original's or any other hash is 404), saved
+as PDF attachments, nosniff, no-store. Their downloads are not recorded (the reply's is its delivery).
 """
 
 from __future__ import annotations
@@ -123,3 +127,15 @@ def page_applicant_letter(
         disposition_headers(f"{letter.letter_no}.html", inline=True, fallback=f"letter-{letter.id}.html")
     )
     return Response(data, media_type="text/html; charset=utf-8", headers=headers)
+
+
+@router.get("/public/r/{token}/released/{sha256}", name="page_applicant_released")
+def page_applicant_released(request: Request, session: SessionDep, token: str, sha256: str) -> Response:
+    """A record's copy released with the reply, as it left the office (PDF, saved)."""
+    case = _opened(request, session, token)
+    if isinstance(case, HTMLResponse):
+        return case
+    name, data = downloads.serve_released(session, case, sha256)
+    headers = {**TOKEN_HEADERS, "X-Content-Type-Options": "nosniff"}
+    headers.update(disposition_headers(name, fallback=f"released-{sha256[:12]}.pdf"))
+    return Response(data, media_type="application/pdf", headers=headers)

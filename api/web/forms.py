@@ -292,6 +292,7 @@ INTAKE_LABELS: dict[str, str] = {
 }
 #: Names of inputs that are not a form's fields (a whole-model check, a header, the query string).
 OTHER_LABELS: dict[str, str] = {
+    "release": "公开材料",
     "": "表单",
     "form": "表单",
     "facts": "表单",

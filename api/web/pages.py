@@ -41,6 +41,7 @@ from caseflow.cases.consultations import consultation_choices
 from caseflow.dates import now, today, zh_moment
 from caseflow.db import get_engine
 from caseflow.errors import CaseflowError, FactsError, NotFound, RuleViolation
+from caseflow.release.copies import PREPARED_FOR
 from caseflow.sessions import csrf_token, revoke
 from caseflow.states.machine import ACTIONS, OPEN_STATES, RECORD_ONLY, ROLE_NAMES, STATE_NAMES
 
@@ -346,7 +347,7 @@ def _workspace(
     verification: Any = None,
     done: str | None = None,
 ) -> HTMLResponse:
-    from api.web import returned_draft
+    from api.web import release_view, returned_draft
     from caseflow.portal import followup_record
     from caseflow.scheduled import applicant_mail
 
@@ -392,6 +393,7 @@ def _workspace(
         **returned_draft.context(session, case),  # the reviewer's comments beside the returned draft
         applicant_submissions=followup_record.pending(session, actor, case.id),  # online 补正 / 撤回
         applicant_messages=applicant_mail.sent_for_case(session, case.id),  # 已通知申请人 (issue 18 / E)
+        release_records=release_view.case_summary(session, case.id),  # 公开材料 (issue 19 / C)
     )
 
 
@@ -406,6 +408,23 @@ async def page_case_action(
     facts = facts_from_form(ACTIONS[action].facts, form)
     version = form.get("expected_version")
     assert case.id is not None
+    from api.web.release import prepare_released  # (it imports this module)
+
+    # The released copies for the boxes as they are, made outside the engine's transaction (issue 19),
+    # when the caller may take the action (a refused caller makes nothing)
+    prepare = action in PREPARED_FOR and action in service.actions_for(session, actor_of(caller), case)
+    problem = await run_in_threadpool(prepare_released, session, case) if prepare else None
+    if problem:
+        return _workspace(
+            request,
+            session,
+            case,
+            caller,
+            failed_action=action,
+            values=form,
+            status=409,
+            message=f"未办理：{problem}",
+        )
     try:
         await run_in_threadpool(  # waits for the writer's commit: never on the event loop
             service.perform_grouped,
@@ -473,9 +492,13 @@ async def page_case_evidence(
     from api.routes.requests import evidence_download
 
     await check_csrf(request, caller)
-    masked = (await request.form()).get("masked") == "1"  # the variant for external auditors
+    form = await request.form()
+    masked = form.get("masked") == "1"  # the variant for external auditors
+    originals = form.get("include_originals") == "1"  # released records' originals, for audit only
     return await run_in_threadpool(
-        lambda: evidence_download(session, actor_of(caller), case.tracking_no, masked=masked)
+        lambda: evidence_download(
+            session, actor_of(caller), case.tracking_no, masked=masked, include_originals=originals
+        )
     )
 
 

@@ -19,6 +19,7 @@ its delivery, ``check_disclosure``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -269,14 +270,17 @@ def notify_third_party_decision(ctx: Ctx, facts: f.NotifyThirdPartyDecisionFacts
     )
 
 
-def check_disclosure(ctx: Ctx, outcome_code: str, issued_on: dt.date) -> None:
+def check_disclosure(ctx: Ctx, outcome_code: str, issued_on: dt.date, withheld: Collection[str] = ()) -> None:
     """Art. 32: a reply disclosing what a third party objected to is issued only after the decision
-    notice was sent to it, delivered, and the period it states has run out (the day after its end)."""
+    notice was sent to it, delivered, and the period it states has run out (the day after its end).
+    A partial reply withholding on the third party's ground (``withheld``: its withheld grounds)
+    honours the objection (``law.OBJECTION_HONOURED_BY``)."""
     assert ctx.case.id is not None
     basis = fee_rules.rule_set(ctx.case).third_party_basis
+    honoured = outcome_code == "partial" and law.OBJECTION_HONOURED_BY in withheld
     for row in objections(ctx.session, ctx.case.id):
         assert row.opinion is not None
-        if not outcome_code.startswith(law.OBJECTION_BLOCKS[row.opinion]):
+        if honoured or not outcome_code.startswith(law.OBJECTION_BLOCKS[row.opinion]):
             continue
         said = "不同意公开" if row.opinion == "object" else "部分不同意公开"
         rule = (

@@ -23,7 +23,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from caseflow import law
-from caseflow.cases import four_eyes
+from caseflow.cases import four_eyes, release_rules
 from caseflow.cases.engine import Actor, Ctx, Effect, acting_role, handler
 from caseflow.errors import Forbidden, RuleViolation
 from caseflow.models import Agency, Case, EvidenceEvent
@@ -84,6 +84,8 @@ def current(session: Session, case: Case) -> dict[str, Any] | None:
         "conclusion"
     ):
         return None
+    if release_rules.changed(session, case):  # Art. 37: the records released are not those reviewed
+        return None
     return review
 
 
@@ -102,6 +104,8 @@ def check_issue(session: Session, case: Case) -> None:
     assert case.draft is not None
     name = law.outcome(case.draft["outcome"]).name
     earlier = case.draft.get(KEY)
+    if isinstance(earlier, dict) and earlier.get("draft_digest") == digest(case.draft):
+        release_rules.check_issue(session, case)  # the records changed since: says which
     if isinstance(earlier, dict) and earlier.get("draft_digest") != digest(case.draft):
         why = "拟答复在审查后已经修改，须重新审查"
     else:
@@ -159,6 +163,9 @@ def confidentiality_review(ctx: Ctx, facts: f.DisclosureReviewFacts) -> Effect:
                 f"{law.DISCLOSURE_REVIEW_RULE}：本答复（{outcome.name}）须由审核人员审查；"
                 f"经办人确认仅适用于本机关设定的“{allowed}”"
             )
+    released: dict[str, Any] = {}
+    if facts.conclusion == "agree":  # the review covers the released copies as they stand (Art. 37)
+        draft, released = release_rules.bind(ctx, draft)
     review = {
         "by": ctx.actor.username,
         "role": ctx.role,
@@ -179,6 +186,7 @@ def confidentiality_review(ctx: Ctx, facts: f.DisclosureReviewFacts) -> Effect:
             "conclusion_name": review["conclusion_name"],
             "kind": kind,
             "draft_digest": review["draft_digest"],
+            **released,
         },
         basis=(law.DISCLOSURE_REVIEW.label,),
     )

@@ -16,6 +16,11 @@ A masked package (for external auditors) holds its register events written befor
 commitment with the number masked and ``"redacted": "identity"``: their payloads no longer hash to
 their recorded hashes, so those hashes are taken as recorded (the links to them, the next event's
 ``prev_hash`` and the recorded heads are still checked) and counted in ``CaseResult.redacted``.
+
+The internal files of a release (``INTERNAL_KINDS``: a released record's original as uploaded and
+its PDF conversion) are in a package only when the auditor asked for them: an event citing one that
+the package does not hold is no break (the event keeps its hash; the signed manifest shows it was
+not exported), it is counted in ``CaseResult.internal_absent``; one the package holds is checked.
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ import orjson
 
 from caseflow.evidence.chain import GENESIS, redacted_count, verify_events
 
+#: Kinds of files that never leave the office (``caseflow.release``): a released record's original and
+#: its PDF conversion. An evidence package holds them only when the auditor asks, flagged internal.
+INTERNAL_KINDS = frozenset({"release_original", "release_pdf"})
+#: What a package's ``case.json`` says of such a file.
+INTERNAL_NOTE = "原件，仅供审计，不得对外提供"
+
 
 class PackageProblem(Exception):
     """The first thing wrong with a package, said precisely."""
@@ -45,6 +56,7 @@ class CaseResult:
     first: str | None  # earliest and latest event moments (ISO text, as in the payloads)
     last: str | None
     redacted: int = 0  # events whose payload stands redacted (identity), their hashes as recorded
+    internal_absent: int = 0  # internal files (INTERNAL_KINDS) cited but not exported, by hash
 
 
 #: (count, head, first moment, last moment, (seq, documents) of the events that cite documents,
@@ -217,6 +229,7 @@ def check_case(
         )
     if (case.get("event_count"), case.get("last_hash")) != (count, head):
         raise PackageProblem(f"{tracking}：case.json 记载的链头与 events.jsonl 不符")
+    absent: set[str] = set()
     for seq, documents in cited:
         if not isinstance(documents, list):
             raise PackageProblem(f"{tracking} 第{seq}条事件：事件内容不是事件对象")
@@ -225,10 +238,13 @@ def check_case(
                 raise PackageProblem(f"{tracking} 第{seq}条事件：所引用的文件缺少类型或哈希值")
             kind, sha = doc["kind"], doc["sha256"]
             digest = held.get(f"{'letters' if kind.startswith('letter.') else 'documents'}/{sha}")
+            if digest is None and kind in INTERNAL_KINDS:
+                absent.add(sha)  # an original left out of the package (not asked for): not a break
+                continue
             if digest is None:
                 raise PackageProblem(f"{tracking} 第{seq}条事件：所引用的 {kind} {sha[:12]}… 不在证据包中")
             if digest != sha:
                 raise PackageProblem(
                     f"{tracking} 第{seq}条事件：{kind} {sha[:12]}… 与其哈希值不符（文件被改动）"
                 )
-    return CaseResult(tracking, count, head, first, last, redacted)
+    return CaseResult(tracking, count, head, first, last, redacted, len(absent))

@@ -7,8 +7,15 @@ Layout (one request: its files at the top of ``data/``; several: one folder each
     tagmanifest-sha256.txt.sig          Ed25519 signature over tagmanifest-sha256.txt (detached)
     data/[cases/TRACKING/]case.json     the request's facts
     data/[cases/TRACKING/]events.jsonl  the evidence chain, one event per line, as stored
-    data/[cases/TRACKING/]documents/SHA256   application, proofs of receipt and delivery
+    data/[cases/TRACKING/]documents/SHA256   application, proofs, records released with a reply
     data/[cases/TRACKING/]letters/SHA256     every letter as issued (HTML and PDF)
+
+``case.json`` lists the request's files under ``documents``: each file's kind, SHA-256, the event that
+recorded it and its place in the package. The internal files of a release (``casecheck.INTERNAL_KINDS``:
+a released record's original as uploaded and its PDF conversion, which never leave the office) are
+exported only when the auditor asks (``include_originals``); either way they are listed, marked
+``"internal": true`` with ``INTERNAL_NOTE``, and ``"path": null`` when left out. The released copies
+(kind ``released``) are always in the package.
 
 The export streams: requests are read in batches (keyset pagination, in tracking-number order) and
 written to the zip one at a time, members stored uncompressed, the zip's central directory, the
@@ -52,13 +59,15 @@ from sqlmodel import Session, col, select
 from caseflow import identity, queries, service
 from caseflow.cases.engine import acting_role
 from caseflow.dates import SHANGHAI, now
-from caseflow.errors import NotFound
+from caseflow.errors import Forbidden, NotFound
+from caseflow.evidence.casecheck import INTERNAL_KINDS, INTERNAL_NOTE
 from caseflow.evidence.chain import EVENT_TABLE
 from caseflow.evidence.keys import key_paths, load_private_key
 from caseflow.evidence.store import DocumentStore
 from caseflow.evidence.zipstream import ZipWriter
 from caseflow.models import Agency, Case, CaseDocument
 from caseflow.replies.pdf_after import render_pending_of
+from caseflow.states.machine import AUDITOR, SUPERVISOR, SYSTEM
 
 SIGNATURE = "tagmanifest-sha256.txt.sig"
 PUBLIC_KEY = "signing-key.pub.pem"
@@ -72,6 +81,8 @@ FORMAT = "caseflow-evidence/1"
 #: case.json, and events written before the commitment redacted, their hashes as recorded).
 IDENTITY_TAG = "Caseflow-Identity"
 BATCH = 200  # requests per query
+#: Who may export the originals of released records (internal files, for audit only).
+ORIGINALS_ROLES = frozenset({AUDITOR, SUPERVISOR, SYSTEM})
 
 
 @dataclass(frozen=True)
@@ -155,13 +166,43 @@ class _Bag:
         self.heads.close()
 
 
+def _file_list(session: Session, case_id: int, originals: bool) -> list[dict[str, Any]]:
+    """The request's files as ``case.json`` lists them (``path`` None: an internal file left out)."""
+    links = session.exec(
+        select(CaseDocument.kind, CaseDocument.sha256, CaseDocument.event_seq)
+        .where(col(CaseDocument.case_id) == case_id)
+        .order_by(col(CaseDocument.id))
+    ).all()
+    shared = {sha for kind, sha, _ in links if kind not in INTERNAL_KINDS}  # e.g. released as it is
+    out: list[dict[str, Any]] = []
+    for kind, sha, seq in links:
+        entry: dict[str, Any] = {"kind": kind, "sha256": sha, "event_seq": seq}
+        path: str | None = f"{'letters' if kind.startswith('letter.') else 'documents'}/{sha}"
+        if kind in INTERNAL_KINDS and sha not in shared:
+            entry.update(internal=True, note=INTERNAL_NOTE)
+            if not originals:
+                path = None
+        entry["path"] = path
+        out.append(entry)
+    return out
+
+
 def _write_case(
-    session: Session, case: Case, folder: str, bag: _Bag, store: DocumentStore, *, masked: bool = False
+    session: Session,
+    case: Case,
+    folder: str,
+    bag: _Bag,
+    store: DocumentStore,
+    *,
+    masked: bool = False,
+    originals: bool = False,
 ) -> None:
     assert case.id is not None
     detail = queries.case_detail(session, case, today=now().date(), full_identity=not masked)
     detail["last_hash"] = case.last_hash
     detail["event_count"] = case.event_count
+    files = _file_list(session, case.id, originals)
+    detail["documents"] = files
     facts = json.dumps(detail, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     bag.add(f"{folder}case.json", facts.encode())
     rows = session.execute(
@@ -181,17 +222,11 @@ def _write_case(
         lines.append(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
     bag.add(f"{folder}events.jsonl", "".join(lines).encode())
     bag.events += len(lines)
-    links = session.exec(
-        select(CaseDocument.kind, CaseDocument.sha256)
-        .where(col(CaseDocument.case_id) == case.id)
-        .order_by(col(CaseDocument.id))
-    ).all()
     written = set()
-    for kind, sha in links:  # where verification looks for them: letters by their kind
-        name = f"{folder}{'letters' if kind.startswith('letter.') else 'documents'}/{sha}"
-        if name not in written:
-            written.add(name)
-            bag.add_document(name, sha, store, session)
+    for file in files:  # where verification looks for them: letters by their kind
+        if file["path"] is not None and file["path"] not in written:
+            written.add(file["path"])
+            bag.add_document(f"{folder}{file['path']}", file["sha256"], store, session)
     bag.heads.write(f"{CHAIN_HEAD}: {case.tracking_no} {case.event_count} {case.last_hash}\n".encode())
     bag.cases += 1
 
@@ -243,10 +278,16 @@ def export(
     progress: Callable[[int, int], None] | None = None,
     store: DocumentStore | None = None,
     masked: bool = False,
+    include_originals: bool = False,
 ) -> dict[str, Any]:
     """Write the signed, zipped bag to ``out``, then record the export on every request in it;
-    returns its summary (cases, events, signer, the package's SHA-256)."""
+    returns its summary (cases, events, signer, the package's SHA-256). ``include_originals``: the
+    internal files of released records too (for the auditor only; the export records it)."""
     acting_role(actor, "export_evidence")  # a role that may not export is refused before any work
+    if include_originals and not actor.roles & ORIGINALS_ROLES:
+        raise Forbidden(
+            "含公开材料原件的证据包仅供审计，须由审计人员或负责人导出", code="originals_for_auditors"
+        )
     where = _conditions(session, actor, scope)
     # Letters whose PDF is still pending are rendered first, so the package holds both files of each
     # letter (one that cannot be rendered now stays pending: its HTML is exported, its PDF later).
@@ -272,7 +313,9 @@ def export(
                     for n, case_id in enumerate(_case_ids(session, where, last_id), 1):
                         case = service.load_visible(session, actor, case_id, lock=False)
                         folder = "data/" if scope.tracking_no else f"data/cases/{case.tracking_no}/"
-                        _write_case(session, case, folder, bag, docs, masked=masked)
+                        _write_case(
+                            session, case, folder, bag, docs, masked=masked, originals=include_originals
+                        )
                         session.expunge_all()  # flat memory: nothing of the exported requests stays loaded
                         if progress:
                             progress(n, total)
@@ -299,6 +342,8 @@ def export(
         facts: dict[str, object] = {"scope": scope.describe(), "package_sha256": digest}
         if masked:
             facts["masked"] = True
+        if include_originals:
+            facts["include_originals"] = True
         for case_id in _case_ids(session, where, last_id):
             service.perform(
                 session=session, case_id=case_id, actor=actor, action="export_evidence", facts=facts

@@ -54,6 +54,7 @@ class Summary:
     exporter: str = ""
     trusted: bool = False
     redacted: int = 0  # events of a masked package standing redacted (identity), hashes as recorded
+    internal_absent: int = 0  # internal files (originals of released records) not exported
     _names: bytearray = field(default_factory=bytearray, repr=False)  # compact: an escaped name a line
 
     @property
@@ -65,6 +66,7 @@ class Summary:
         self.cases += 1
         self.events += case.count
         self.redacted += case.redacted
+        self.internal_absent += case.internal_absent
         self._names += case.tracking.encode("unicode_escape") + b"\n"
         if case.first is not None and (self.first_moment is None or case.first < self.first_moment):
             self.first_moment = case.first

@@ -1,4 +1,5 @@
-"""The applicant's download of a letter: the bytes as issued, the first download recorded as delivery.
+"""The applicant's downloads: a letter (the bytes as issued, the first download recorded as
+delivery), and a record's copy released with the reply (``serve_released``).
 
 ``serve`` reads the letter's file exactly as issued (verified against its recorded hash), then, if no
 download of that letter is recorded yet, records it through the engine as the system action
@@ -61,3 +62,27 @@ def serve(
             raise
         return letter, data, False  # another download of the same letter was recorded first
     return letter, data, True
+
+
+def serve_released(session: Session, case: Case, sha256: str) -> tuple[str, bytes]:
+    """(the file name, the bytes) of a copy released with the request's reply: only a case document of
+    kind ``released`` of this request (never an original or its conversion: NotFound, as for any
+    other hash). Its download is not recorded: the reply's own first download is its delivery."""
+    from sqlmodel import col, select
+
+    from caseflow.evidence.store import DocumentStore
+    from caseflow.models import CaseDocument
+    from caseflow.portal.request_view import RELEASED, released_copies
+
+    assert case.id is not None
+    found = session.exec(
+        select(CaseDocument.id).where(
+            col(CaseDocument.case_id) == case.id,
+            col(CaseDocument.kind) == RELEASED,
+            col(CaseDocument.sha256) == sha256.lower()[:64],
+        )
+    ).first()
+    if found is None:
+        raise NotFound("没有这份公开材料")
+    copy = next(x for x in released_copies(session, case.id) if x["sha256"] == sha256.lower()[:64])
+    return f"{copy['title']}.pdf", DocumentStore().read(copy["sha256"], session=session)

@@ -3,14 +3,16 @@
 Only what the applicant may know of their own request, once they proved access (tracking number and
 query code, or a signed link): its state in plain words, the receipt date, the reply deadline with a
 short explanation, what the office waits for from the applicant and until when, and the letters
-addressed to the applicant (``law.APPLICANT_DOCUMENTS``). Never the handler, notes, drafts, other
-documents, nor the applicant's own particulars.
+addressed to the applicant (``law.APPLICANT_DOCUMENTS``), with the records released with the reply
+(``released``: the copies that left the office, never their originals). Never the handler, notes,
+drafts, other documents, nor the applicant's own particulars.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +22,7 @@ from caseflow import law
 from caseflow.cases import art35, delivery
 from caseflow.cases.applicant_download import downloads
 from caseflow.dates import legal_date, zh
-from caseflow.models import Agency, ApplicantSubmission, Case, Letter
+from caseflow.models import Agency, ApplicantSubmission, Case, CaseDocument, EvidenceEvent, Letter
 from caseflow.portal.followups import SUPPLEMENT
 from caseflow.states.machine import OPEN_STATES, State
 
@@ -45,6 +47,8 @@ PAUSE_WORDS: dict[str, str] = {
     "fee": "缴纳信息处理费期间不计算在答复期限内，缴费后继续计算",
 }
 _DUMMY_CODE = "0" * 12
+#: The kind of a record's copy released with a reply (``caseflow.release``): the only one served here.
+RELEASED = "released"
 
 
 def find_case(session: Session, tracking_no: str, code: str) -> Case | None:
@@ -86,6 +90,45 @@ def applicant_letters(session: Session, case_id: int) -> list[Letter]:
             .order_by(col(Letter.id))
         )
     )
+
+
+def released_copies(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """The records' copies released with the request's replies (oldest reply first, in the reply's
+    order): title, pages, redacted pages and SHA-256, as the reply's evidence event recorded them."""
+    links = session.exec(
+        select(CaseDocument.sha256, CaseDocument.event_seq)
+        .where(col(CaseDocument.case_id) == case_id, col(CaseDocument.kind) == RELEASED)
+        .order_by(col(CaseDocument.event_seq), col(CaseDocument.id))
+    ).all()
+    if not links:
+        return []
+    seqs = sorted({seq for _, seq in links})
+    facts: dict[int, list[dict[str, Any]]] = {}
+    for seq, payload in session.exec(
+        select(EvidenceEvent.seq, EvidenceEvent.payload).where(
+            col(EvidenceEvent.case_id) == case_id, col(EvidenceEvent.seq).in_(seqs)
+        )
+    ):
+        listed = json.loads(payload).get("facts", {}).get("released")
+        facts[seq] = [x for x in listed if isinstance(x, dict)] if isinstance(listed, list) else []
+    out: list[dict[str, Any]] = []
+    for sha, seq in links:
+        entries = facts.get(seq, [])
+        entry = next((x for x in entries if x.get("sha256") == sha), {})
+        position = entries.index(entry) if entry else len(out)
+        redacted = int(entry.get("redacted_pages") or 0)
+        out.append(
+            {
+                "sha256": sha,
+                "seq": seq,
+                "order": (seq, position),
+                "title": str(entry.get("title") or f"公开材料{len(out) + 1}"),
+                "pages": entry.get("pages"),
+                "redacted_pages": redacted,
+            }
+        )
+    out.sort(key=lambda x: x["order"])
+    return out
 
 
 def deadline_words(case: Case) -> tuple[str, str]:
@@ -179,4 +222,5 @@ def page(session: Session, case: Case) -> dict[str, Any]:
         "due_text": due_text,
         "awaited": awaited(session, case),
         "letters": letters,
+        "released": released_copies(session, case.id),
     }

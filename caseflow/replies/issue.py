@@ -137,6 +137,8 @@ def _prepare(
     if number is not None:
         require_settings(agency, needs_remedies=carries_remedies, review_first=review_first, review_body=body)
     template = outcome.template if outcome else doc.code
+    if outcome_code in law.RELEASE_OUTCOMES and (reply or {}).get("released"):
+        template = f"{template}_released"  # the same letter with the table of the released files
     if doc_code == "receipt" and correction.is_correction(case):
         template = "correction_receipt"
     context = letter_context(
@@ -311,6 +313,9 @@ def preview(
                 ]
             )
         reply.update(overrides or {})
+        from caseflow.cases.release_rules import preview_rows
+
+        reply.update(preview_rows(session, case))  # the records as they stand (Art. 37)
     elif overrides:
         doc = law.DOCUMENT_TYPES_BY_CODE.get(doc_code)
         doc_name = doc.name if doc else doc_code

@@ -8,7 +8,9 @@
 - requests open now, by working days left, by handler and by agency (the dashboard's own counts);
 - the figures published reports carry beside tables 三 and 四 (``published_figures``): supplement
   notices sent, replies under Art. 36(4) (information does not exist) and 36(5) (another agency is
-  responsible) apart (table 三 counts both in 三(四)1), fees collected and fees reduced (count and yuan).
+  responsible) apart (table 三 counts both in 三(四)1), fees collected and fees reduced (count and yuan),
+  and the records released with replies (Art. 36(2), 37): their pages, and the pages redacted by
+  withholding ground (``release_figures``).
 
 All counts are SQL aggregations; the working days are computed from the distinct (receipt, reply)
 date pairs the database returns, through the calendar's prefix table.
@@ -28,7 +30,7 @@ from caseflow import law, queries
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.cases import correction
 from caseflow.cases.engine import Actor
-from caseflow.models import Agency, Case, FeeAssessment, Letter
+from caseflow.models import Agency, Case, FeeAssessment, Letter, ReleaseRecord
 from caseflow.reports.scope import agency_condition
 from caseflow.states.machine import AUDITOR, CLERK
 
@@ -118,7 +120,34 @@ def published_figures(
         "unable_not_ours": int(not_ours or 0),
         "fees_charged": {"count": int(charged_n or 0), "yuan": int(charged_yuan or 0)},
         "fees_reduced": {"count": int(reduced_n or 0), "yuan": int(reduced_yuan or 0)},
+        **release_figures(session, scope, start, end),
     }
+
+
+def release_figures(
+    session: Session, scope: ColumnElement[bool], start: dt.date, end: dt.date
+) -> dict[str, Any]:
+    """The records released with the replies issued in a period (``caseflow.release``; a record is
+    released by its reply, ``issued_seq``, and counted in the year of that reply):
+
+    - ``pages_released``: their pages;
+    - ``pages_redacted``: per withholding ground (``law.REDACTION_LABELS``), the pages carrying at
+      least one box of that ground (a page with boxes of two grounds counts under each)."""
+    released = 0
+    by_ground = dict.fromkeys(law.REDACTION_LABELS, 0)
+    rows = session.execute(
+        sa_select(col(ReleaseRecord.pages), col(ReleaseRecord.boxes))
+        .join(Case, col(Case.id) == col(ReleaseRecord.case_id))
+        .where(scope, col(ReleaseRecord.issued_seq).is_not(None), col(Case.answered_on).between(start, end))
+    )
+    for pages, boxes in rows:
+        released += int(pages or 0)
+        grounds: dict[str, set[int]] = {}
+        for box in boxes or []:
+            grounds.setdefault(str(box.get("ground")), set()).add(int(box.get("page") or 0))
+        for ground, on in grounds.items():
+            by_ground[ground] = by_ground.get(ground, 0) + len(on)
+    return {"pages_released": released, "pages_redacted": by_ground}
 
 
 #: How the published figures read (pages, the HTML report, the xlsx 说明 sheet).
@@ -128,14 +157,23 @@ PUBLISHED_LABELS: dict[str, str] = {
     "unable_not_ours": "不属于本机关负责公开（第三十六条第五项，件）",
     "fees_charged": "收取信息处理费",
     "fees_reduced": "减免信息处理费",
+    "pages_released": "随答复提供的政府信息（页）",
+    "pages_redacted": "区分处理遮盖的页数（第三十七条，按不予公开的理由）",
 }
 
 
 def published_lines(published: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, figure) lines of the published figures, in words."""
+    """(label, figure) lines of the published figures, in words; a figure the dict does not hold
+    (figures computed before it existed) is left out."""
     lines: list[tuple[str, str]] = []
     for key, label in PUBLISHED_LABELS.items():
+        if key not in published:
+            continue
         value = published[key]
+        if key == "pages_redacted":
+            parts = [f"{law.REDACTION_LABELS.get(g, g)} {n}页" for g, n in value.items() if n]
+            lines.append((label, "；".join(parts) or "0"))
+            continue
         text = f"{value['count']}件，{value['yuan']}元" if isinstance(value, dict) else str(value)
         lines.append((label, text))
     return lines

@@ -448,3 +448,7 @@ class ExportFacts(Facts):
     masked: bool = Field(
         default=False, description="The masked variant for external auditors (no full ID numbers)"
     )
+    include_originals: bool = Field(
+        default=False,
+        description="With the originals of released records (internal: for the auditor only)",
+    )

@@ -390,3 +390,50 @@ def test_case_page_lists_the_consultations_and_offers_a_choice(web: Web) -> None
     )
     assert done.status_code in (200, 303), done.text[:300]
     assert [r.opinion for r in rows(world, case)] == ["object", None]
+
+
+def test_a_partial_reply_withholding_the_third_partys_part_honours_its_objection(world: World) -> None:
+    """Art. 32: a third party objected in whole. A partial reply that withholds on its ground (Art. 15)
+    does not disclose what it objected to: it is issued without the decision notice. One that
+    withholds only on another ground still discloses over the objection and waits for the notice."""
+    partial = {
+        "outcome": "partial",
+        "reasons": "合同中的报价明细属于第三方商业秘密",
+        "provided": "2025年道路维修工程合同（报价明细已遮盖）",
+    }
+    honouring = world.new_case(at=on(START))
+    other = world.new_case(at=on(START))
+    for case in (honouring, other):
+        case = world.act(case, "start_consultation", THIRD, at=on(START + DAY))
+        world.act(
+            case,
+            "receive_opinion",
+            {"opinion": "object", "opinion_text": "涉及商业秘密"},
+            at=on(START + 2 * DAY),
+        )
+
+    def ready(case: Case, grounds: list[str]) -> Case:
+        case = world.act(
+            case, "draft_reply", {**partial, "withheld_grounds": grounds}, at=on(START + 3 * DAY)
+        )
+        if case.state == "legal-review":
+            case = world.act(case, "approve_reply", {}, actor="reviewer", at=on(START + 3 * DAY))
+        if "confidentiality_review" in ACTIONS and case.state == "ready-to-issue":
+            case = world.act(
+                case,
+                "confidentiality_review",
+                {"conclusion": "agree"},
+                actor="reviewer",
+                at=on(START + 3 * DAY),
+            )
+        assert case.state == "ready-to-issue"
+        return case
+
+    honouring = ready(fresh(world, honouring), ["withheld.third_party"])
+    honouring = world.act(honouring, "issue_reply", {}, at=on(START + 4 * DAY))
+    assert (honouring.state, honouring.outcome) == ("answered", "partial")
+
+    other = ready(fresh(world, other), ["withheld.internal_affairs"])
+    err = refused(world, other, RuleViolation, "issue_reply", {}, on(START + 4 * DAY))
+    assert "第三十二条" in err.message and "尚未发出公开决定告知书" in err.message
+    assert verify_all(world.session)[1] is None

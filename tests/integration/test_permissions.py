@@ -197,6 +197,9 @@ def call(route: RouteInfo, caller: Caller, subject: Subject, n: int) -> tuple[in
         token="not-a-token",
         sha256="0" * 64,
         letter_no="X",  # the applicant's request page (issue 18 / C)
+        record_id=1,  # a record to release (issue 19 / C): none, 404
+        page=1,
+        suggestion_id="s1",
     )
     credentials = {"username": caller.username or "clerk", "password": PASSWORD}
     kwargs: dict[str, Any] = {}
@@ -276,6 +279,21 @@ def call(route: RouteInfo, caller: Caller, subject: Subject, n: int) -> tuple[in
             assert receipt is not None
         token = sign_link(subject.case_id, subject.query_code)
         path = route.path.format(token=token, letter_no=quote(receipt.letter_no))
+    elif route.name == "page_applicant_released":  # a record's copy released with the reply (issue 19 / D)
+        from sqlmodel import Session, col, select
+
+        from caseflow.models import CaseDocument, Letter
+        from caseflow.portal.access import sign_link
+
+        with Session(caller.web.engine) as s:  # the receipt's stored bytes stand in for a released copy
+            receipt = s.get(Letter, subject.letter_id)
+            assert receipt is not None
+            sha = receipt.html_sha256
+            where = (col(CaseDocument.case_id) == subject.case_id, col(CaseDocument.kind) == "released")
+            if s.exec(select(CaseDocument.id).where(*where)).first() is None:
+                s.add(CaseDocument(case_id=subject.case_id, sha256=sha, kind="released", event_seq=1))
+                s.commit()
+        path = route.path.format(token=sign_link(subject.case_id, subject.query_code), sha256=sha)
     elif route.name in ("page_applicant_supplement", "page_applicant_withdraw"):  # issue 18 / D
         from caseflow.portal.access import sign_link
 
@@ -343,7 +361,7 @@ def run_matrix(web: Web, subject: Subject, username: str | None, role: str) -> l
         elif outsider and route.about_a_request:
             if status != 404:
                 problems.append(f"expected 404 for another agency's request: {where}")
-        elif role not in allowed:
+        elif role not in allowed or route.name in LOOK_ONLY.get(role, ()):
             if status != 403:
                 problems.append(f"expected 403: {where}")
         elif status in (401, 403):
@@ -351,6 +369,20 @@ def run_matrix(web: Web, subject: Subject, username: str | None, role: str) -> l
     return problems
 
 
+#: Routes whose rule names a role only so that users of another agency get 404 (not their request),
+#: and whose page refuses that role its own agency's request with 403: supervisors look at the
+#: records released with a reply and never change them (issue 19, ``api.web.release_view``).
+LOOK_ONLY = {
+    "supervisor": frozenset(
+        {
+            "page_release_upload",
+            "page_release_prepare",
+            "page_release_remove",
+            "page_release_boxes",
+            "page_release_decide",
+        }
+    )
+}
 MATRIX = [(None, "anonymous"), *((r, r) for r in ROLES), *OUTSIDERS.items()]
 
 
