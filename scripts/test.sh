@@ -11,4 +11,7 @@ echo "== ruff"
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
-.venv/bin/pytest "$@"
+# Two processes (pytest-xdist): each test has its own database either way. --dist loadgroup keeps
+# the tests of a module-scoped fixture, and the browser tests, in one process (tests/conftest.py).
+# Arguments come after, so `bash scripts/test.sh -n 0` runs everything in one process.
+.venv/bin/pytest -n 2 --dist loadgroup "$@"

@@ -9,6 +9,7 @@ the browser only ever connects to 127.0.0.1. Screenshots go to ``tests/e2e/artif
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -155,16 +156,24 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
-    """Where the screenshots go; emptied at the start of the session."""
+    """Where the screenshots go; emptied at the start of the run. Under pytest-xdist every worker
+    asks for this fixture: the first one of the run (the run's id, PYTEST_XDIST_TESTRUNUID, is the
+    same in every worker) empties the folder, under a lock, and the others keep what it holds."""
     base = Path(os.environ.get("CASEFLOW_E2E_ARTIFACTS") or ROOT / "tests" / "e2e" / "artifacts")
     base.mkdir(parents=True, exist_ok=True)
     ignore = base / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# screenshots of the browser tests (test artifacts)\n*\n", encoding="utf-8")
     folder = base / "screenshots"
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir()
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # None: one process, this session is the run
+    with (base / ".screenshots.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = base / ".screenshots.run"
+        if run is None or not stamp.exists() or stamp.read_text(encoding="utf-8") != run:
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir()
+            stamp.write_text(run or "", encoding="utf-8")
     return folder
 
 

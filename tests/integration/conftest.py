@@ -38,6 +38,21 @@ def _admin_engine() -> Engine:
     return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
 
 
+def _admin_sql(*statements: str) -> None:
+    admin = _admin_engine()
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+def _postgres_template_name() -> str:
+    """The migrated template database of this process (one per pytest-xdist worker)."""
+    return f"cf_tpl_{os.getpid()}"
+
+
 def _postgres_available() -> str | None:
     try:
         with _admin_engine().connect() as conn:
@@ -58,7 +73,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str]:
     require("PostgreSQL", _postgres_available())
-    name = f"cf_tpl_{os.getpid()}"
+    name = _postgres_template_name()
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -87,6 +102,76 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+DemoCopy = Callable[..., None]
+
+
+@pytest.fixture(scope="session")
+def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCopy]:
+    """``demo_copy(engine, data_dir, cases=N, seed=S)``: the test's database becomes the demo data
+    set (``build_demo(cases=N, seed=S)`` with a signing key), and ``data_dir`` receives the demo's
+    data directory (its keys). The demo is built once per session (per pytest-xdist worker), per
+    database kind, size and seed, and copied: a SQLite file copy, or PostgreSQL's ``CREATE DATABASE
+    ... TEMPLATE``. (Building it takes seconds, most of them hashing the demo users' passwords.)"""
+    from caseflow.calendar import reset_default_calendar
+    from caseflow.demo_data import build_demo
+    from caseflow.evidence.keys import ensure_signing_key
+
+    built: dict[tuple[str, int, int], tuple[str, Path]] = {}  # (kind, cases, seed) -> (database, data)
+    databases: list[str] = []
+
+    def build(engine: Engine, cases: int, seed: int) -> tuple[str, Path]:
+        folder = tmp_path_factory.mktemp("demo")
+        if engine.dialect.name == "sqlite":
+            assert engine.url.database is not None
+            database = str(folder / "demo.db")
+            # the test's own database, migrated and still empty: the demo's starting point
+            engine.dispose()
+            shutil.copy(engine.url.database, database)
+            url = f"sqlite:///{database}"
+        else:
+            database = f"cf_demo_{os.getpid()}_{next(_counter)}"
+            _admin_sql(f'CREATE DATABASE "{database}" TEMPLATE "{_postgres_template_name()}"')
+            databases.append(database)
+            url = make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+        data_dir = folder / "data"
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("CASEFLOW_DATA_DIR", str(data_dir))
+            get_settings.cache_clear()
+            reset_default_calendar()
+            ensure_signing_key()
+            demo = make_engine(url)
+            try:
+                with Session(demo, expire_on_commit=False) as session:
+                    build_demo(session, cases=cases, seed=seed)
+            finally:
+                demo.dispose()  # SQLite: the last close checkpoints the WAL into the file
+        get_settings.cache_clear()
+        reset_default_calendar()
+        return database, data_dir
+
+    def copy(engine: Engine, data_dir: Path, *, cases: int, seed: int) -> None:
+        key = (engine.dialect.name, cases, seed)
+        if key not in built:
+            built[key] = build(engine, cases, seed)
+        database, demo_data = built[key]
+        engine.dispose()
+        if engine.dialect.name == "sqlite":
+            assert engine.url.database is not None
+            target = Path(engine.url.database)
+            for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+                stale.unlink(missing_ok=True)
+            shutil.copy(database, target)
+        else:
+            _admin_sql(
+                f'DROP DATABASE IF EXISTS "{engine.url.database}" WITH (FORCE)',
+                f'CREATE DATABASE "{engine.url.database}" TEMPLATE "{database}"',
+            )
+        shutil.copytree(demo_data, data_dir, dirs_exist_ok=True)
+
+    yield copy
+    _admin_sql(*(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)' for database in databases))
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from caseflow.backup import backup, restore
 from caseflow.calendar import reset_default_calendar
 from caseflow.cli import app
 from caseflow.dates import SHANGHAI
-from caseflow.demo_data import DEFAULT_PASSWORD, build_demo
+from caseflow.demo_data import DEFAULT_PASSWORD
 from caseflow.evidence.chain import verify_all
 from caseflow.evidence.keys import ensure_signing_key, key_paths
 from caseflow.evidence.store import DocumentStore
@@ -46,7 +46,7 @@ from caseflow.evidence.verify import verify_package
 from caseflow.models import Case, Document, EvidenceEvent, Letter, User
 from caseflow.settings import get_settings
 from tests.conftest import require
-from tests.integration.conftest import PG_URL, _admin_engine
+from tests.integration.conftest import PG_URL, DemoCopy, _admin_engine
 from tests.integration.webapp import reset_limits
 
 _names = itertools.count()
@@ -81,15 +81,14 @@ def squash(output: str) -> str:
 
 
 @pytest.fixture
-def demo(engine: Engine, isolated_data_dir: Path) -> Engine:
-    """The source installation: the demo data (12 requests with their letters) and a signing key.
-    PostgreSQL backups need the client programs (skipped without them, failed under CI)."""
+def demo(engine: Engine, isolated_data_dir: Path, demo_copy: DemoCopy) -> Engine:
+    """The source installation: the demo data (12 requests with their letters) and a signing key
+    (built once per session and copied, see ``demo_copy``). PostgreSQL backups need the client
+    programs (skipped without them, failed under CI)."""
     if engine.dialect.name == "postgresql":
         missing = [name for name in ("pg_dump", "pg_restore", "psql") if shutil.which(name) is None]
         require("the PostgreSQL client programs", f"{', '.join(missing)} not on PATH" if missing else None)
-    ensure_signing_key()
-    with Session(engine, expire_on_commit=False) as session:
-        build_demo(session, cases=12, seed=5)
+    demo_copy(engine, isolated_data_dir, cases=12, seed=5)
     return engine
 
 

@@ -29,10 +29,10 @@ import caseflow.db
 from caseflow import service
 from caseflow.backup import PG_MEMBER, SQLITE_MEMBER
 from caseflow.dates import SHANGHAI
-from caseflow.demo_data import build_demo
-from caseflow.evidence.keys import ensure_signing_key, key_paths
+from caseflow.evidence.keys import key_paths
 from caseflow.models import User
 from tests.conftest import require
+from tests.integration.conftest import DemoCopy
 from tests.integration.test_backup import (  # noqa: F401 - the target fixture
     _assert_untouched,
     _fingerprint,
@@ -54,14 +54,13 @@ APPLICATION = {
 
 
 @pytest.fixture
-def source(engine: Engine, isolated_data_dir: Path) -> Engine:
-    """A small installation: three demo requests with their letters, and a signing key."""
+def source(engine: Engine, isolated_data_dir: Path, demo_copy: DemoCopy) -> Engine:
+    """A small installation: three demo requests with their letters, and a signing key (built once
+    per session and copied, see ``demo_copy``)."""
     if engine.dialect.name == "postgresql":
         missing = [name for name in ("pg_dump", "pg_restore", "psql") if shutil.which(name) is None]
         require("the PostgreSQL client programs", f"{', '.join(missing)} not on PATH" if missing else None)
-    ensure_signing_key()
-    with Session(engine, expire_on_commit=False) as session:
-        build_demo(session, cases=3, seed=11)
+    demo_copy(engine, isolated_data_dir, cases=3, seed=11)
     return engine
 
 
