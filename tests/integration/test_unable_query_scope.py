@@ -207,6 +207,8 @@ def test_own_report_and_the_aggregate_with_each_agency_share(world: World) -> No
         "unable_not_ours": 1,
         "fees_charged": {"count": 1, "yuan": 1500},
         "fees_reduced": {"count": 1, "yuan": 200},
+        "pages_released": 0,  # no reply here released records (issue 19)
+        "pages_redacted": dict.fromkeys(law.REDACTION_LABELS, 0),
     }
 
     total = annual_report(world.session, city, 2026, subtree=True)
