@@ -28,7 +28,7 @@ from caseflow import law
 from caseflow.cases.engine import Ctx
 from caseflow.errors import FactsError, RuleViolation
 from caseflow.models import Case, CaseDocument, ReleaseRecord
-from caseflow.release import copies, records
+from caseflow.release import ORIGINAL, ORIGINAL_PDF, RELEASED, copies, records
 
 #: The draft's key holding the manifest its review covers.
 KEY = "release"
@@ -230,9 +230,9 @@ def release(ctx: Ctx, outcome_code: str) -> Release:
     documents: list[tuple[str, str]] = []
     for row in rows:
         assert row.released_sha256 is not None  # check_issue: the manifest has every copy
-        kinds = [("released", row.released_sha256), ("release_original", row.original_sha256)]
+        kinds = [(RELEASED, row.released_sha256), (ORIGINAL, row.original_sha256)]
         if row.pdf_sha256 != row.original_sha256:
-            kinds.append(("release_pdf", row.pdf_sha256))
+            kinds.append((ORIGINAL_PDF, row.pdf_sha256))
         for kind, sha in kinds:
             documents.append((kind, sha))
             ctx.session.add(CaseDocument(case_id=ctx.case.id, sha256=sha, kind=kind, event_seq=seq))

@@ -36,10 +36,10 @@ from dataclasses import dataclass
 import orjson
 
 from caseflow.evidence.chain import GENESIS, redacted_count, verify_events
+from caseflow.release import INTERNAL_KINDS
 
 #: Kinds of files that never leave the office (``caseflow.release``): a released record's original and
 #: its PDF conversion. An evidence package holds them only when the auditor asks, flagged internal.
-INTERNAL_KINDS = frozenset({"release_original", "release_pdf"})
 #: What a package's ``case.json`` says of such a file.
 INTERNAL_NOTE = "原件，仅供审计，不得对外提供"
 

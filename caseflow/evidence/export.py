@@ -11,7 +11,7 @@ Layout (one request: its files at the top of ``data/``; several: one folder each
     data/[cases/TRACKING/]letters/SHA256     every letter as issued (HTML and PDF)
 
 ``case.json`` lists the request's files under ``documents``: each file's kind, SHA-256, the event that
-recorded it and its place in the package. The internal files of a release (``casecheck.INTERNAL_KINDS``:
+recorded it and its place in the package. The internal files of a release (``release.INTERNAL_KINDS``:
 a released record's original as uploaded and its PDF conversion, which never leave the office) are
 exported only when the auditor asks (``include_originals``); either way they are listed, marked
 ``"internal": true`` with ``INTERNAL_NOTE``, and ``"path": null`` when left out. The released copies
@@ -60,12 +60,13 @@ from caseflow import identity, queries, service
 from caseflow.cases.engine import acting_role
 from caseflow.dates import SHANGHAI, now
 from caseflow.errors import Forbidden, NotFound
-from caseflow.evidence.casecheck import INTERNAL_KINDS, INTERNAL_NOTE
+from caseflow.evidence.casecheck import INTERNAL_NOTE
 from caseflow.evidence.chain import EVENT_TABLE
 from caseflow.evidence.keys import key_paths, load_private_key
 from caseflow.evidence.store import DocumentStore
 from caseflow.evidence.zipstream import ZipWriter
 from caseflow.models import Agency, Case, CaseDocument
+from caseflow.release import INTERNAL_KINDS
 from caseflow.replies.pdf_after import render_pending_of
 from caseflow.states.machine import AUDITOR, SUPERVISOR, SYSTEM
 

@@ -72,7 +72,8 @@ def serve_released(session: Session, case: Case, sha256: str) -> tuple[str, byte
 
     from caseflow.evidence.store import DocumentStore
     from caseflow.models import CaseDocument
-    from caseflow.portal.request_view import RELEASED, released_copies
+    from caseflow.portal.request_view import released_copies
+    from caseflow.release import RELEASED
 
     assert case.id is not None
     found = session.exec(

@@ -24,6 +24,7 @@ from caseflow.cases.applicant_download import downloads
 from caseflow.dates import legal_date, zh
 from caseflow.models import Agency, ApplicantSubmission, Case, CaseDocument, EvidenceEvent, Letter
 from caseflow.portal.followups import SUPPLEMENT
+from caseflow.release import RELEASED
 from caseflow.states.machine import OPEN_STATES, State
 
 #: The request's state as the applicant reads it.
@@ -47,8 +48,6 @@ PAUSE_WORDS: dict[str, str] = {
     "fee": "缴纳信息处理费期间不计算在答复期限内，缴费后继续计算",
 }
 _DUMMY_CODE = "0" * 12
-#: The kind of a record's copy released with a reply (``caseflow.release``): the only one served here.
-RELEASED = "released"
 
 
 def find_case(session: Session, tracking_no: str, code: str) -> Case | None:
