@@ -61,7 +61,16 @@ def _build(url: str, count: int = 0) -> None:
 def _server(env: dict[str, str], old: Path | None) -> Iterator[str]:
     port = _free_port()
     # Both apps straight under uvicorn, the same way (the old code's migrations do not know 0022).
-    cmd = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "caseflow.api.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     cwd = ROOT if old is None else old
     server = subprocess.Popen(
         cmd,

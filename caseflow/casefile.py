@@ -2,7 +2,7 @@
 evidence events with the people who acted, and the drafts of the reply one after another.
 
 Read-side only, like ``caseflow.queries``: nothing here writes, and the caller has already scoped
-the request to the actor's agencies (``service.load_visible`` / ``api.deps.CurrentCase``).
+the request to the actor's agencies (``service.load_visible`` / ``caseflow.api.deps.CurrentCase``).
 """
 
 from __future__ import annotations

@@ -335,7 +335,7 @@ def serve(
 
     no_query_strings_in_access_log()  # query codes and search terms stay out of the access log
     uvicorn.run(
-        "api.main:served_app",
+        "caseflow.api.main:served_app",
         factory=True,
         host=host,
         port=port,

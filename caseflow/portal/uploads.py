@@ -15,7 +15,7 @@ The bytes go to the content-addressed document store (``caseflow.evidence.store`
 submission's transaction, linked by ``online_application_file`` rows; their hashes, names and sizes
 are in the application's content before its hash is taken. On confirmation they become documents
 of the registered request (``as_uploads``). They are never served to the public: only clerks of the
-agency download them, as attachments (``api.web.apply``).
+agency download them, as attachments (``caseflow.api.web.apply``).
 
 A refused post of the public form keeps the files chosen (``keep_pending``): bound to the SHA-256 of
 a random token the form carries in a hidden field (no account: whoever holds the form's token may
@@ -51,7 +51,7 @@ KIND_NAMES: dict[str, str] = {ID_SCAN: "身份证明扫描件", ATTACHMENT: "附
 CASE_KINDS: dict[str, str] = {ID_SCAN: "identity", ATTACHMENT: "attachment"}
 MB = 1024 * 1024
 MAX_FILE_BYTES = 10 * MB
-#: Below the body limit (``api.limits.MAX_BODY``, 20 MB), leaving room for the form's text.
+#: Below the body limit (``caseflow.api.limits.MAX_BODY``, 20 MB), leaving room for the form's text.
 MAX_TOTAL_BYTES = 18 * MB
 MAX_ATTACHMENTS = 5
 PENDING_MAX_AGE = dt.timedelta(hours=2)

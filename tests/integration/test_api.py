@@ -22,9 +22,9 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
-import api.main
-from api.permissions import PERMISSIONS, PUBLIC
+import caseflow.api.main
 from caseflow import clock
+from caseflow.api.permissions import PERMISSIONS, PUBLIC
 from caseflow.calendar import default_calendar
 from caseflow.dates import SHANGHAI, legal_date
 from caseflow.evidence.chain import verify_events
@@ -607,7 +607,7 @@ def test_wrong_password_is_401(web: Web) -> None:
 def api_routes() -> list[tuple[str, str, str]]:
     """(name, method, path) of every API route."""
     out = []
-    for route in iter_route_contexts(api.main.app.routes):
+    for route in iter_route_contexts(caseflow.api.main.app.routes):
         if route.path and route.path.startswith(API):
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 out.append((str(route.name), method, route.path))

@@ -206,10 +206,10 @@ def test_a_restored_backup_verifies_is_the_same_and_serves(
     monkeypatch.setenv("CASEFLOW_DATA_DIR", str(restored_data))
     _forget_caches()
     reset_limits()
-    import api.main
+    from caseflow.api.main import create_app
 
     try:
-        client = TestClient(api.main.create_app())
+        client = TestClient(create_app())
         token = client.post("/api/v1/auth/token", data={"username": "clerk", "password": DEFAULT_PASSWORD})
         assert token.status_code == 200, token.text
         client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"

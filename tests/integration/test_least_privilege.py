@@ -339,7 +339,7 @@ def test_the_server_warns_at_start_when_its_role_could_disable_the_triggers(
     split: Split, isolated_data_dir: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run_cli(split.env, isolated_data_dir, "init", "--admin-password", PASSWORD).exit_code == 0
-    import api.main
+    import caseflow.api.main
 
     monkeypatch.setenv("CASEFLOW_SCHEDULER", "false")
     for url, warned in ((split.url(split.owner), "所有者"), (split.url(split.app), None)):
@@ -347,7 +347,7 @@ def test_the_server_warns_at_start_when_its_role_could_disable_the_triggers(
         _forget()
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="caseflow.privileges"):
-            api.main.served_app()
+            caseflow.api.main.served_app()
         caseflow.db._engine_for(url).dispose()
         messages = [r.getMessage() for r in caplog.records if r.name == "caseflow.privileges"]
         if warned:

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from api.web.forms import label_of
 from caseflow import queries, service
+from caseflow.api.web.forms import label_of
 from caseflow.cases.engine import parse_facts
 from caseflow.db import make_engine
 from caseflow.errors import FactsError, IllegalTransition

@@ -1,7 +1,7 @@
 """The permission matrix, generated from the application's route table.
 
-Every route of ``api.main.app`` (the JSON API and the pages; FastAPI's own /docs, /redoc and
-/openapi.json aside) must have a rule in ``api.permissions.PERMISSIONS``: a new route without one
+Every route of ``caseflow.api.main.app`` (the JSON API and the pages; FastAPI's own /docs, /redoc and
+/openapi.json aside) must have a rule in ``caseflow.api.permissions.PERMISSIONS``: a new route without one
 fails here. Each route is then called, with a plausible path (a real request, a real letter) and
 body, by every role, by nobody, and by users of another agency:
 
@@ -27,8 +27,8 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlmodel import col
 
-import api.main
-from api.permissions import PERMISSIONS, PUBLIC
+import caseflow.api.main
+from caseflow.api.permissions import PERMISSIONS, PUBLIC
 from caseflow.dates import SHANGHAI
 from caseflow.models import EvidenceEvent
 from tests.integration.conftest import T0
@@ -64,7 +64,7 @@ class RouteInfo:
 def app_routes() -> list[RouteInfo]:
     """Every (route, method) of the application, FastAPI's documentation pages aside."""
     out = []
-    for route in iter_route_contexts(api.main.app.routes):
+    for route in iter_route_contexts(caseflow.api.main.app.routes):
         path = route.path
         if path is None or path in FASTAPI_OWN:
             continue
@@ -84,7 +84,7 @@ def test_the_route_table_is_not_empty() -> None:
 
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 def test_every_route_has_a_permission_rule(route: RouteInfo) -> None:
-    assert route.name in PERMISSIONS, f"{route} has no rule in api.permissions.PERMISSIONS"
+    assert route.name in PERMISSIONS, f"{route} has no rule in caseflow.api.permissions.PERMISSIONS"
     assert PERMISSIONS[route.name], f"{route} has an empty rule"
     assert PERMISSIONS[route.name] <= set(ROLES) | {"anonymous"}, PERMISSIONS[route.name]
 
@@ -371,7 +371,7 @@ def run_matrix(web: Web, subject: Subject, username: str | None, role: str) -> l
 
 #: Routes whose rule names a role only so that users of another agency get 404 (not their request),
 #: and whose page refuses that role its own agency's request with 403: supervisors look at the
-#: records released with a reply and never change them (issue 19, ``api.web.release_view``).
+#: records released with a reply and never change them (issue 19, ``caseflow.api.web.release_view``).
 LOOK_ONLY = {
     "supervisor": frozenset(
         {

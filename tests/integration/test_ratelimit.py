@@ -233,9 +233,9 @@ def _online(**changes: Any) -> dict[str, Any]:
 def test_no_public_route_shows_personal_data_without_the_code(
     web: Web, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every public route (``api.permissions`` PUBLIC), called with the real numbers and a wrong
+    """Every public route (``caseflow.api.permissions`` PUBLIC), called with the real numbers and a wrong
     code, answers without the applicant's name, ID number, contacts or request."""
-    from api.permissions import PERMISSIONS, PUBLIC
+    from caseflow.api.permissions import PERMISSIONS, PUBLIC
     from tests.integration.test_permissions import ROUTES
 
     configure(monkeypatch, portal_lookups_per_minute=10_000, portal_lookup_failures_per_hour=10_000)

@@ -1,4 +1,4 @@
-"""The pages of the records to release (issue 19 / C, ``api.web.release``) on SQLite and PostgreSQL,
+"""The pages of the records to release (issue 19 / C, ``caseflow.api.web.release``) on SQLite and PostgreSQL,
 driven like a browser: signed in through the form, forms posted with the page's CSRF token, the
 editor's JSON posted with the X-CSRF-Token header.
 

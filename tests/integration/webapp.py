@@ -1,7 +1,7 @@
 """The web application under test, pointed at the test's database (shared by the API, page and
 permission tests).
 
-``serve(monkeypatch, db_url)`` builds ``api.main.create_app()`` against the per-test database of
+``serve(monkeypatch, db_url)`` builds ``caseflow.api.main.create_app()`` against the per-test database of
 ``tests/integration/conftest.py``; ``Web`` signs users of the ``world`` fixture in by bearer token (API)
 or by the login form (pages) and reads the CSRF token of a page. The failed-sign-in counts
 and the public-status rate limit are emptied around every use so that tests stay fast and
@@ -48,7 +48,7 @@ def reset_limits() -> None:
 def serve(monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[FastAPI]:
     """A fresh application whose settings and engine point at ``db_url``, in an installation with
     its signing key (as ``caseflow init`` leaves it; the data directory is the test's own)."""
-    import api.main
+    import caseflow.api.main
 
     monkeypatch.setenv("CASEFLOW_DATABASE_URL", db_url)
     get_settings.cache_clear()
@@ -56,7 +56,7 @@ def serve(monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[FastAPI]:
     ensure_signing_key()
     reset_limits()
     try:
-        yield api.main.create_app()
+        yield caseflow.api.main.create_app()
     finally:
         caseflow.db._engine_for(db_url).dispose()
         caseflow.db._engine_for.cache_clear()

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, text
 
-import api.main
+import caseflow.api.main
 import caseflow.db
 from caseflow import ratelimit
 from caseflow.calendar import reset_default_calendar
@@ -54,7 +54,7 @@ BUSINESS_RULES = {
 }
 MAX_ID = 2_147_483_647
 
-APP: FastAPI = api.main.create_app()
+APP: FastAPI = caseflow.api.main.create_app()
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 

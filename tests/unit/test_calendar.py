@@ -416,7 +416,7 @@ def test_cli_calendar_show_outside_the_table_fails_cleanly() -> None:
 def test_the_notice_form_and_the_loader_share_the_longest_block() -> None:
     """A block of MAX_BLOCK_DAYS is taken by the admin's form and one day more refused, in the words
     and at the limit of the loader (caseflow.calendar, tested above)."""
-    from api.web.calendar_form import parse
+    from caseflow.api.web.calendar_form import parse
     from caseflow.calendar import MAX_BLOCK_DAYS
 
     def form(days: int) -> dict[str, str]:

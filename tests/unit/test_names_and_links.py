@@ -7,7 +7,7 @@ import email.utils
 
 import pytest
 
-from api.downloads import ascii_fallback, content_disposition
+from caseflow.api.downloads import ascii_fallback, content_disposition
 from caseflow.scheduled.links import body_lines, mail_body, own_path
 
 
