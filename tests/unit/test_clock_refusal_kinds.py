@@ -11,12 +11,14 @@ import pytest
 
 from caseflow import clock, law
 from caseflow.cases import clock_refusals
+from caseflow.clock import deadline
 
-CLOCK = Path(clock.__file__)
+CLOCK = Path(deadline.__file__)
 
 
 def raised_kinds() -> set[str]:
-    """The ``kind`` argument of every ``raise TimelineError(message, kind, ...)`` in caseflow/clock.py."""
+    """The ``kind`` argument of every ``raise TimelineError(message, kind, ...)`` in
+    caseflow/clock/deadline.py."""
     kinds = set()
     for node in ast.walk(ast.parse(CLOCK.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):

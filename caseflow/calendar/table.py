@@ -1,11 +1,12 @@
-"""Working days (工作日) for mainland China.
+"""The working-day table (工作日) for mainland China: is a day a working day, the N-th working day
+after a date, the working days between two dates, and what the calendar knows of each year.
 
 A working day is Monday to Friday, minus the public-holiday days of the State Council's yearly
 notice (放假安排通知), plus the weekend days that notice declares working days (调休上班).
 
 Sources, in order of precedence for a year:
 1. a State Council notice loaded as a data file (shipped in ``caseflow/data/calendar/`` or loaded
-   by an admin into ``$CASEFLOW_DATA_DIR/calendar/``): official;
+   by an admin into ``$CASEFLOW_DATA_DIR/calendar/``; see ``caseflow.calendar.notices``): official;
 2. the ``holidays`` package (``holidays.China``) for the years whose notices it has transcribed
    (listed in its references): official;
 3. for any later year, the package's estimate: used, but never presented as fact; every deadline
@@ -19,31 +20,14 @@ after D" is then ``workdays[W[D] + N - 1]``, two list look-ups.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 from holidays.countries.china import China
 
-from caseflow.dates import WEEKDAYS_ZH
-
-#: The table covers these days: from the year the Regulation came into force to well ahead.
-TABLE_FIRST = dt.date(2008, 1, 1)
-TABLE_LAST = dt.date(2045, 12, 31)
-
-SHIPPED_NOTICES_DIR = Path(__file__).parent / "data" / "calendar"
-
-
-class CalendarError(ValueError):
-    """A calendar question that has no answer (a date outside the table, a bad notice)."""
-
-
-#: The longest holiday block a notice may give (days of rest in a row); a longer one is a typing error.
-MAX_BLOCK_DAYS = 15
+from caseflow.calendar.notices import TABLE_FIRST, TABLE_LAST, CalendarError, Notice
 
 
 @cache
@@ -58,157 +42,6 @@ def library_official_years() -> frozenset[int]:
     if not years:
         raise CalendarError("无法确定 holidays 软件包（holidays.China）收录了哪些年度的官方放假安排")
     return frozenset(years)
-
-
-@dataclass(frozen=True, slots=True)
-class Festival:
-    """One holiday block of a notice: rest from ``first`` to ``last``, with its make-up days."""
-
-    name: str
-    first: dt.date
-    last: dt.date
-    workdays: tuple[dt.date, ...] = ()
-
-    def rest_days(self) -> list[dt.date]:
-        return [self.first + dt.timedelta(days=i) for i in range((self.last - self.first).days + 1)]
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A State Council holiday notice for one year (国务院办公厅关于Y年部分节假日安排的通知)."""
-
-    year: int
-    title: str
-    festivals: tuple[Festival, ...]
-    document_no: str = ""
-    published: dt.date | None = None
-    source: str = ""
-
-    @classmethod
-    def from_json(cls, data: object, source: str = "") -> Notice:
-        """Read and validate a notice; every problem is named with the field it is in."""
-        if not isinstance(data, dict):
-            raise CalendarError(
-                "通知应为一个JSON对象，含 year（年度）、title（标题）和 festivals（放假安排）"
-            )
-        year = data.get("year")
-        if not isinstance(year, int) or not TABLE_FIRST.year <= year <= TABLE_LAST.year:
-            raise CalendarError(
-                f"year：年度应为{TABLE_FIRST.year}至{TABLE_LAST.year}之间的整数，实为 {year!r}"
-            )
-        title = data.get("title") or f"国务院办公厅关于{year}年部分节假日安排的通知"
-        if not isinstance(title, str):
-            raise CalendarError("title：通知标题应为文本")
-        raw_festivals = data.get("festivals")
-        if not isinstance(raw_festivals, list) or not raw_festivals:
-            raise CalendarError("festivals：放假安排应为非空列表，每项是一个节日的放假时段")
-        festivals: list[Festival] = []
-        seen: set[dt.date] = set()
-        for n, raw in enumerate(raw_festivals, 1):
-            where = f"festivals[{n}]"
-            if not isinstance(raw, dict):
-                raise CalendarError(f"{where}：应为含 name、from、to、workdays 的对象")
-            name = raw.get("name")
-            if not isinstance(name, str) or not name.strip():
-                raise CalendarError(f"{where}.name：请填写节日名称")
-            first = _notice_date(raw.get("from"), f"{where}.from", year)
-            last = _notice_date(raw.get("to"), f"{where}.to", year)
-            if last < first:
-                raise CalendarError(f"{where}：放假截止日（to）{last} 早于起始日（from）{first}")
-            if (last - first).days + 1 > MAX_BLOCK_DAYS:
-                raise CalendarError(
-                    f"{where}：连续放假{(last - first).days + 1}天，超过{MAX_BLOCK_DAYS}天，请核对"
-                )
-            raw_workdays = raw.get("workdays", [])
-            if not isinstance(raw_workdays, list):
-                raise CalendarError(f"{where}.workdays：调休上班日应为日期列表")
-            workdays = tuple(
-                _notice_date(w, f"{where}.workdays[{i}]", year) for i, w in enumerate(raw_workdays, 1)
-            )
-            for w in workdays:
-                if w.weekday() < 5:
-                    raise CalendarError(
-                        f"{where}.workdays：调休上班日 {w} 是{WEEKDAYS_ZH[w.weekday()]}；"
-                        "只有星期六或星期日可以调为上班日"
-                    )
-                if first <= w <= last:
-                    raise CalendarError(f"{where}.workdays：调休上班日 {w} 在本节日的放假期间内")
-            festival = Festival(name.strip(), first, last, workdays)
-            days = set(festival.rest_days()) | set(workdays)
-            if days & seen:
-                raise CalendarError(f"{where}：{min(days & seen)} 同时出现在两个节日的放假安排中")
-            seen |= days
-            festivals.append(festival)
-        published = data.get("published")
-        return cls(
-            year=year,
-            title=title,
-            festivals=tuple(festivals),
-            document_no=str(data.get("document_no") or ""),
-            published=_notice_date(published, "published", year) if published else None,
-            source=source,
-        )
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "year": self.year,
-            "title": self.title,
-            "document_no": self.document_no,
-            "published": self.published.isoformat() if self.published else None,
-            "festivals": [
-                {
-                    "name": f.name,
-                    "from": f.first.isoformat(),
-                    "to": f.last.isoformat(),
-                    "workdays": [w.isoformat() for w in f.workdays],
-                }
-                for f in self.festivals
-            ],
-        }
-
-
-def _notice_date(value: object, where: str, year: int) -> dt.date:
-    if not isinstance(value, str):
-        raise CalendarError(f"{where}：应为“年-月-日”格式的日期文本（如2027-01-01），实为 {value!r}")
-    try:
-        d = dt.date.fromisoformat(value)
-    except ValueError:
-        raise CalendarError(f"{where}：{value!r} 不是有效的日期（应为年-月-日，如2027-01-01）") from None
-    if abs(d.year - year) > 1:
-        raise CalendarError(f"{where}：{d} 既不在{year}年内，也不在相邻年度")
-    return d
-
-
-def read_notice(path: Path) -> Notice:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CalendarError(f"{path}: 无法读取通知：{_unreadable(exc)}") from None
-    try:
-        return Notice.from_json(data, source=str(path))
-    except CalendarError as exc:
-        raise CalendarError(f"{path}: {exc}") from None
-
-
-def _unreadable(exc: OSError | UnicodeDecodeError | json.JSONDecodeError) -> str:
-    """Why a notice file could not be read, in Chinese (an OS error by its kind, not its English)."""
-    if isinstance(exc, json.JSONDecodeError):
-        return f"第{exc.lineno}行第{exc.colno}列不是有效的JSON"
-    if isinstance(exc, UnicodeDecodeError):
-        return "文件不是UTF-8编码的文本"
-    if isinstance(exc, FileNotFoundError):
-        return "文件不存在"
-    if isinstance(exc, IsADirectoryError):
-        return "这是一个文件夹，不是文件"
-    if isinstance(exc, PermissionError):
-        return "没有读取权限"
-    return f"读取出错（错误号 {exc.errno}）"
-
-
-def notices_in(directory: Path) -> list[Notice]:
-    if not directory.is_dir():
-        return []
-    return [read_notice(p) for p in sorted(directory.glob("*.json"))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,62 +236,3 @@ class WorkingCalendar:
         official = year in self.official_years
         source = "notice" if notice else ("library" if official else "estimate")
         return YearInfo(year, source, official, notice)
-
-
-def notice_dirs() -> list[Path]:
-    """Where notices are read from: the shipped ones, then the installation's own."""
-    from caseflow.settings import get_settings
-
-    return [SHIPPED_NOTICES_DIR, get_settings().data_dir / "calendar"]
-
-
-_default: WorkingCalendar | None = None
-_default_stamp: tuple[tuple[str, int, int], ...] = ()
-_checked_at = 0.0
-#: How often a process looks whether another process loaded a notice (one ``stat`` per file).
-RECHECK_SECONDS = 5.0
-
-
-def _installed_stamp() -> tuple[tuple[str, int, int], ...]:
-    """Names, modification times and sizes of the installation's notices."""
-    directory = notice_dirs()[-1]
-    try:
-        return tuple(
-            sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in directory.glob("*.json"))
-        )
-    except FileNotFoundError:
-        return ()
-
-
-def default_calendar() -> WorkingCalendar:
-    """The process's calendar: the library plus every notice shipped or loaded.
-
-    Several instances share one installation: a notice loaded by one of them (or by ``caseflow
-    calendar load``) is seen by the others within ``RECHECK_SECONDS``.
-    """
-    global _default, _default_stamp, _checked_at
-    if _default is not None and time.monotonic() - _checked_at < RECHECK_SECONDS:
-        return _default
-    stamp = _installed_stamp()
-    _checked_at = time.monotonic()
-    if _default is None or stamp != _default_stamp:
-        notices = [n for directory in notice_dirs() for n in notices_in(directory)]
-        _default, _default_stamp = WorkingCalendar(notices), stamp
-    return _default
-
-
-def reset_default_calendar() -> None:
-    """Forget the process's calendar (after a notice is loaded); the next use rebuilds it."""
-    global _default
-    _default = None
-
-
-def load_notice(path: Path) -> Notice:
-    """Validate a notice file and install it for this installation; the calendar is rebuilt."""
-    notice = read_notice(path)
-    target_dir = notice_dirs()[-1]
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"{notice.year}.json"
-    target.write_text(json.dumps(notice.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    reset_default_calendar()
-    return Notice.from_json(notice.to_json(), source=str(target))

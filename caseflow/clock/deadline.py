@@ -1,4 +1,5 @@
-"""The statutory clock: a request's ledger of clock events -> its deadlines, with an explanation.
+"""The deadline computation of the statutory clock: a request's timeline -> its deadlines, each step
+worded by ``caseflow.clock.explain``.
 
 This is the only deadline code in caseflow. The rules (DOMAIN.md section 3):
 
@@ -22,122 +23,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from caseflow import law
 from caseflow.calendar import CalendarError, WorkingCalendar, default_calendar
-from caseflow.dates import iso, parse_date, zh
-
-
-class EventType(StrEnum):
-    SUPPLEMENT_REQUESTED = "supplement_requested"
-    SUPPLEMENT_RECEIVED = "supplement_received"
-    PAUSE_STARTED = "pause_started"
-    PAUSE_ENDED = "pause_ended"
-    EXTENDED = "extended"
-    DEADLINE_SET = "deadline_set"
-
-
-@dataclass(frozen=True, slots=True)
-class ClockEvent:
-    type: EventType
-    date: dt.date
-    reason: law.PauseReason | None = None  # pause_started
-    days: int | None = None  # extended (None: the rule set's maximum)
-    due: dt.date | None = None  # deadline_set
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type.value, "date": self.date.isoformat()}
-        if self.reason is not None:
-            out["reason"] = self.reason.value
-        if self.days is not None:
-            out["days"] = self.days
-        if self.due is not None:
-            out["due"] = self.due.isoformat()
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    received: dt.date
-    events: tuple[ClockEvent, ...] = ()
-    rules: str = "auto"
-
-    @classmethod
-    def from_json(cls, data: object) -> Timeline:
-        """Read a timeline as INTERFACES.md describes it; errors name the field."""
-        if not isinstance(data, Mapping):
-            raise TimelineError("timeline: expected an object with 'received' and 'events'")
-        received = _date(data.get("received"), "received")
-        rules = data.get("rules", "auto")
-        if rules not in ("auto", *law.RULE_SETS):
-            raise TimelineError(
-                f"rules: expected 'auto', {', '.join(repr(c) for c in law.RULE_SETS)}, got {rules!r}"
-            )
-        raw_events = data.get("events", [])
-        if not isinstance(raw_events, list):
-            raise TimelineError("events: expected a list")
-        events = tuple(_event(raw, n) for n, raw in enumerate(raw_events, 1))
-        return cls(received=received, events=events, rules=rules)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "received": self.received.isoformat(),
-            "rules": self.rules,
-            "events": [e.to_json() for e in self.events],
-        }
-
-
-class TimelineError(ValueError):
-    """A timeline that is not legal: the message names the event and what is wrong (for the
-    ``caseflow deadline`` command); ``kind`` and ``dates`` say the same for programs, so that
-    ``caseflow.cases.clock_refusals`` can tell a person in Chinese, naming the article."""
-
-    def __init__(self, message: str, kind: str = "invalid", **dates: object) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.dates = dates
-
-
-def _date(value: object, where: str) -> dt.date:
-    try:
-        return parse_date(value, where)
-    except ValueError as exc:
-        raise TimelineError(str(exc)) from None
-
-
-def _event(raw: object, n: int) -> ClockEvent:
-    where = f"events[{n}]"
-    if not isinstance(raw, Mapping):
-        raise TimelineError(f"{where}: expected an object with 'type' and 'date'")
-    kind = raw.get("type")
-    try:
-        etype = EventType(kind if isinstance(kind, str) else "")
-    except ValueError:
-        raise TimelineError(
-            f"{where}.type: unknown event type {kind!r}; expected one of "
-            f"{', '.join(e.value for e in EventType)}"
-        ) from None
-    date = _date(raw.get("date"), f"{where}.date")
-    reason = days = due = None
-    if etype is EventType.PAUSE_STARTED:
-        raw_reason = raw.get("reason")
-        try:
-            reason = law.PauseReason(raw_reason if isinstance(raw_reason, str) else "")
-        except ValueError:
-            raise TimelineError(
-                f"{where}.reason: expected 'consultation' or 'fee', got {raw_reason!r}"
-            ) from None
-    elif etype is EventType.EXTENDED and raw.get("days") is not None:
-        days = raw["days"]
-        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-            raise TimelineError(f"{where}.days: expected a whole number of working days >= 1")
-    elif etype is EventType.DEADLINE_SET:
-        due = _date(raw.get("due"), f"{where}.due")
-    return ClockEvent(etype, date, reason, days, due)
+from caseflow.clock import explain
+from caseflow.clock.explain import Step
+from caseflow.clock.timeline import ClockEvent, EventType, Timeline, TimelineError
+from caseflow.dates import iso
 
 
 class _Where:
@@ -151,28 +45,6 @@ class _Where:
 
     def __format__(self, spec: str) -> str:
         return f"events[{self.n}] ({self.event.type.value} on {self.event.date.isoformat()})"
-
-
-@dataclass(slots=True)
-class Step:
-    """One line of a deadline's explanation, structured for the API, worded for people."""
-
-    kind: str
-    date: dt.date | None
-    text: str
-    basis: str = ""
-    working_days: int | None = None  # working days this step added (or excluded)
-    due: dt.date | None = None  # the reply deadline in force after this step
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "date": iso(self.date) if self.date else None,
-            "text": self.text,
-            "basis": self.basis,
-            "working_days": self.working_days,
-            "due": iso(self.due) if self.due else None,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,12 +118,10 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
         rules = law.rules_for(received, timeline.rules)
     except law.RuleChoiceError as exc:
         raise TimelineError(str(exc)) from None
-    reply_basis = rules.reply_basis.label
     steps: list[Step] = []
     add = steps.append
 
     notice_days = rules.supplement_notice_days
-    notice_basis = rules.supplement_notice_basis.label
     supplement_notice_due = cal.add_working_days(received, notice_days) if notice_days else None
     base = received
     excluded = 0
@@ -260,39 +130,8 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
     art35_due: dt.date | None = None
     first_due = cal.add_working_days(received, rules.reply_days)
     due: dt.date | None = first_due
-    add(
-        Step(
-            "received",
-            received,
-            f"{zh(received)}收到申请，适用{rules.name}：自收到申请之日起{rules.reply_days}个工作日内"
-            f"答复（起算日不计入），期限至{zh(first_due)}",
-            reply_basis,
-            rules.reply_days,
-            due,
-        )
-    )
-    if supplement_notice_due is not None:
-        add(
-            Step(
-                "supplement_notice_due",
-                supplement_notice_due,
-                f"如需补正，应于收到申请之日起{notice_days}个工作日内一次性告知，最迟于{zh(supplement_notice_due)}",
-                notice_basis,
-                notice_days,
-                due,
-            )
-        )
-    else:
-        add(
-            Step(
-                "supplement_notice_due",
-                None,
-                f"如需补正，应告知申请人作出更改、补充；{rules.name}未规定告知的期限",
-                notice_basis,
-                None,
-                due,
-            )
-        )
+    add(explain.received(received, rules, first_due))
+    add(explain.supplement_notice_due(rules, supplement_notice_due, due))
     supplement_requested = False
     waiting_supplement = False
     pause_start: dt.date | None = None
@@ -333,16 +172,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                 )
             supplement_requested = waiting_supplement = True
             due = None
-            add(
-                Step(
-                    "supplement_requested",
-                    ev.date,
-                    f"{zh(ev.date)}发出补正告知，答复期限停止计算，待申请人补正",
-                    notice_basis,
-                    None,
-                    None,
-                )
-            )
+            add(explain.supplement_requested(ev.date, rules))
         elif kind is EventType.SUPPLEMENT_RECEIVED:
             if not waiting_supplement:
                 raise TimelineError(f"{where}: no supplement was requested", "no_supplement")
@@ -354,17 +184,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
             due = cal.add_working_days(base, rules.reply_days)
             # The restart voids what came before: only the new period's days matter from here.
             span_end = max(supplement_notice_due or due, due)
-            add(
-                Step(
-                    "supplement_received",
-                    ev.date,
-                    f"{zh(ev.date)}收到补正后的申请，答复期限自该日起重新计算{rules.reply_days}个工作日"
-                    f"（此前的延期不再适用），期限至{zh(due)}",
-                    notice_basis,
-                    rules.reply_days,
-                    due,
-                )
-            )
+            add(explain.supplement_received(ev.date, rules, due))
         elif kind is EventType.PAUSE_STARTED:
             if waiting_supplement:
                 raise TimelineError(
@@ -378,75 +198,25 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                     since=open_since,
                 )
             assert ev.reason is not None
-            reason_name = law.PAUSE_REASON_NAMES[ev.reason]
-            basis = law.PAUSE_REASON_BASIS[ev.reason].label
             if art35_due is not None:
-                ignored_pause, ignored_why = ev.date, "其开始时未中止期限"
-                add(
-                    Step(
-                        "pause_ignored",
-                        ev.date,
-                        f"{zh(ev.date)}开始{reason_name}；答复期限已依{law.ART35_DELAY.basis.article}确定为{zh(art35_due)}，不再中止",
-                        basis,
-                        0,
-                        due,
-                    )
-                )
+                ignored_pause, ignored_why = ev.date, explain.STARTED_TOO_LATE
+                add(explain.pause_ignored_after_art35(ev.date, ev.reason, art35_due, due))
             elif due is not None and ev.date > due:
-                ignored_pause, ignored_why = ev.date, "其开始时未中止期限"
-                add(
-                    Step(
-                        "pause_ignored",
-                        ev.date,
-                        f"{zh(ev.date)}开始{reason_name}；此时答复期限（{zh(due)}）已届满，不再中止计算",
-                        basis,
-                        0,
-                        due,
-                    )
-                )
+                ignored_pause, ignored_why = ev.date, explain.STARTED_TOO_LATE
+                add(explain.pause_ignored_after_due(ev.date, ev.reason, due))
             elif due is not None and ev.date == due:
                 # The last day runs to its end: a pause that starts on it stops the period, and
                 # the day counts as used (no working day is left when the pause ends).
-                last_day = law.last_day_basis(ev.date).label
                 pause_start, pause_reason = ev.date, ev.reason
                 due = None
-                add(
-                    Step(
-                        "pause_started",
-                        ev.date,
-                        f"{zh(ev.date)}于期限届满之日开始{reason_name}，所需时间不计算在答复期限内；"
-                        f"期限的最后一日截止到该日二十四时，该日计入已用期限（{last_day}），"
-                        "中止事由消除之日为答复期限（该日为休息日的，顺延至其后第一个工作日）",
-                        f"{basis}、{last_day}",
-                        None,
-                        None,
-                    )
-                )
+                add(explain.pause_started_on_last_day(ev.date, ev.reason))
             else:
                 pause_start, pause_reason = ev.date, ev.reason
                 due = None
-                add(
-                    Step(
-                        "pause_started",
-                        ev.date,
-                        f"{zh(ev.date)}开始{reason_name}，所需时间不计算在答复期限内",
-                        basis,
-                        None,
-                        None,
-                    )
-                )
+                add(explain.pause_started(ev.date, ev.reason))
         elif kind is EventType.PAUSE_ENDED:
             if ignored_pause is not None:
-                add(
-                    Step(
-                        "pause_ignored",
-                        ev.date,
-                        f"{zh(ev.date)}该中止事由消除；{ignored_why}，期限不变",
-                        "",
-                        0,
-                        due,
-                    )
-                )
+                add(explain.pause_ignored_end(ev.date, ignored_why, due))
                 ignored_pause = None
                 continue
             if pause_start is None or pause_reason is None:
@@ -461,24 +231,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
             due = cal.add_working_days(base, rules.reply_days + extended + excluded)
             assert due == target, (due, target)
             span_end = max(span_end, due)
-            name = law.PAUSE_REASON_NAMES[pause_reason]
-            if left == 0:
-                text = (
-                    f"{zh(ev.date)}{name}结束；中止于期限届满之日开始，该日计入已用期限，已无剩余工作日，"
-                    + (
-                        f"答复期限为中止事由消除之日{zh(due)}"
-                        if due == ev.date
-                        else f"中止事由消除之日为休息日，答复期限顺延至其后第一个工作日{zh(due)}"
-                    )
-                )
-                basis = f"{law.PAUSE_REASON_BASIS[pause_reason].label}、{law.last_day_basis(start).label}"
-            else:
-                text = (
-                    f"{zh(ev.date)}{name}结束，{zh(pause_start)}之后至"
-                    f"{zh(ev.date)}的{days_out}个工作日不计入，期限顺延至{zh(due)}"
-                )
-                basis = law.PAUSE_REASON_BASIS[pause_reason].label
-            add(Step("pause_ended", ev.date, text, basis, days_out, due))
+            add(explain.pause_ended(ev.date, pause_reason, pause_start, start, left, days_out, due))
             pause_start = pause_reason = None
         elif kind is EventType.EXTENDED:
             if waiting_supplement:
@@ -514,17 +267,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
             if pause_start is None:
                 due = cal.add_working_days(base, rules.reply_days + extended + excluded)
                 span_end = max(span_end, due)
-            add(
-                Step(
-                    "extended",
-                    ev.date,
-                    f"{zh(ev.date)}经批准延长答复期限{days}个工作日"
-                    + (f"，期限至{zh(due)}" if due else "（期限中止中，恢复计算后顺延）"),
-                    rules.extension_basis.label,
-                    days,
-                    due,
-                )
-            )
+            add(explain.extended(ev.date, rules, days, due))
         elif kind is EventType.DEADLINE_SET:
             assert ev.due is not None
             if waiting_supplement:
@@ -563,22 +306,10 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
                 )
             if pause_start is not None:
                 # The open pause no longer moves the date; its end is recorded without effect.
-                ignored_pause, ignored_why = (
-                    pause_start,
-                    f"答复期限已依{law.ART35_DELAY.basis.article}确定，不再顺延",
-                )
+                ignored_pause, ignored_why = pause_start, explain.fixed_under_art35()
                 pause_start = pause_reason = None
             art35_due = due = ev.due
-            add(
-                Step(
-                    "deadline_set",
-                    ev.date,
-                    f"{zh(ev.date)}因申请数量、频次明显超过合理范围，确定延迟答复的合理期限至{zh(ev.due)}",
-                    law.ART35_DELAY.basis.label,
-                    None,
-                    due,
-                )
-            )
+            add(explain.deadline_set(ev.date, due))
 
     paused = waiting_supplement or pause_start is not None
     if waiting_supplement:
@@ -591,15 +322,7 @@ def _compute(timeline: Timeline, cal: WorkingCalendar) -> Deadline:
     provisional = cal.is_provisional(received, end)
     years = tuple(range(received.year, end.year + 1))
     year_labels = cal.years_label(received.year, end.year)
-    if paused:
-        final = "期限停止计算中：" + ("等待申请人补正" if waiting_supplement else "中止事由尚未消除")
-    else:
-        assert due is not None
-        final = f"答复期限：{zh(due)}"
-    final += f"。工作日依国务院放假安排计算，涉及{year_labels}"
-    if provisional:
-        final += "；其中尚未发布放假安排的年份按推定日历计算，期限为暂定，放假安排发布后重新计算"
-    add(Step("reply_due", due, final, law.counting_basis(base).label, None, due))
+    add(explain.reply_due(due, paused, waiting_supplement, year_labels, provisional, base))
     return Deadline(
         received=received,
         rules=rules,
