@@ -53,7 +53,7 @@ def _env(folder: Path) -> dict[str, str]:
 
 def _caseflow() -> list[str]:
     script = Path(sys.executable).with_name("caseflow")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "caseflow.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "caseflow"]
 
 
 def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, int]:

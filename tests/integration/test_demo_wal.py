@@ -15,15 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
-import caseflow.cli  # noqa: F401  (the app first: cli_run is one of its modules)
-from caseflow import cli_run
+from caseflow.cli import running
 from tests.integration.test_cli_db import flat, run_cli
 
 
 def test_bulk_demo_leaves_no_reader_pinning_the_wal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_run, "BULK_ABOVE", 10)
-    monkeypatch.setattr(cli_run, "SERVICE_PART", 2)
-    monkeypatch.setattr(cli_run, "BULK_BATCH", 40)
+    monkeypatch.setattr(running, "BULK_ABOVE", 10)
+    monkeypatch.setattr(running, "SERVICE_PART", 2)
+    monkeypatch.setattr(running, "BULK_BATCH", 40)
     db = tmp_path / "demo.db"
     seen: list[tuple[int, int, int]] = []
 

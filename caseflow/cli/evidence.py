@@ -9,11 +9,13 @@ from typing import Annotated
 
 import typer
 
-from caseflow.cli import _fail, app, console, err, evidence_app
-from caseflow.cli_run import _safe_url, get_settings_url
+from caseflow.cli.common import console, err, fail, get_settings_url, safe_url
+
+evidence_app = typer.Typer(
+    help="Evidence packages: export (signed BagIt zip) and offline verification.", no_args_is_help=True
+)
 
 
-@app.command()
 def letters(
     case: Annotated[str, typer.Option("--case", help="The request's tracking number.")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the letters into.")],
@@ -29,7 +31,7 @@ def letters(
     with session_scope() as session:
         row = session.exec(select(Case).where(col(Case.tracking_no) == case)).first()
         if row is None or row.id is None:
-            raise _fail(f"no request {case}")
+            raise fail(f"no request {case}")
         case_id = row.id
         for which, reason in render_pending_of(session, [col(Case.id) == case_id]).failed:  # PDFs first
             err.print(f"[yellow]warning:[/] {which}: PDF 生成中, not rendered now: {reason}", highlight=False)
@@ -62,7 +64,6 @@ def letters(
     console.print(f"{case}：已写出{len(found)}份文书至 {out}")
 
 
-@app.command()
 def verify(
     case: Annotated[str | None, typer.Option("--case", help="Only this tracking number.")] = None,
     checkpoint: Annotated[
@@ -99,15 +100,15 @@ def verify(
         )
         checked = report.requests
     except SQLAlchemyError as exc:  # not a broken chain: the database could not be read (exit 2)
-        raise _fail(
-            f"cannot read the database {_safe_url(get_settings_url())}: "
+        raise fail(
+            f"cannot read the database {safe_url(get_settings_url())}: "
             f"{exc.__class__.__name__}: {str(exc.orig) if hasattr(exc, 'orig') else exc}"
         ) from None
     if case and checked == 0:
-        raise _fail(f"no request {case}")
+        raise fail(f"no request {case}")
     anchored = True
     if checkpoint is not None:  # every request named whose chain does not extend its checkpointed head
-        from caseflow.cli_checkpoint import database_extends
+        from caseflow.cli.checkpoint import database_extends
 
         anchored = database_extends(checkpoint, checkpoint_key)
     if not report.intact:
@@ -183,7 +184,7 @@ def evidence_export(
     from caseflow.models import User
 
     if (case is None) == (agency is None):
-        raise _fail("give either --case TRACKING_NO or --agency CODE")
+        raise fail("give either --case TRACKING_NO or --agency CODE")
     try:
         scope = Scope(
             tracking_no=case,
@@ -192,13 +193,13 @@ def evidence_export(
             received_to=dt.date.fromisoformat(date_to) if date_to else None,
         )
     except ValueError as exc:
-        raise _fail(f"--from/--to: {exc}") from None
+        raise fail(f"--from/--to: {exc}") from None
     with session_scope() as session, Progress(console=err, transient=True) as progress:
         actor = service.SYSTEM_ACTOR
         if user:
             row = session.exec(select(User).where(col(User.username) == user)).first()
             if row is None:
-                raise _fail(f"no user {user}")
+                raise fail(f"no user {user}")
             actor = service.Actor.of(session, row)
         task = progress.add_task("导出证据包", total=None)
         try:
@@ -213,7 +214,7 @@ def evidence_export(
             )
         # a stored file missing or altered, --out not writable: no package, nothing recorded
         except (CaseflowError, OSError, ValueError) as exc:
-            raise _fail(f"证据包未导出，未作记录：{getattr(exc, 'message', str(exc))}") from None
+            raise fail(f"证据包未导出，未作记录：{getattr(exc, 'message', str(exc))}") from None
     console.print(
         f"已导出{result['cases']}件申请、{result['events']}条证据记录 -> {out}（签名密钥 {result['signer']}）"
         + ("；含公开材料的原件（内部文件，仅供审计，不得对外提供）" if include_originals else "")
@@ -250,7 +251,7 @@ def evidence_verify(
         err.print(f"[bold red]INVALID[/] {exc}", highlight=False)
         raise typer.Exit(1) from None
     except OSError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(
         f"证据包完整：{summary.cases}件申请，{summary.events}条证据记录，"
         f"{summary.first_moment} 至 {summary.last_moment}；导出人 {summary.exporter}；"
@@ -282,7 +283,7 @@ def evidence_verify(
             highlight=False,
         )
     if checkpoint is not None:
-        from caseflow.cli_checkpoint import package_extends
+        from caseflow.cli.checkpoint import package_extends
 
         if not package_extends(package, checkpoint, checkpoint_key):
             raise typer.Exit(1)

@@ -11,10 +11,15 @@ import typer
 from rich.table import Table
 
 from caseflow import law
-from caseflow.cli import _fail, app, console, err
+from caseflow.cli.common import console, err, fail, safe_url
+
+#: ``caseflow bench`` where the benchmarks (the checkout's ``bench/``, not in the wheel) are absent.
+NO_BENCHMARKS = (
+    "the benchmarks are not installed with caseflow: they run from a source checkout "
+    "(git clone the repository, then pip install -e '.[dev]' and caseflow bench in it)"
+)
 
 
-@app.command()
 def init(
     admin_password: Annotated[
         str | None, typer.Option(help="The admin user's password (asked if omitted).")
@@ -40,7 +45,7 @@ def init(
     from sqlmodel import col, select
 
     from caseflow.accounts import create_agency, create_user
-    from caseflow.cli_ops import print_roles_sql, report_roles
+    from caseflow.cli.operations import print_roles_sql, report_roles
     from caseflow.db import session_scope, upgrade
     from caseflow.errors import CaseflowError
     from caseflow.evidence.keys import ensure_signing_key
@@ -55,8 +60,8 @@ def init(
     try:
         upgrade()
     except PrivilegeError as exc:
-        raise _fail(exc.message) from None
-    console.print(f"数据库已就绪：{_safe_url(settings.database_url)}")
+        raise fail(exc.message) from None
+    console.print(f"数据库已就绪：{safe_url(settings.database_url)}")
     report_roles(settings)
     public, created = ensure_signing_key()
     console.print(f"签名密钥{'已创建' if created else '已存在'}：{public}")
@@ -73,7 +78,7 @@ def init(
             return
         if admin_password is None:
             if not sys.stdin.isatty():
-                raise _fail("give --admin-password (no terminal to ask on)")
+                raise fail("give --admin-password (no terminal to ask on)")
             admin_password = typer.prompt("admin 的密码", hide_input=True, confirmation_prompt=True)
         try:
             agency = session.exec(select(Agency).where(col(Agency.parent_id).is_(None))).first()
@@ -89,7 +94,7 @@ def init(
             )
             session.commit()
         except CaseflowError as exc:
-            raise _fail(exc.message) from None
+            raise fail(exc.message) from None
     console.print("已创建管理员 admin")
 
 
@@ -127,18 +132,6 @@ def _prepare_letter_font() -> None:
     console.print(f"信函字体已就绪：{path.name}（{len(covered)}个字符）")
 
 
-def get_settings_url() -> str:
-    from caseflow.settings import get_settings
-
-    return get_settings().database_url
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 #: Up to this many demo requests are carried through the services one by one; beyond it, all but
 #: ``SERVICE_PART`` of them are bulk history (valid chains, the engine's own hashing, no letters).
 BULK_ABOVE = 2_000
@@ -147,7 +140,6 @@ SERVICE_PART = 300
 BULK_BATCH = 2_000
 
 
-@app.command()
 def demo(
     cases: Annotated[int, typer.Option(help="How many requests.", min=1, max=10_000_000)] = 60,
     seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same data).")] = 7,
@@ -186,7 +178,7 @@ def demo(
                 progress=lambda n: progress.update(task, completed=n),
             )
         except CaseflowError as exc:
-            raise _fail(exc.message) from None
+            raise fail(exc.message) from None
         codes = list(session.exec(select(Agency.code)))
         # End this session's read transaction before the bulk inserts: an open reader pins its
         # snapshot, so SQLite could checkpoint none of the WAL and it grew with every batch.
@@ -229,7 +221,6 @@ def demo(
         )
 
 
-@app.command()
 def sweep(
     at: Annotated[
         str | None, typer.Option("--now", help="Run as of this moment (ISO 8601; default: now).")
@@ -246,7 +237,7 @@ def sweep(
     try:
         moment = dt.datetime.fromisoformat(at) if at else now()
     except ValueError:
-        raise _fail(f"--now: {at!r} is not an ISO 8601 moment") from None
+        raise fail(f"--now: {at!r} is not an ISO 8601 moment") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=SHANGHAI)
     failed = False
@@ -265,7 +256,6 @@ def sweep(
         raise typer.Exit(1)
 
 
-@app.command()
 def worker() -> None:
     """Run the scheduled jobs on time, without the web application (one instance leads)."""
     import signal
@@ -278,7 +268,7 @@ def worker() -> None:
     try:
         upgrade()
     except PrivilegeError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     warn_if_privileged(get_engine())  # logged: a role that could disable the evidence triggers
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -290,7 +280,6 @@ def worker() -> None:
     scheduler.shutdown()
 
 
-@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -319,7 +308,7 @@ def serve(
     try:
         upgrade()
     except PrivilegeError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     if with_demo:
         with session_scope() as session:
             empty = session.exec(select(func.count()).select_from(Agency)).one() == 0
@@ -345,12 +334,18 @@ def serve(
     )
 
 
-@app.command()
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="A reduced run.")] = False,
     out: Annotated[Path | None, typer.Option(help="Also write the figures as JSON here.")] = None,
 ) -> None:
     """Run the benchmark suite and print each figure with its ratio to its anchor."""
-    from bench.run import run
+    try:
+        from bench.run import run
+    except ModuleNotFoundError as exc:  # an installed wheel: the benchmarks stay in the checkout
+        if exc.name not in ("bench", "bench.run"):
+            raise
+        from rich.markup import escape
+
+        raise fail(escape(NO_BENCHMARKS)) from None
 
     raise typer.Exit(run(quick=quick, out=out, console=console))

@@ -1,25 +1,24 @@
-"""``caseflow report``: the annual-report tables from the command line (INTERFACES.md)."""
+"""``caseflow report annual`` and ``caseflow search-index rebuild``: the annual-report tables from the
+command line (INTERFACES.md), and the lists' text search index recreated from the tables."""
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from caseflow.cli.common import console, err, fail
 from caseflow.reports.service import ReportFormat
 
 report_app = typer.Typer(
     help="Statistics: the annual-report tables 三 and 四 (国办公开办函〔2021〕30号).", no_args_is_help=True
 )
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
+search_app = typer.Typer(
+    help="The lists' text search index (SQLite FTS5 / PostgreSQL pg_trgm).", no_args_is_help=True
+)
 
 
 @report_app.command(
@@ -57,7 +56,7 @@ def annual(
     from caseflow.service import SYSTEM_ACTOR as actor
 
     if fmt is ReportFormat.XLSX and out is None and sys.stdout.isatty():
-        raise _fail("xlsx is a binary file: give --out FILE.xlsx (or redirect standard output)")
+        raise fail("xlsx is a binary file: give --out FILE.xlsx (or redirect standard output)")
     try:
         with session_scope() as session:
             result = service.annual(
@@ -71,7 +70,7 @@ def annual(
             )
             data = result.render(fmt)
     except CaseflowError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -79,9 +78,22 @@ def annual(
         try:
             out.write_bytes(data)
         except OSError as exc:
-            raise _fail(f"cannot write {out}: {exc.strerror}") from None
+            raise fail(f"cannot write {out}: {exc.strerror}") from None
         err.print(f"{result.filename(fmt)} -> {out}", highlight=False)
     failed = [c for c in result.report.checks if c["kind"] == "balance"]
     if failed:
         err.print("[yellow]核对未通过：[/]" + "；".join(c["message"] for c in failed), highlight=False)
         raise typer.Exit(1)
+
+
+@search_app.command("rebuild")
+def rebuild() -> None:
+    """Drop and recreate the search index from the requests and applicants (repairs a dropped,
+    damaged or stale index; writes are kept out while it runs: one transaction)."""
+    from caseflow import search_index
+    from caseflow.db import get_engine
+
+    started = time.perf_counter()
+    with get_engine().begin() as conn:
+        search_index.rebuild(conn)
+    console.print(f"搜索索引已重建（{time.perf_counter() - started:.1f} 秒）", highlight=False)

@@ -1,29 +1,26 @@
-"""Operations commands: ``caseflow backup`` and ``caseflow restore`` (registered in ``caseflow.cli``),
+"""Operations commands: ``caseflow backup`` and ``restore``, ``caseflow identity-key rotate|reencrypt``,
 and what ``caseflow init`` says about PostgreSQL roles.
 
-Both work on the installation the environment names (``CASEFLOW_DATABASE_URL``,
-``CASEFLOW_DATA_DIR``); see ``caseflow.backup`` for what an archive holds.
+Backup and restore work on the installation the environment names (``CASEFLOW_DATABASE_URL``,
+``CASEFLOW_DATA_DIR``); see ``caseflow.backup`` for what an archive holds. The identity key is the one
+that encrypts applicants' ID numbers (``caseflow.identity``: applicants and online applications alike).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+from caseflow.cli.common import console, err, fail
 
 if TYPE_CHECKING:
     from caseflow.settings import Settings
 
-console = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
+identity_app = typer.Typer(
+    help="The key that encrypts applicants' ID numbers (outside the database).", no_args_is_help=True
+)
 
 
 def _size(n: int) -> str:
@@ -54,7 +51,7 @@ def backup(
     try:
         summary = run_backup(settings.database_url, out, data_dir=settings.data_dir, overwrite=force)
     except BackupError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     console.print(
         f"已备份{'SQLite' if summary.kind == 'sqlite' else 'PostgreSQL'}数据库（{summary.requests}件申请，"
         f"{summary.events}条证据记录）和{summary.files}个文件 -> {out}（{_size(summary.size)}）",
@@ -92,7 +89,7 @@ def restore(
             grant_role=application_role(settings),
         )
     except (BackupError, PrivilegeError) as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     console.print(
         f"已恢复{'SQLite' if summary.kind == 'sqlite' else 'PostgreSQL'}数据库（{summary.requests}件申请，"
         f"{summary.events}条证据记录，结构版本 {summary.revision}）和{summary.files}个文件；"
@@ -102,6 +99,42 @@ def restore(
     if summary.previous is not None:
         where = "文件" if summary.kind == "sqlite" else "模式（schema）"
         console.print(f"原数据库已保留在{where} {summary.previous}", highlight=False)
+
+
+# --- The identity key ---------------------------------------------------------------------------
+
+
+@identity_app.command("rotate")
+def rotate() -> None:
+    """Add a new key for new ciphertexts (old ones stay readable; the commitment key stays, so
+    look-ups and the evidence chain are unchanged), then re-encrypt every stored ID number under it:
+    the applicants' and the online applications' (网上申请). Keep a backup of the key file."""
+    from caseflow.identity import key_path, rotate_key
+
+    kid = rotate_key()
+    console.print(
+        f"已启用新的身份证件号码加密密钥 {kid}（{key_path()}），旧密钥保留以便读取旧数据",
+        highlight=False,
+        soft_wrap=True,
+    )
+    reencrypt()
+
+
+@identity_app.command("reencrypt")
+def reencrypt() -> None:
+    """Re-encrypt the ID numbers still under an older key (resumes an interrupted rotation)."""
+    from caseflow.db import session_scope
+    from caseflow.identity import load_keys
+    from caseflow.identity import reencrypt as rewrite
+
+    with session_scope() as session:
+        done = rewrite(session)
+    console.print(
+        f"已用当前密钥 {load_keys(create=False).current} 重新加密 {done} 个证件号码"
+        "（申请人及网上申请中的证件号码；其余已是当前密钥）",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 # --- PostgreSQL roles (used by caseflow init) ---------------------------------------------------
@@ -117,7 +150,7 @@ def print_roles_sql(settings: Settings) -> None:
     try:
         print(roles_sql(settings))
     except PrivilegeError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
 
 
 def report_roles(settings: Settings) -> None:
@@ -141,7 +174,7 @@ def report_roles(settings: Settings) -> None:
     try:
         warnings = privilege_warnings(get_engine())
     except SQLAlchemyError as exc:
-        raise _fail(f"应用角色无法连接数据库：{getattr(exc, 'orig', exc)}") from None
+        raise fail(f"应用角色无法连接数据库：{getattr(exc, 'orig', exc)}") from None
     for warning in warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if role is None:

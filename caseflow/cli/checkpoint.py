@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from caseflow.cli import _fail, app, console, err
+from caseflow.cli.common import console, err, fail
 
 if TYPE_CHECKING:
     from caseflow.evidence.checkpoint import Checkpoint
 
 
-@app.command()
 def checkpoint(
     out: Annotated[
         Path | None, typer.Option("--out", help="Also write the checkpoint file here (JSON).")
@@ -33,11 +32,11 @@ def checkpoint(
         with session_scope() as session:
             made = anchor.make(session, now())
     except SQLAlchemyError as exc:
-        raise _fail(f"检查点未能记录：{exc.__class__.__name__}: {getattr(exc, 'orig', exc)}") from None
+        raise fail(f"检查点未能记录：{exc.__class__.__name__}: {getattr(exc, 'orig', exc)}") from None
     except CheckpointProblem as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     except anchor.Inconsistent as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     if made.consistency_note:
         err.print(f"[bold yellow]未核对延续性[/] {made.consistency_note}", highlight=False)
     if made.key_created:
@@ -63,9 +62,9 @@ def _trusted_checkpoint(path: Path, key: Path | None) -> Checkpoint:
     try:
         pem = key.read_bytes() if key else configured_public_pem()
     except OSError as exc:
-        raise _fail(f"无法读取检查点公钥 {key}：{exc.strerror}") from None
+        raise fail(f"无法读取检查点公钥 {key}：{exc.strerror}") from None
     if pem is None:
-        raise _fail("没有检查点公钥：用 --checkpoint-key 指定（或设置 CASEFLOW_CHECKPOINT_KEY_FILE）")
+        raise fail("没有检查点公钥：用 --checkpoint-key 指定（或设置 CASEFLOW_CHECKPOINT_KEY_FILE）")
     try:
         return load(path, pem)
     except CheckpointProblem as exc:
@@ -86,7 +85,7 @@ def database_extends(path: Path, key: Path | None) -> bool:
         with session_scope() as session:
             problems = check_database(session, cp)
     except SQLAlchemyError as exc:
-        raise _fail(f"无法读取数据库：{exc.__class__.__name__}: {getattr(exc, 'orig', exc)}") from None
+        raise fail(f"无法读取数据库：{exc.__class__.__name__}: {getattr(exc, 'orig', exc)}") from None
     for problem in problems:
         err.print(f"[bold red]NOT EXTENDED[/] {problem}", highlight=False)
     if problems:

@@ -12,10 +12,9 @@ from typing import Annotated
 
 import typer
 
-from caseflow.cli import _fail, app, console
+from caseflow.cli.common import console, fail
 
 
-@app.command()
 def redact(
     source: Annotated[Path, typer.Argument(help="The PDF to redact.", show_default=False)],
     suggest: Annotated[
@@ -41,11 +40,11 @@ def redact(
     from caseflow.release.redact import suggest as find
 
     if suggest == (boxes is not None):
-        raise _fail("give either --suggest or --boxes BOXES.json --out OUT.pdf")
+        raise fail("give either --suggest or --boxes BOXES.json --out OUT.pdf")
     try:
         data = source.read_bytes()
     except OSError as exc:
-        raise _fail(f"无法读取 {source}：{exc.strerror}") from None
+        raise fail(f"无法读取 {source}：{exc.strerror}") from None
     try:
         if suggest:
             found = [
@@ -55,7 +54,7 @@ def redact(
             return
         assert boxes is not None
         if out is None:
-            raise _fail("--boxes needs --out OUT.pdf (where to write the released copy)")
+            raise fail("--boxes needs --out OUT.pdf (where to write the released copy)")
         wanted = load_boxes(boxes)
         pages = inspect(data).pages
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +67,7 @@ def redact(
             Path(temp).unlink(missing_ok=True)
             raise
     except RedactionError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(
         f"已写入 {out}：共{pages}页，其中{redacted}页有遮盖（{len(wanted)}个遮盖框）",
         highlight=False,

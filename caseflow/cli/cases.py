@@ -1,4 +1,5 @@
-"""The ``caseflow`` command line (INTERFACES.md)."""
+"""``caseflow deadline`` and ``caseflow calendar show|load``: the statutory clock and the working-day
+calendar from the command line (INTERFACES.md)."""
 
 from __future__ import annotations
 
@@ -9,34 +10,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from caseflow import clock, law
 from caseflow.calendar import CalendarError, default_calendar, load_notice
+from caseflow.cli.common import console, fail
 from caseflow.dates import today, zh, zh_weekday
 
-app = typer.Typer(
-    help="caseflow: requests for government information (政府信息公开 依申请公开).",
-    no_args_is_help=True,
-    add_completion=False,
-)
-evidence_app = typer.Typer(
-    help="Evidence packages: export (signed BagIt zip) and offline verification.", no_args_is_help=True
-)
 calendar_app = typer.Typer(
     help="The working-day calendar (State Council holiday notices).", no_args_is_help=True
 )
-app.add_typer(calendar_app, name="calendar")
-app.add_typer(evidence_app, name="evidence")
-
-console = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
 
 
 def _parse_event(text: str) -> dict[str, object]:
@@ -65,7 +48,7 @@ def _batch(source: str) -> int:
     try:
         handle = stream or open(source, encoding="utf-8")  # noqa: SIM115 - closed below
     except OSError as exc:
-        raise _fail(f"cannot read {source}: {exc.strerror}") from None
+        raise fail(f"cannot read {source}: {exc.strerror}") from None
     failed = 0
     out = sys.stdout
     try:
@@ -76,14 +59,13 @@ def _batch(source: str) -> int:
             failed += not ok
             out.write(json.dumps(result, ensure_ascii=False) + "\n")
     except UnicodeDecodeError:
-        raise _fail(f"{source}: not UTF-8 text") from None
+        raise fail(f"{source}: not UTF-8 text") from None
     finally:
         if handle is not sys.stdin:
             handle.close()
     return 1 if failed else 0
 
 
-@app.command()
 def deadline(
     received: Annotated[str | None, typer.Argument(help="Receipt date YYYY-MM-DD (single timeline).")] = None,
     event: Annotated[
@@ -112,10 +94,10 @@ def deadline(
     """The statutory clock: reply deadline, supplement-notice deadline and the explanation."""
     if batch is not None:
         if received is not None or event:
-            raise _fail("--batch reads timelines from the file; give no receipt date or --event")
+            raise fail("--batch reads timelines from the file; give no receipt date or --event")
         raise typer.Exit(_batch(batch))
     if received is None:
-        raise _fail("give a receipt date (caseflow deadline 2026-09-28 ...) or --batch FILE")
+        raise fail("give a receipt date (caseflow deadline 2026-09-28 ...) or --batch FILE")
     try:
         timeline = clock.Timeline.from_json(
             {"received": received, "rules": rules, "events": [_parse_event(e) for e in event or []]}
@@ -123,7 +105,7 @@ def deadline(
         result = clock.compute(timeline)
         as_of_date = dt.date.fromisoformat(as_of) if as_of else today()
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         console.print_json(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -155,7 +137,7 @@ def calendar_show(year: Annotated[int, typer.Argument(help="The year, e.g. 2026.
     try:
         info = default_calendar().year_info(year)
     except CalendarError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(
         f"[bold]{year}年[/]  来源：{info.source_label}" + ("" if info.official else "  [yellow](暂定)[/]"),
         highlight=False,
@@ -180,7 +162,7 @@ def calendar_load(path: Annotated[Path, typer.Argument(help="A notice as JSON (s
     try:
         notice = load_notice(path)
     except CalendarError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     info = default_calendar().year_info(notice.year)
     console.print(
         f"已载入 {notice.title}：{len(info.holidays)}个放假工作日，"
@@ -204,30 +186,3 @@ def calendar_load(path: Annotated[Path, typer.Argument(help="A notice as JSON (s
     for failure in run.failures:
         console.print(f"未能重算 {failure['tracking_no']}: {failure['error']}", highlight=False)
     console.print(f"暂定期限重算：{run.done}件已重算，{run.failed}件未能重算", highlight=False)
-
-
-# The commands live in modules by purpose; importing them registers them (in this order).
-from caseflow import cli_checkpoint as _cli_checkpoint  # noqa: E402, F401
-from caseflow import cli_evidence as _cli_evidence  # noqa: E402, F401
-from caseflow import cli_run as _cli_run  # noqa: E402, F401
-from caseflow.cli_ops import backup, restore  # noqa: E402
-
-app.command()(backup)
-app.command()(restore)
-
-from caseflow.cli_report import report_app  # noqa: E402
-
-app.add_typer(report_app, name="report")
-
-from caseflow.cli_search import search_app  # noqa: E402
-
-app.add_typer(search_app, name="search-index")
-
-from caseflow.cli_identity import identity_app  # noqa: E402
-
-app.add_typer(identity_app, name="identity-key")
-
-from caseflow import cli_redact as _cli_redact  # noqa: E402, F401
-
-if __name__ == "__main__":  # pragma: no cover
-    app()
