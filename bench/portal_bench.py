@@ -40,7 +40,7 @@ from stdnum.cn import ric
 from bench.common import Figure, restore_env, set_env
 from bench.read_bench import _build
 from bench.web_bench import _free_port
-from caseflow.cases.engine import Actor
+from caseflow.cases.actor import Actor
 from caseflow.db import make_engine
 from caseflow.models import OnlineApplication, User
 from caseflow.portal import applications as portal

@@ -26,6 +26,7 @@ from bench import (
     scale_bench,
     sweep_bench,
     web_bench,
+    zip_reader_bench,
 )
 from bench.common import Figure
 
@@ -52,6 +53,7 @@ def run(*, quick: bool, out: Path | None, console: Console) -> int:
         ("letter lock", letter_lock_bench.run),
         ("web", web_bench.run),
         ("evidence", evidence_bench.run),
+        ("zip reader", zip_reader_bench.run),
         ("sweep", sweep_bench.run),
         ("report", report_bench.run),
         ("scale", scale_bench.run),

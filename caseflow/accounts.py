@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from caseflow import law
 from caseflow.errors import FactsError, NotFound
 from caseflow.models import Agency, User
-from caseflow.states.machine import ROLE_NAMES, ROLES
+from caseflow.states.roles import ROLE_NAMES, ROLES
 
 _hasher = PasswordHash.recommended()
 MIN_PASSWORD_LENGTH = 8

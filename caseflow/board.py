@@ -19,9 +19,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from caseflow.calendar import WorkingCalendar, default_calendar
-from caseflow.cases.engine import Actor
+from caseflow.cases.actor import Actor
 from caseflow.models import Agency, Case, User
 from caseflow.states.machine import OPEN_STATES, State
+from caseflow.visibility import visible_agencies
 
 #: The open states as the index's condition names them (migration 0022; the same words, same order).
 OPEN_SQL = (
@@ -48,8 +49,6 @@ def dashboard(
 ) -> dict[str, Any]:
     """Counts for supervisors: overdue, due soon (3 working days), waiting, by state, handler and
     agency, and open requests by working days left (each bucket a date range)."""
-    from caseflow.queries import visible_agencies
-
     cal = calendar or default_calendar()
     limits = [cal.add_working_days(today, n) for n in (3, 10, 20)]
 

@@ -26,9 +26,11 @@ from sqlmodel import Session, col, select
 
 from caseflow import search_index
 from caseflow.calendar import WorkingCalendar, default_calendar
-from caseflow.cases.engine import Actor
+from caseflow.case_summary import summary
+from caseflow.cases.actor import Actor
 from caseflow.models import Agency, Applicant, Case, User
 from caseflow.states.machine import OPEN_STATES
+from caseflow.visibility import visible_agencies
 
 
 @dataclass(frozen=True)
@@ -133,8 +135,6 @@ def conditions(
     cal: WorkingCalendar,
 ) -> Any:
     """The filter's WHERE."""
-    from caseflow.queries import visible_agencies
-
     where: list[ColumnElement[bool]] = [visible_agencies(session, actor)]
     open_states = [s.value for s in OPEN_STATES]
     if flt.state:
@@ -307,8 +307,6 @@ def list_page(
 ) -> ListPage:
     """One page of the list: the ``size`` rows after ``after``, or before ``before`` (``END``: the
     last rows), or else page ``page`` counted from the start."""
-    from caseflow.queries import summary
-
     cal = calendar or default_calendar()
     walk: _Walk | None = None
     if flt.q and search_index.served(flt.q):

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from caseflow import identity, law
 from caseflow.models import CaseDocument, Document, EvidenceEvent, Letter, NoticeDelivery, User
-from caseflow.states.machine import SYSTEM
+from caseflow.states.roles import SYSTEM
 
 #: What an uploaded file is to the request (``CaseDocument.kind``); letters have their own list.
 UPLOAD_KIND_NAMES: dict[str, str] = {

@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import Session
 
 from caseflow.calendar import WorkingCalendar
-from caseflow.cases.engine import Actor
+from caseflow.cases.actor import Actor
 from caseflow.dates import SHANGHAI
 from caseflow.demo import resident_id
 from caseflow.models import Case

@@ -45,7 +45,8 @@ class IllegalTransition(CaseflowError):
         reason: str | None = None,
         code: str | None = None,
     ) -> None:
-        from caseflow.states.machine import ACTIONS, STATE_NAMES, State
+        from caseflow.states.actions import ACTIONS
+        from caseflow.states.machine import STATE_NAMES, State
 
         def label(name: str) -> str:
             return ACTIONS[name].label if name in ACTIONS else name

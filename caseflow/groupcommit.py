@@ -38,8 +38,8 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from caseflow.calendar import WorkingCalendar
-from caseflow.cases import engine
-from caseflow.cases.engine import Actor
+from caseflow.cases import actions, engine
+from caseflow.cases.actor import Actor
 from caseflow.db import WRITE_OPTION
 from caseflow.models import Case
 from caseflow.settings import get_settings
@@ -275,10 +275,10 @@ def perform(
     }
     committer = committer_for(session)
     if committer is None:
-        return engine.perform(session=session, **args)
+        return actions.perform(session=session, **args)
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("group commit: the session holds unsaved changes")
     if session.in_transaction():
         session.rollback()  # a read snapshot: the answer must be read after the commit
-    case = committer.run(lambda own: engine.perform(session=own, **args))
+    case = committer.run(lambda own: actions.perform(session=own, **args))
     return session.merge(case, load=False)

@@ -8,14 +8,11 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from caseflow.cases.engine import Actor
 from caseflow.errors import NotFound
-from caseflow.models import Agency, JobRun, Notification
+from caseflow.models import Notification
 from caseflow.scheduled import portal_reminders
-from caseflow.scheduled.jobs import JOBS
 from caseflow.scheduled.links import body_lines
 from caseflow.scheduled.reminders import REASONS
-from caseflow.scheduled.runs import latest_runs
 
 #: The name shown for each kind of notification: the reminders' reasons and the checkpoints.
 REASON_NAMES = {
@@ -82,34 +79,3 @@ def mark_read(session: Session, user_id: int, moment: dt.datetime, notification_
     count = int(session.execute(stmt.values(read_at=moment)).rowcount or 0)  # type: ignore[attr-defined]
     session.commit()
     return count
-
-
-def job_status(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """The latest run of each job, with the requests it skipped that ``actor`` may see."""
-    paths = dict(session.execute(select(col(Agency.id), col(Agency.path))).all())
-    runs: dict[str, JobRun] = {run.job: run for run in latest_runs(session)}
-    status = []
-    for name, job in JOBS.items():
-        run = runs.get(name)
-        skipped = [
-            f
-            for f in (run.failures if run else [])
-            if f.get("agency_id") in paths and actor.sees(paths[f["agency_id"]])
-        ]
-        status.append(
-            {
-                "job": name,
-                "title": job.title,
-                "status": run.status if run else "never",
-                "as_of": run.as_of.isoformat() if run else None,
-                "finished_at": run.finished_at.isoformat() if run and run.finished_at else None,
-                "instance": run.instance if run else None,
-                "done": run.done if run else 0,
-                "skipped": len(skipped),
-                "skipped_requests": [
-                    {"tracking_no": f["tracking_no"], "action": f["action"], "error": f["error"]}
-                    for f in skipped
-                ],
-            }
-        )
-    return status

@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
-from caseflow import identity, law
+from caseflow import identity
 from caseflow.board import dashboard as dashboard  # the dashboard's figures live there
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.case_list import DUE_SOON_DAYS as DUE_SOON_DAYS  # the lists live there
@@ -22,20 +21,12 @@ from caseflow.case_list import ListPage as ListPage
 from caseflow.case_list import list_cases as list_cases
 from caseflow.case_list import list_order as list_order
 from caseflow.case_list import list_page as list_page
+from caseflow.case_summary import summary
 from caseflow.cases import consultations, delivery
-from caseflow.cases.engine import Actor
+from caseflow.cases.actor import Actor
 from caseflow.models import Agency, Applicant, Case, EvidenceEvent, Letter, User
-from caseflow.states.machine import AUDITOR, OPEN_STATES, STATE_NAMES, SUPERVISOR, SYSTEM, State
-
-
-def visible_agencies(session: Session, actor: Actor) -> ColumnElement[bool]:
-    """A filter on Case for the actor's agencies."""
-    if SYSTEM in actor.roles:
-        return col(Case.id).is_not(None)
-    if actor.roles & {SUPERVISOR, AUDITOR}:
-        ids = select(Agency.id).where(col(Agency.path).startswith(actor.agency_path))
-        return col(Case.agency_id).in_(ids)
-    return col(Case.agency_id) == actor.agency_id
+from caseflow.states.machine import STATE_NAMES, State
+from caseflow.states.roles import AUDITOR, SUPERVISOR, SYSTEM
 
 
 def agency_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
@@ -48,54 +39,6 @@ def agency_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
         else:
             stmt = stmt.where(col(Agency.id) == actor.agency_id)
     return [(code, name) for code, name in session.exec(stmt)]
-
-
-def summary(
-    case: Case, applicant: Applicant, agency: Agency, *, today: dt.date, calendar: WorkingCalendar
-) -> dict[str, Any]:
-    """A request as a list shows it (identity masked)."""
-    left = None
-    if case.reply_due is not None and case.state in {s.value for s in OPEN_STATES}:
-        left = calendar.working_days_between(today, case.reply_due)
-        if today > case.reply_due:
-            left = min(left, -1)
-    return {
-        "id": case.id,
-        "tracking_no": case.tracking_no,
-        "state": case.state,
-        "state_name": STATE_NAMES[State(case.state)],
-        "agency": agency.code,
-        "agency_name": agency.name,
-        "applicant": applicant.name,
-        "applicant_type": applicant.type,
-        "applicant_id_number": applicant.id_number_masked,
-        "description": case.description,
-        # A disclosure request or a correction request (Art. 41).
-        "kind": case.kind,
-        "kind_name": law.REQUEST_KIND_NAMES[law.RequestKind(case.kind)],
-        "channel": case.channel,
-        "receipt_date": case.receipt_date.isoformat(),
-        "reply_due": case.reply_due.isoformat() if case.reply_due else None,
-        "supplement_notice_due": case.supplement_notice_due.isoformat()
-        if case.supplement_notice_due
-        else None,
-        "paused": case.paused,
-        "pause_reason": case.pause_reason,
-        "provisional": case.provisional,
-        # still being handled (the lists show its working days left, or that its clock is stopped)
-        "open": case.state in {s.value for s in OPEN_STATES},
-        "working_days_left": left,
-        "outcome": case.outcome,
-        "outcome_name": law.OUTCOMES_BY_CODE[case.outcome].name if case.outcome else None,
-        "complex": case.complex,
-        "version": case.version,
-        "handler_id": case.handler_id,
-        # A lapse the sweep proposed and the clerk has to confirm or answer (caseflow.cases.delivery).
-        "lapse_proposed": case.lapse_proposed if case.state in {s.value for s in OPEN_STATES} else None,
-        "lapse_proposed_name": law.LAPSE_PROPOSED_NAMES[law.LapseKind(case.lapse_proposed)]
-        if case.lapse_proposed and case.state in {s.value for s in OPEN_STATES}
-        else None,
-    }
 
 
 def case_detail(

@@ -16,13 +16,13 @@ from sqlmodel import Session
 from caseflow import service
 from caseflow.api.errors import CodedHTTPException
 from caseflow.api.permissions import PERMISSIONS, PUBLIC
+from caseflow.api.session_cookie import SESSION_COOKIE
 from caseflow.db import get_engine
 from caseflow.models import AuthToken, Case, User
 from caseflow.sessions import csrf_ok, user_for_token
 from caseflow.settings import get_settings
-from caseflow.states.machine import ROLE_NAMES
+from caseflow.states.roles import ROLE_NAMES
 
-SESSION_COOKIE = "caseflow_session"
 #: Ids beyond this are no id of ours (and would overflow the database's integer): 404, never 500.
 MAX_ID = 2_147_483_647
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -23,6 +23,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from caseflow.api.permissions import PERMISSIONS, PUBLIC
+from caseflow.api.session_cookie import SESSION_COOKIE
 from caseflow.texts import TEXT_PATTERN, control_problem
 
 MAX_BODY = 20 * 1024 * 1024  # uploads of scans and envelopes; larger: 413
@@ -95,9 +97,6 @@ def _error(loc: tuple[str | int, ...], message: str) -> dict[str, Any]:
 
 def _refused_anyway(request: Request) -> bool:
     """A call without credentials to a route that needs them (``deps.authorize`` answers 401)."""
-    from caseflow.api.deps import SESSION_COOKIE
-    from caseflow.api.permissions import PERMISSIONS, PUBLIC
-
     name = getattr(request.scope.get("route"), "name", None) or ""
     anonymous = "authorization" not in request.headers and SESSION_COOKIE not in request.cookies
     return anonymous and PERMISSIONS.get(name) != PUBLIC

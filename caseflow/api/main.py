@@ -16,29 +16,12 @@ from starlette.routing import compile_path
 
 from caseflow.api.errors import METHOD_NOT_ALLOWED_PAGE, http_code, http_detail
 from caseflow.api.limits import MAX_BODY, TOO_LARGE, BodyLimit, check_inputs, describe_text_limits
+from caseflow.api.refusal_status import status_of
 from caseflow.api.web.offline import STATIC_PREFIXES
-from caseflow.errors import (
-    CaseflowError,
-    FactsError,
-    Forbidden,
-    IllegalTransition,
-    NotFound,
-    RuleViolation,
-    StaleVersion,
-    TooManyAttempts,
-)
+from caseflow.api.web.rendering import error_page
+from caseflow.errors import CaseflowError, FactsError, IllegalTransition, StaleVersion, TooManyAttempts
 from caseflow.replies.fonts import FontMissing
 from caseflow.settings import get_settings
-
-STATUS: list[tuple[type[CaseflowError], int]] = [
-    (NotFound, 404),
-    (Forbidden, 403),
-    (IllegalTransition, 409),
-    (StaleVersion, 409),
-    (RuleViolation, 409),
-    (FactsError, 422),
-    (TooManyAttempts, 429),
-]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -81,7 +64,6 @@ def _too_large(request: Request) -> Response:
     if _wants_html(request):
         from caseflow.api.web.apply import apply_too_large
         from caseflow.api.web.formkeeping import intake_too_large
-        from caseflow.api.web.pages import error_page
 
         return (
             intake_too_large(request)
@@ -179,11 +161,12 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     no_query_strings_in_access_log()
 
     from caseflow.api.routes import misc, requests
-    from caseflow.api.web import admin, oversight, pages
+    from caseflow.api.web import admin, case_page, intake, oversight
 
     app.include_router(misc.router)
     app.include_router(requests.router)
-    app.include_router(pages.router)
+    app.include_router(intake.router)  # the clerk's intake
+    app.include_router(case_page.router)  # the list of requests and one request's page
     app.include_router(oversight.router)
     app.include_router(admin.router)
     from caseflow.api.web import story as case_story_pages
@@ -192,7 +175,7 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     from caseflow.api.routes import admin_users as admin_users_api
     from caseflow.api.web import login as login_pages
 
-    app.include_router(login_pages.router)
+    app.include_router(login_pages.router)  # signing in and out, the home page
     app.include_router(admin_users_api.router)
     from caseflow.api.routes import reports as reports_api
     from caseflow.api.web import reports as reports_pages
@@ -238,11 +221,11 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
 
     @app.exception_handler(CaseflowError)
     async def caseflow_error(request: Request, exc: CaseflowError) -> Response:
-        status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+        status = status_of(exc)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
         body = _body(exc)
         if _wants_html(request):
-            page = pages.error_page(request, status, body["detail"], exc.code)
+            page = error_page(request, status, body["detail"], exc.code)
             page.headers.update(headers or {})
             return page
         return JSONResponse(body, status, headers=headers)
@@ -251,7 +234,7 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
     async def font_missing(request: Request, exc: FontMissing) -> Response:
         detail = "未安装中文字体，无法生成文书。请系统管理员安装中文字体（如 Debian 的 fonts-noto-cjk）后重试"
         if _wants_html(request):
-            return pages.error_page(request, 503, detail, "font_missing")
+            return error_page(request, 503, detail, "font_missing")
         return JSONResponse({"detail": detail, "code": "font_missing"}, 503)
 
     @app.exception_handler(Exception)
@@ -260,19 +243,19 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
         the person; Starlette's ServerErrorMiddleware logs and re-raises after this answer)."""
         detail = http_detail(500, None)
         if _wants_html(request):
-            return pages.error_page(request, 500, detail, "server_error")
+            return error_page(request, 500, detail, "server_error")
         return JSONResponse({"detail": detail, "code": "server_error"}, 500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if any(e["loc"][:1] == ("path",) for e in exc.errors()):  # no such id (or not a number)
             if _wants_html(request):
-                return pages.error_page(request, 404, "没有这个地址", "not_found")
+                return error_page(request, 404, "没有这个地址", "not_found")
             return JSONResponse({"detail": "没有这个地址", "code": "not_found"}, 404)
         errors = [dict(zip(("field", "message"), _field_message(e), strict=True)) for e in exc.errors()]
         summary = _summary(errors, request.path_params.get("action"))  # (an action's own labels)
         if _wants_html(request):
-            return pages.error_page(request, 422, summary, "invalid_request")
+            return error_page(request, 422, summary, "invalid_request")
         return JSONResponse({"detail": summary, "code": "invalid_request", "errors": errors}, 422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -290,7 +273,7 @@ def create_app(*, run_scheduler: bool = False) -> FastAPI:
             detail = f"该地址不接受 {request.method} 请求（可用的请求方式：{headers['Allow']}）"
         if _wants_html(request):
             shown = METHOD_NOT_ALLOWED_PAGE if exc.status_code == 405 else detail
-            response = pages.error_page(request, exc.status_code, shown, code)
+            response = error_page(request, exc.status_code, shown, code)
             response.headers.update(headers)
             return response
         body: dict[str, Any] = {"detail": detail, "code": code}

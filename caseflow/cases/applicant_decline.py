@@ -14,7 +14,7 @@ from caseflow.cases.engine import Ctx, Effect, handler
 from caseflow.dates import SHANGHAI
 from caseflow.errors import NotFound, RuleViolation
 from caseflow.models import ApplicantSubmission
-from caseflow.states import facts as f
+from caseflow.states import record_facts as rf
 
 ACTION = "decline_applicant_submission"
 #: The code of the refusal when the submission was recorded or declined meanwhile.
@@ -22,7 +22,7 @@ DECIDED = "submission_decided"
 
 
 @handler(ACTION)
-def decline_applicant_submission(ctx: Ctx, facts: f.DeclineApplicantSubmissionFacts) -> Effect:
+def decline_applicant_submission(ctx: Ctx, facts: rf.DeclineApplicantSubmissionFacts) -> Effect:
     row = ctx.session.get(ApplicantSubmission, facts.submission_id)
     if row is None or row.case_id != ctx.case.id:
         raise NotFound(f"本申请没有编号为 {facts.submission_id} 的申请人提交")

@@ -29,7 +29,7 @@ from caseflow.cases import delivery
 from caseflow.cases.engine import Ctx, Effect, handler
 from caseflow.errors import NotFound, RuleViolation
 from caseflow.models import EvidenceEvent, Letter
-from caseflow.states import facts as f
+from caseflow.states import record_facts as rf
 from caseflow.states.machine import OPEN_STATES
 
 ACTION = "applicant_download"
@@ -62,7 +62,7 @@ def applicant_letter(session: Session, case_id: int, letter_no: str) -> Letter |
 
 
 @handler(ACTION)
-def applicant_download(ctx: Ctx, facts: f.ApplicantDownloadFacts) -> Effect:
+def applicant_download(ctx: Ctx, facts: rf.ApplicantDownloadFacts) -> Effect:
     case = ctx.case
     assert case.id is not None
     letter = applicant_letter(ctx.session, case.id, facts.letter_no)
@@ -86,7 +86,7 @@ def applicant_download(ctx: Ctx, facts: f.ApplicantDownloadFacts) -> Effect:
     elif _starts_applicant_period(ctx, letter):
         effect = delivery.record_notice_delivery(
             ctx,
-            f.RecordNoticeDeliveryFacts(
+            rf.RecordNoticeDeliveryFacts(
                 document=letter.doc_type,
                 method=law.DeliveryMethod.ELECTRONIC,
                 proof=f"{law.ONLINE_DOWNLOAD_PROOF}（{facts.client_address}）",

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from caseflow import law
 from caseflow.calendar import WorkingCalendar
+from caseflow.cases.delivery import received_on
 from caseflow.cases.engine import Ctx, Effect, LetterRequest, handler, not_before
 from caseflow.dates import zh
 from caseflow.errors import FactsError, RuleViolation
@@ -58,8 +59,6 @@ def completed(session: Session, case: Case, what: str) -> Art35Step:
 
 def delivered_on(session: Session, case_id: int) -> dt.date | None:
     """The day the applicant received the latest reasons notice (recorded delivery), if recorded."""
-    from caseflow.cases.delivery import received_on
-
     return received_on(session, case_id, DOC_TYPE)
 
 

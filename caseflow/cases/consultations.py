@@ -27,10 +27,11 @@ from sqlmodel import Session, col, select
 
 from caseflow import law
 from caseflow.cases import fee_rules
-from caseflow.cases.engine import Ctx, Effect, LetterRequest, handler, issue_letter, not_before
+from caseflow.cases.engine import Ctx, Effect, LetterRequest, handler, not_before
 from caseflow.dates import zh
 from caseflow.errors import FactsError, RuleViolation
 from caseflow.models import Consultation, Letter
+from caseflow.replies.issue import issue_letter
 from caseflow.states import facts as f
 
 DECISION_NOTICE = "third_party_decision_notice"

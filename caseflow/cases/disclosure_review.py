@@ -24,11 +24,12 @@ from sqlmodel import Session, col, select
 
 from caseflow import law
 from caseflow.cases import four_eyes, release_rules
-from caseflow.cases.engine import Actor, Ctx, Effect, acting_role, handler
+from caseflow.cases.actor import Actor
+from caseflow.cases.engine import Ctx, Effect, acting_role, handler
 from caseflow.errors import Forbidden, RuleViolation
 from caseflow.models import Agency, Case, EvidenceEvent
 from caseflow.states import facts as f
-from caseflow.states.machine import CLERK, REVIEWER
+from caseflow.states.roles import CLERK, REVIEWER
 
 ACTION = "confidentiality_review"
 #: The draft's key holding its review (left out of the digest the review records).

@@ -5,6 +5,10 @@ checks the actor's agency, the version the caller saw, the actor's role and the 
 applies the action's facts (its handler in ``caseflow.cases.actions``), recomputes the deadline
 with ``caseflow.clock`` from the request's own ledger, appends one hash-chained evidence event and
 commits. Any refusal rolls everything back: the request and its evidence are exactly as before.
+
+The engine is the lower layer: it imports none of the steps that use it. The handlers register
+themselves (``handler``) and the action table above (``caseflow.cases.actions``) gives ``perform``
+the step that issues an action's letter (``caseflow.replies.issue``).
 """
 
 from __future__ import annotations
@@ -21,57 +25,20 @@ from sqlmodel import Session, col, select
 
 from caseflow import clock, law
 from caseflow.calendar import CalendarError, WorkingCalendar, default_calendar
-from caseflow.cases import approval, clock_refusals, correction, four_eyes, rowwrite
+from caseflow.cases import approval, clock_refusals, correction, rowwrite
+from caseflow.cases.actor import Actor
 from caseflow.cases.refusals import CLOSING, allowed_now, check_state_allows, open_consultations, token_for
 from caseflow.dates import SHANGHAI, legal_date, zh
 from caseflow.dates import now as current_moment
 from caseflow.db import begin_write, lock_case
 from caseflow.errors import FactsError, Forbidden, IllegalTransition, NotFound, RuleViolation, StaleVersion
 from caseflow.evidence import chain
-from caseflow.models import Agency, Case, EvidenceEvent, User
+from caseflow.models import Agency, Case, EvidenceEvent
 from caseflow.states import facts as f
-from caseflow.states.machine import (
-    ACTIONS,
-    AUDITOR,
-    RECORD_ONLY,
-    ROLE_NAMES,
-    SUPERVISOR,
-    SYSTEM,
-    MachineError,
-    allowed_actions,
-    fire,
-    possible_actions,
-)
+from caseflow.states.actions import ACTIONS, RECORD_ONLY
+from caseflow.states.machine import MachineError, fire
+from caseflow.states.roles import ROLE_NAMES
 from caseflow.validation_zh import zh_pydantic
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a user (with roles and agency) or the system's scheduled jobs."""
-
-    username: str
-    roles: frozenset[str]
-    agency_id: int | None
-    agency_path: str
-    user_id: int | None = None
-
-    @classmethod
-    def of(cls, session: Session, user: User) -> Actor:
-        agency = session.get(Agency, user.agency_id)
-        if agency is None:
-            raise NotFound(f"用户 {user.username} 所属的机关不存在")
-        return cls(user.username, user.role_set, agency.id, agency.path, user.id)
-
-    def sees(self, agency_path: str) -> bool:
-        """Supervisors and auditors see their agency's subtree; others their own agency."""
-        if SYSTEM in self.roles:
-            return True
-        if self.roles & {SUPERVISOR, AUDITOR}:
-            return agency_path.startswith(self.agency_path)
-        return agency_path == self.agency_path
-
-
-SYSTEM_ACTOR = Actor("system", frozenset({SYSTEM}), None, "/")
 
 
 @dataclass
@@ -113,6 +80,10 @@ HANDLERS: dict[str, Handler] = {}
 #: Work a caller joins to an action, run after its handler in the same transaction: its facts and
 #: documents join the event (e.g. an applicant's online submission marked recorded with the action).
 Addon = Callable[[Ctx], Effect]
+#: The step that issues the letter an action produces: numbered, rendered and stored in the action's
+#: transaction (``caseflow.replies.issue.issue_letter``, given by the action table above the engine);
+#: what it returns has the ``facts`` and ``documents`` the event records.
+IssueLetter = Callable[[Session, Case, LetterRequest, dt.datetime], Any]
 
 
 def handler(name: str) -> Callable[[Handler], Handler]:
@@ -250,8 +221,13 @@ def perform(
     now: dt.datetime | None = None,
     calendar: WorkingCalendar | None = None,
     addon: Addon | None = None,
+    issue_letter: IssueLetter | None,
 ) -> Case:
-    """Take ``action`` on request ``case_id`` as ``actor``: one transaction, all or nothing."""
+    """Take ``action`` on request ``case_id`` as ``actor``: one transaction, all or nothing.
+
+    ``issue_letter`` issues the letter an action's handler asks for (``Effect.letter``); the action
+    table (``caseflow.cases.actions.perform``) gives it. Only a caller taking an action that issues
+    no letter (the system recording a letter's PDF) may give None."""
     if action not in ACTIONS:
         raise NotFound(f"没有名为 {action} 的操作", code="no_such_action")
     moment = now or current_moment()
@@ -321,6 +297,8 @@ def perform(
             facts_out = {**parsed.model_dump(mode="json"), **effect.facts}
             documents = effect.documents
             if effect.letter is not None:
+                if issue_letter is None:
+                    raise RuntimeError(f"{action} issues a letter: perform needs the letter step")
                 issued = issue_letter(session, case, effect.letter, moment)
                 facts_out.update(issued.facts)
                 documents = (*documents, *issued.documents)
@@ -341,38 +319,3 @@ def perform(
         session.rollback()
         raise
     return case
-
-
-def issue_letter(session: Session, case: Case, request: LetterRequest, moment: dt.datetime) -> Any:
-    """Issue the letter an action produces (numbered, rendered and stored in this transaction)."""
-    from caseflow.replies.issue import issue
-
-    return issue(
-        session,
-        case,
-        request.doc_type,
-        issue_date=request.issue_date,
-        moment=moment,
-        notice=request.notice,
-        outcome_code=request.outcome,
-        reply=request.reply,
-    )
-
-
-def actions_for(session: Session, actor: Actor, case: Case) -> list[str]:
-    """The actions ``actor`` may take on ``case`` now (draft_reply listed when any outcome fits)."""
-    token = token_for(case)
-    names = set(allowed_actions(token, actor.roles, needs_review=True, agrees=True))
-    names |= set(allowed_actions(token, actor.roles, needs_review=False, agrees=False))
-    if "approve_reply" in names:
-        if not four_eyes.may_approve(session, case, actor.username):
-            names.discard("approve_reply")  # the drafter does not approve their own reply
-    if names & {"confidentiality_review", "issue_reply"}:  # Art. 17: review before disclosure
-        from caseflow.cases import disclosure_review
-
-        if not disclosure_review.may_review(session, actor, case):
-            names.discard("confidentiality_review")
-        if disclosure_review.missing(session, case):
-            names.discard("issue_reply")
-    names = {n for n in names if approval.may_approve(actor.agency_id, case, n)}  # Art. 33 para. 2
-    return [n for n in possible_actions(case.state) if n in names and n not in RECORD_ONLY]

@@ -13,12 +13,13 @@ from caseflow.cases.engine import Ctx, Effect, apply_deadline, handler, not_befo
 from caseflow.errors import FactsError, NotFound, RuleViolation
 from caseflow.models import Agency, Case, RemedyRecord, User
 from caseflow.states import facts as f
+from caseflow.states import record_facts as rf
 
 # --- Review and litigation: at any time after registration ---------------------------------
 
 
 def _remedy(
-    ctx: Ctx, kind: str, facts: f.RecordReviewFacts | f.RecordLitigationFacts, body: str, path: str = ""
+    ctx: Ctx, kind: str, facts: rf.RecordReviewFacts | rf.RecordLitigationFacts, body: str, path: str = ""
 ) -> Effect:
     """Record a review or litigation in any state: a decision (reply, notice of a lapse) is challenged
     from its date, a failure to reply in time (逾期不答复) from the receipt date on. A withdrawn
@@ -59,21 +60,21 @@ def _remedy(
 
 
 @handler("record_review")
-def record_review(ctx: Ctx, facts: f.RecordReviewFacts) -> Effect:
+def record_review(ctx: Ctx, facts: rf.RecordReviewFacts) -> Effect:
     effect = _remedy(ctx, "review", facts, facts.body)
     effect.basis = (law.REMEDY_ANY_TIME_BASIS.label, law.REVIEW_BASIS.label)
     return effect
 
 
 @handler("record_litigation")
-def record_litigation(ctx: Ctx, facts: f.RecordLitigationFacts) -> Effect:
+def record_litigation(ctx: Ctx, facts: rf.RecordLitigationFacts) -> Effect:
     effect = _remedy(ctx, "litigation", facts, facts.court, facts.path)
     effect.basis = (law.REMEDY_ANY_TIME_BASIS.label, law.LITIGATION_BASIS.label)
     return effect
 
 
 @handler("conclude_remedy")
-def conclude_remedy(ctx: Ctx, facts: f.ConcludeRemedyFacts) -> Effect:
+def conclude_remedy(ctx: Ctx, facts: rf.ConcludeRemedyFacts) -> Effect:
     row = ctx.session.get(RemedyRecord, facts.record_id)
     if row is None or row.case_id != ctx.case.id:
         raise FactsError([("record_id", f"本申请没有编号为 {facts.record_id} 的复议或诉讼记录")])
@@ -91,18 +92,18 @@ def conclude_remedy(ctx: Ctx, facts: f.ConcludeRemedyFacts) -> Effect:
 
 
 @handler("mark_complex")
-def mark_complex(ctx: Ctx, facts: f.MarkComplexFacts) -> Effect:
+def mark_complex(ctx: Ctx, facts: rf.MarkComplexFacts) -> Effect:
     ctx.case.complex = True
     return Effect()
 
 
 @handler("record_joint_opinion")
-def record_joint_opinion(ctx: Ctx, facts: f.JointOpinionFacts) -> Effect:
+def record_joint_opinion(ctx: Ctx, facts: rf.JointOpinionFacts) -> Effect:
     return Effect()
 
 
 @handler("reassign")
-def reassign(ctx: Ctx, facts: f.ReassignFacts) -> Effect:
+def reassign(ctx: Ctx, facts: rf.ReassignFacts) -> Effect:
     user = ctx.session.exec(select(User).where(col(User.username) == facts.handler)).one_or_none()
     if user is None or not user.active:
         raise FactsError([("handler", f"没有在职的用户 {facts.handler}")])
@@ -115,7 +116,7 @@ def reassign(ctx: Ctx, facts: f.ReassignFacts) -> Effect:
 
 
 @handler("add_note")
-def add_note(ctx: Ctx, facts: f.NoteFacts) -> Effect:
+def add_note(ctx: Ctx, facts: rf.NoteFacts) -> Effect:
     return Effect()
 
 
@@ -126,7 +127,7 @@ def view_identity(ctx: Ctx, facts: f.NoFacts) -> Effect:
 
 
 @handler("view_document")
-def view_document(ctx: Ctx, facts: f.ViewDocumentFacts) -> Effect:
+def view_document(ctx: Ctx, facts: rf.ViewDocumentFacts) -> Effect:
     """Opening an uploaded file (a scan may show the whole ID number) is recorded: who, when, which
     file (its kind, name and SHA-256, so the record names the exact bytes shown)."""
     assert ctx.case.id is not None
@@ -138,7 +139,7 @@ def view_document(ctx: Ctx, facts: f.ViewDocumentFacts) -> Effect:
 
 
 @handler("export_evidence")
-def export_evidence(ctx: Ctx, facts: f.ExportFacts) -> Effect:
+def export_evidence(ctx: Ctx, facts: rf.ExportFacts) -> Effect:
     """Every export of evidence is itself evidence (who, when, what scope)."""
     return Effect()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from pydantic import (
     AwareDatetime,
@@ -21,7 +20,9 @@ from sqlmodel import Session, col, select
 from caseflow import identity, law
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.cases import applicant_checks
-from caseflow.cases.engine import Actor, apply_deadline, parse_facts
+from caseflow.cases.actor import Actor
+from caseflow.cases.engine import apply_deadline, parse_facts
+from caseflow.cases.upload import Upload
 from caseflow.dates import SHANGHAI, legal_date, zh
 from caseflow.dates import now as current_moment
 from caseflow.db import begin_write
@@ -30,7 +31,9 @@ from caseflow.evidence import chain
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Agency, Applicant, Case, CaseDocument, PendingUpload
 from caseflow.numbering import next_number
-from caseflow.states.machine import CLERK, ROLE_NAMES, State
+from caseflow.replies.issue import issue
+from caseflow.states.machine import State
+from caseflow.states.roles import CLERK, ROLE_NAMES
 from caseflow.texts import Line, Text, refuse_controls
 
 QUERY_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -170,14 +173,6 @@ class Application(BaseModel):
         return self.confirmed_on
 
 
-@dataclass(frozen=True)
-class Upload:
-    kind: str  # application, envelope, confirmation, identity, ...
-    data: bytes
-    media_type: str
-    filename: str = ""
-
-
 def new_query_code() -> str:
     return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
 
@@ -290,8 +285,6 @@ def register(
             agency=agency.code,
         )
         facts.update(extra_facts or {})
-        from caseflow.replies.issue import issue
-
         late = (
             {
                 "late_confirmation_reason": app.late_confirmation_reason,

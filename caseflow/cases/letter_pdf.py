@@ -18,7 +18,7 @@ from caseflow.cases.engine import Ctx, Effect, handler
 from caseflow.errors import NotFound, RuleViolation
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import CaseDocument, Letter
-from caseflow.states import facts as f
+from caseflow.states import record_facts as rf
 
 #: The code of the refusal when the letter already has its PDF (the renderer records nothing then).
 PDF_EXISTS = "pdf_exists"
@@ -39,7 +39,7 @@ def _rendered(sha256: str) -> bytes:
 
 
 @handler("letter_pdf")
-def letter_pdf(ctx: Ctx, facts: f.LetterPdfFacts) -> Effect:
+def letter_pdf(ctx: Ctx, facts: rf.LetterPdfFacts) -> Effect:
     assert ctx.case.id is not None
     letter = ctx.session.exec(
         select(Letter).where(col(Letter.case_id) == ctx.case.id, col(Letter.letter_no) == facts.letter_no)

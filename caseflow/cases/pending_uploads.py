@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
-from caseflow.cases.intake import Upload
+from caseflow.cases.upload import Upload
 from caseflow.dates import now as current_moment
 from caseflow.errors import FactsError, Forbidden
 from caseflow.evidence.store import DocumentStore

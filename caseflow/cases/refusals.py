@@ -7,18 +7,16 @@ state, what the actor may do now and, where the machine's condition is a rule of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from caseflow import law
+from caseflow.cases.actor import Actor
 from caseflow.errors import IllegalTransition
 from caseflow.models import Case, Consultation
 from caseflow.states.machine import CaseToken, MachineError, allowed_actions, fire, possible_actions
-
-if TYPE_CHECKING:
-    from caseflow.cases.engine import Actor
 
 #: Actions closing one consultation: the request leaves ``consultation`` only with the last one.
 CLOSING = frozenset({"receive_opinion", "lapse_consultation"})

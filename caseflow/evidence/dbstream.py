@@ -5,11 +5,11 @@ The ``request`` rows (with their applicant) are read ordered by id, and the ``ev
 the cursor itself; PostgreSQL: a server-side cursor), in one read transaction (one snapshot). The
 streams are merged by request id; each request is checked as it passes and nothing of it is kept.
 
-The fast pass runs the checks of ``caseflow.evidence.dbcheck`` (the same functions: replay, row,
+The fast pass runs the checks of ``caseflow.evidence.dbexact`` (the same functions: replay, row,
 deadline, moment, letter and document checks) on tuples, parsing each payload once (orjson) and
 checking the chain inline. It only decides *whether* a request is intact: a request in which it
 finds anything (or that it cannot parse) is checked again the per-request way
-(``dbcheck._Checker.batch``) on the same connection, and that check names the problems, in its words.
+(``dbexact._Checker.batch``) on the same connection, and that check names the problems, in its words.
 Stored documents are hashed where they are read, with their ``case_document`` rows (PostgreSQL's
 ``sha256``; on SQLite a function of the connection), once each (a bounded cache). In several
 processes over ranges of ids: ``dbworkers``.
@@ -43,7 +43,7 @@ from sqlalchemy import (
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.evidence import letterpdf, replay, rowcheck
 from caseflow.evidence.chain import GENESIS, Problem, _same_moment
-from caseflow.evidence.dbcheck import (
+from caseflow.evidence.dbexact import (
     APPLICANT,
     CASE_DOCUMENT,
     EVENT,

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, func, select
 
 from caseflow.calendar import WorkingCalendar
 from caseflow.evidence.chain import Problem
-from caseflow.evidence.dbcheck import REQUEST, Report
+from caseflow.evidence.dbexact import REQUEST, Report
 from caseflow.evidence.replay import Finding
 
 #: Request ids per range handed to a worker.
@@ -129,7 +129,7 @@ def _merge(
     out.events += part.events
     out.letters += part.letters
     out.bulk += part.bulk
-    for item in told:  # as ``dbcheck._Checker.add`` files them, in the order they were found
+    for item in told:  # as ``dbexact._Checker.add`` files them, in the order they were found
         (out.broken if isinstance(item, Problem) else out.findings).append(item)  # type: ignore[arg-type]
         if report is not None:
             report(item)

@@ -68,7 +68,8 @@ from caseflow.evidence.zipstream import ZipWriter
 from caseflow.models import Agency, Case, CaseDocument
 from caseflow.release import INTERNAL_KINDS
 from caseflow.replies.pdf_after import render_pending_of
-from caseflow.states.machine import AUDITOR, SUPERVISOR, SYSTEM
+from caseflow.states.roles import AUDITOR, SUPERVISOR, SYSTEM
+from caseflow.visibility import visible_agencies
 
 SIGNATURE = "tagmanifest-sha256.txt.sig"
 PUBLIC_KEY = "signing-key.pub.pem"
@@ -105,7 +106,7 @@ class Scope:
 
 
 def _conditions(session: Session, actor: service.Actor, scope: Scope) -> list[ColumnElement[bool]]:
-    where = [queries.visible_agencies(session, actor)]
+    where = [visible_agencies(session, actor)]
     if scope.tracking_no:
         return [*where, col(Case.tracking_no) == scope.tracking_no]
     agency = session.exec(select(Agency).where(col(Agency.code) == scope.agency)).first()

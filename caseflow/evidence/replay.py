@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caseflow.dates import SHANGHAI, legal_date
-from caseflow.states.machine import ACTIONS
+from caseflow.states.actions import ACTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ SETS: dict[str, dict[str, str]] = {
 }
 
 #: action -> (clock event type, fact holding its date, {clock key: fact key}) added to the ledger
-#: (``caseflow.cases.actions._clock``: extras that are None are left out).
+#: (``caseflow.cases.actions.shared.clock_event``: extras that are None are left out).
 CLOCK: dict[str, tuple[str, str, dict[str, str]]] = {
     "request_supplement": ("supplement_requested", "notice_date", {}),
     "receive_supplement": ("supplement_received", "received_on", {}),

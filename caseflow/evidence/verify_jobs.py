@@ -30,7 +30,8 @@ from caseflow.calendar import WorkingCalendar
 from caseflow.dates import now
 from caseflow.db import begin_write
 from caseflow.evidence.chain import Problem
-from caseflow.evidence.dbcheck import Report, check_database
+from caseflow.evidence.dbcheck import check_database
+from caseflow.evidence.dbexact import Report
 from caseflow.evidence.replay import Finding
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Case, VerifyJob

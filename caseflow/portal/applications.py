@@ -24,7 +24,8 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from caseflow import identity, law
-from caseflow.cases.engine import Actor, parse_facts
+from caseflow.cases.actor import Actor
+from caseflow.cases.engine import parse_facts
 from caseflow.cases.intake import QUERY_CODE_ALPHABET, Application, check_register_role, register
 from caseflow.dates import SHANGHAI, legal_date, zh
 from caseflow.dates import now as current_moment

@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from caseflow import law
-from caseflow.cases import art35, delivery
+from caseflow.cases import art35, lapses
 from caseflow.cases.applicant_download import downloads
 from caseflow.dates import legal_date, zh
 from caseflow.models import Agency, ApplicantSubmission, Case, CaseDocument, EvidenceEvent, Letter
@@ -180,7 +180,7 @@ def awaited(session: Session, case: Case, calendar: Any = None) -> Awaited | Non
         note = "" if case.supplement_due else "期限自您收到补正告知书之次日起计算；下载告知书即视为收到。"
         return Awaited("请按补正申请告知书的要求补正申请内容", case.supplement_due, note)
     if state is State.FEE_PENDING:
-        pay_by = delivery.period_end(session, case, law.LapseKind.FEE)
+        pay_by = lapses.period_end(session, case, law.LapseKind.FEE)
         note = "" if pay_by else "期限自您收到收费通知书之次日起计算；下载通知书即视为收到。"
         return Awaited("请按收费通知书缴纳信息处理费", pay_by, note)
     step = art35.latest(session, case.id)

@@ -36,8 +36,8 @@ from typing import Any
 import filetype  # type: ignore[import-untyped]
 from sqlmodel import Session, col, select
 
-from caseflow.cases.intake import Upload
 from caseflow.cases.pending_uploads import size_text
+from caseflow.cases.upload import Upload
 from caseflow.dates import now as current_moment
 from caseflow.errors import FactsError, NotFound
 from caseflow.evidence.store import DocumentStore

@@ -20,6 +20,11 @@ from sqlmodel import Session, col, select
 
 from caseflow import law
 from caseflow.cases import correction
+from caseflow.cases.art35 import letter_context as art35_context
+from caseflow.cases.engine import LetterRequest
+from caseflow.cases.outcome_rules import add_to_letter
+from caseflow.cases.provision import letter_context as provision_context
+from caseflow.cases.release_rules import preview_rows
 from caseflow.dates import now as current_moment
 from caseflow.errors import FactsError, RuleViolation
 from caseflow.evidence.store import DocumentStore
@@ -163,18 +168,12 @@ def _prepare(
         rules=law.rules_for(case.receipt_date, case.rules),
     )
     if outcome_code in law.PROVISION_OUTCOMES:  # Art. 40, 36(2): the form and how it is provided
-        from caseflow.cases.provision import letter_context as provision_context
-
         context["provision"] = provision_context(case, applicant, clause(reply or {}), context["you"])
     if doc_code == "art35_notice" or outcome_code == "rejected.excessive":
-        from caseflow.cases.art35 import letter_context as art35_context
-
         context["art35"] = clause(art35_context(session, case))  # the reasons step these letters cite
     context["correction"] = correction.letter_context(case)  # Art. 41: None for a disclosure request
     if outcome is not None:
-        from caseflow.cases.outcome_rules import add_to_letter  # Art. 30, 32, 36(6), 37
-
-        add_to_letter(context, session, case, outcome)
+        add_to_letter(context, session, case, outcome)  # Art. 30, 32, 36(6), 37
     return template, context, doc, outcome
 
 
@@ -272,6 +271,21 @@ def issue(
     return Issued(letter_no, tuple(documents), facts, int(letter_id))
 
 
+def issue_letter(session: Session, case: Case, request: LetterRequest, moment: dt.datetime) -> Issued:
+    """Issue the letter an action produces (numbered, rendered and stored in this transaction): the
+    letter step the action table gives ``engine.perform``."""
+    return issue(
+        session,
+        case,
+        request.doc_type,
+        issue_date=request.issue_date,
+        moment=moment,
+        notice=request.notice,
+        outcome_code=request.outcome,
+        reply=request.reply,
+    )
+
+
 def issued_letters(session: Session, case_id: int) -> list[Letter]:
     return list(session.exec(select(Letter).where(col(Letter.case_id) == case_id).order_by(col(Letter.id))))
 
@@ -313,8 +327,6 @@ def preview(
                 ]
             )
         reply.update(overrides or {})
-        from caseflow.cases.release_rules import preview_rows
-
         reply.update(preview_rows(session, case))  # the records as they stand (Art. 37)
     elif overrides:
         doc = law.DOCUMENT_TYPES_BY_CODE.get(doc_code)

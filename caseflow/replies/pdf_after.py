@@ -4,7 +4,8 @@ A letter-issuing transition commits the HTML letter (the letter of record) and m
 ``pdf_pending``; WeasyPrint no longer runs while the request (and the letter counter) is locked.
 Then, outside any transaction, ``render_letter`` renders the PDF/A from exactly the stored HTML bytes
 and records it through ``engine.perform`` as the system (``caseflow.cases.letter_pdf``): the usual
-lock, version and evidence, exactly once per letter (a second render records nothing).
+lock, version and evidence, exactly once per letter (a second render records nothing). The engine
+and that handler are below this module (``caseflow.replies.issue`` marks an issuing session here).
 
 Who renders:
 - a background thread in the process that issued the letter, woken after the commit (a session
@@ -30,6 +31,9 @@ from sqlalchemy import ColumnElement, Engine, event, literal_column
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from caseflow.cases.actor import SYSTEM_ACTOR
+from caseflow.cases.engine import perform
+from caseflow.cases.letter_pdf import PDF_EXISTS, hand_over
 from caseflow.errors import CaseflowError
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Case, Letter
@@ -82,8 +86,6 @@ def render_letter(
 ) -> str | None:
     """Render one pending letter's PDF from its stored HTML and record it; its number, or None when
     there was nothing to do (not pending, or another process recorded its PDF first)."""
-    from caseflow import service
-    from caseflow.cases.letter_pdf import PDF_EXISTS, hand_over
     from caseflow.replies.render import render_pdf
 
     with Session(engine) as session:
@@ -101,13 +103,14 @@ def render_letter(
     hand_over(pdf)  # stored by the letter_pdf transition, in its one durable commit
     try:
         with Session(engine) as session:
-            service.perform(
+            perform(  # the engine's own: recording a PDF issues no letter
                 session=session,
                 case_id=case_id,
-                actor=service.SYSTEM_ACTOR,
+                actor=SYSTEM_ACTOR,
                 action="letter_pdf",
                 facts={"letter_no": letter_no, "pdf_sha256": hashlib.sha256(pdf).hexdigest()},
                 now=now,
+                issue_letter=None,
             )
     except CaseflowError as exc:
         if exc.code == PDF_EXISTS:

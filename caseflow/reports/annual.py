@@ -20,145 +20,37 @@ state and dates disagree (a withdrawn request without a closing date would be co
 
 Everything is one aggregation in SQL (GROUP BY applicant type and outcome over the scoped requests
 relevant to the year); only the few requests behind a failed check are read one by one.
+
+This module counts; the report's rows and record are in ``annual_tables``, the year's conditions in
+SQL in ``year_sql``, and the checks with the requests behind them in ``annual_checks``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, not_, or_
+from sqlalchemy import ColumnElement, and_, not_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from caseflow import law
 from caseflow.cases import correction
 from caseflow.models import Agency, Applicant, Case, RemedyRecord
+from caseflow.reports.annual_checks import add_checks
+from caseflow.reports.annual_tables import AnnualReport, empty_table3, empty_table4
 from caseflow.reports.figures import published_figures
 from caseflow.reports.scope import agency_condition
-from caseflow.states.machine import OPEN_STATES
-
-TYPED_COLUMNS: tuple[str, ...] = tuple(t.value for t in law.ApplicantType)
-KNOWN_OUTCOMES: tuple[str, ...] = tuple(law.OUTCOMES_BY_CODE)
-OPEN = sorted(s.value for s in OPEN_STATES)
-#: How many requests a check lists (the count of all of them is given too).
-CASES_LISTED = 20
-
-
-def table3_keys() -> list[str]:
-    """Table 三's JSON rows in order: 一, 二, each group followed by its outcomes, (七), 四."""
-    keys = ["received", "carried_over"]
-    for group in law.OUTCOME_GROUPS:
-        keys.append(group)
-        keys.extend(
-            o.code
-            for o in law.OUTCOMES
-            if o.group == group and o.code != group and law.REPORT_ROW_KEYS[o.code] == o.code
-        )
-    return [*keys, "total", "carried_forward"]
-
-
-TABLE3_KEYS = table3_keys()
-
-
-def empty_table3() -> dict[str, dict[str, int]]:
-    return {key: dict.fromkeys(law.REPORT_COLUMNS, 0) for key in TABLE3_KEYS}
-
-
-def empty_table4() -> dict[str, dict[str, int]]:
-    return {section: dict.fromkeys(law.TABLE4_COLUMNS, 0) for section in law.TABLE4_SECTIONS}
-
-
-@dataclass
-class AnnualReport:
-    year: int
-    agency_code: str
-    agency_name: str
-    subtree: bool
-    table3: dict[str, dict[str, int]]
-    table4: dict[str, dict[str, int]]
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    #: Aggregate only: each agency of the subtree with its 一, 三(七) and 四 totals (the parent first).
-    shares: list[dict[str, Any]] = field(default_factory=list)
-    #: The figures published reports state beside the tables (figures.published_figures).
-    published: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def title(self) -> str:
-        """The report's title: an aggregate over the subtree is marked 汇总."""
-        suffix = "（汇总）" if self.subtree else ""
-        return f"{self.agency_name}{self.year}年政府信息公开工作年度报告{suffix}"
-
-    @property
-    def scope_label(self) -> str:
-        return "本机关及下级机关（汇总）" if self.subtree else "本机关"
-
-    def figures(self) -> dict[str, Any]:
-        """What a finalization keeps (and hashes): the two tables."""
-        return {"table3": self.table3, "table4": self.table4}
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "year": self.year,
-            "agency": self.agency_code,
-            "agency_name": self.agency_name,
-            "subtree": self.subtree,
-            "scope": "aggregate" if self.subtree else "own",
-            "title": self.title,
-            "period": {"from": f"{self.year}-01-01", "to": f"{self.year}-12-31"},
-            "format": law.REPORT_FORMAT,
-            "table3": self.table3,
-            "table4": self.table4,
-            "shares": self.shares,
-            "published": self.published,
-            "checks": self.checks,
-        }
-
-
-def year_bounds(year: int) -> tuple[dt.date, dt.date]:
-    return dt.date(year, 1, 1), dt.date(year, 12, 31)
-
-
-def concluded_on() -> ColumnElement[dt.date]:
-    """A request's conclusion date: the reply's issue date, or the day it ended without one."""
-    return func.coalesce(col(Case.answered_on), col(Case.closed_on))
-
-
-#: 1 and 0 written into the SQL: bound as parameters they make SQLite's CASE markedly slower.
-ONE: ColumnElement[int] = literal_column("1")
-ZERO: ColumnElement[int] = literal_column("0")
-
-
-def _tally(condition: ColumnElement[bool]) -> Any:
-    return func.sum(case((condition, ONE), else_=ZERO))
-
-
-def _is_open(state: Any) -> ColumnElement[bool]:
-    """The state is one of the open states (the names written into the SQL, like ONE and ZERO)."""
-    condition: ColumnElement[bool] = state.in_([literal_column(f"'{name}'") for name in OPEN])
-    return condition
-
-
-def _relevant(start: dt.date, end: dt.date) -> ColumnElement[bool]:
-    """The requests a year's table 三 counts anywhere: received in it, concluded in it, or open at
-    its start (received before and not concluded before)."""
-    concl, received = concluded_on(), col(Case.receipt_date)
-    return or_(
-        received.between(start, end),
-        concl.between(start, end),
-        and_(received < start, or_(concl.is_(None), concl >= start)),
-    )
-
-
-def _dated_wrong(start: dt.date, end: dt.date) -> ColumnElement[bool]:
-    """Concluded before received, across the year's boundary: counted on one side of the check only
-    (三 of the year without 一 or 二, or 一 without 三 or 四)."""
-    concl, received = concluded_on(), col(Case.receipt_date)
-    return or_(
-        and_(concl.between(start, end), received > end),
-        and_(received.between(start, end), concl < start),
-    )
+from caseflow.reports.year_sql import (
+    KNOWN_OUTCOMES,
+    TYPED_COLUMNS,
+    concluded_on,
+    dated_wrong,
+    in_open_state,
+    relevant_in,
+    tally,
+    year_bounds,
+)
 
 
 def annual_report(session: Session, agency: Agency, year: int, *, subtree: bool = False) -> AnnualReport:
@@ -171,21 +63,21 @@ def annual_report(session: Session, agency: Agency, year: int, *, subtree: bool 
     concl = concluded_on()
     received = col(Case.receipt_date)
     in_year = concl.between(start, end)
-    open_state = _is_open(col(Case.state))
+    open_state = in_open_state(col(Case.state))
     stmt = (
         sa_select(
             col(Applicant.type),
             col(Case.outcome),
-            _tally(received.between(start, end)),
-            _tally(and_(received < start, or_(concl.is_(None), concl >= start))),
-            _tally(in_year),
-            _tally(and_(received <= end, or_(concl.is_(None), concl > end))),
-            _tally(_dated_wrong(start, end)),
-            _tally(or_(and_(open_state, concl.is_not(None)), and_(not_(open_state), concl.is_(None)))),
+            tally(received.between(start, end)),
+            tally(and_(received < start, or_(concl.is_(None), concl >= start))),
+            tally(in_year),
+            tally(and_(received <= end, or_(concl.is_(None), concl > end))),
+            tally(dated_wrong(start, end)),
+            tally(or_(and_(open_state, concl.is_not(None)), and_(not_(open_state), concl.is_(None)))),
         )
         .select_from(Case)
         .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
-        .where(scope, _relevant(start, end))
+        .where(scope, relevant_in(start, end))
         .group_by(col(Applicant.type), col(Case.outcome))
     )
     t3 = report.table3
@@ -216,7 +108,7 @@ def annual_report(session: Session, agency: Agency, year: int, *, subtree: bool 
             t3["total"][column] += int(n_concluded or 0)
         state_mismatch += int(n_mismatch or 0)
     _table4(session, report, scope, start, end)
-    _checks(session, report, scope, unclassified, early, state_mismatch, untyped)
+    add_checks(session, report, scope, unclassified, early, state_mismatch, untyped)
     report.published = published_figures(session, scope, start, end)
     if subtree:
         report.shares = _shares(session, agency, scope, start, end)
@@ -234,11 +126,11 @@ def _shares(
         for agency_id, a, b, c in session.execute(
             sa_select(
                 col(Case.agency_id),
-                _tally(received.between(start, end)),
-                _tally(and_(concl.between(start, end), col(Case.outcome).in_(KNOWN_OUTCOMES))),
-                _tally(and_(received <= end, or_(concl.is_(None), concl > end))),
+                tally(received.between(start, end)),
+                tally(and_(concl.between(start, end), col(Case.outcome).in_(KNOWN_OUTCOMES))),
+                tally(and_(received <= end, or_(concl.is_(None), concl > end))),
             )
-            .where(scope, _relevant(start, end))
+            .where(scope, relevant_in(start, end))
             .group_by(col(Case.agency_id))
         )
     }
@@ -274,8 +166,8 @@ def _table4(
             col(RemedyRecord.kind),
             col(RemedyRecord.path),
             col(RemedyRecord.result),
-            _tally(and_(col(RemedyRecord.result).is_not(None), concluded.between(start, end))),
-            _tally(and_(col(RemedyRecord.filed_on) <= end, not_(done_by_end))),
+            tally(and_(col(RemedyRecord.result).is_not(None), concluded.between(start, end))),
+            tally(and_(col(RemedyRecord.filed_on) <= end, not_(done_by_end))),
         )
         .select_from(RemedyRecord)
         .join(Case, col(Case.id) == col(RemedyRecord.case_id))
@@ -308,142 +200,3 @@ def _table4(
                 "count": unplaced,
             }
         )
-
-
-# --- checks ------------------------------------------------------------------------------------
-
-
-def _checks(
-    session: Session,
-    report: AnnualReport,
-    scope: ColumnElement[bool],
-    unclassified: dict[str, int],
-    early: dict[str, int],
-    state_mismatch: int,
-    untyped: int,
-) -> None:
-    start, end = year_bounds(report.year)
-    concl = concluded_on()
-    in_year = concl.between(start, end)
-    t3 = report.table3
-    for column in law.REPORT_COLUMNS:
-        left = t3["received"][column] + t3["carried_over"][column]
-        right = t3["total"][column] + t3["carried_forward"][column]
-        if left == right and not unclassified[column] and not early[column]:
-            continue
-        where = [
-            scope,
-            or_(
-                and_(in_year, or_(col(Case.outcome).is_(None), col(Case.outcome).not_in(KNOWN_OUTCOMES))),
-                _dated_wrong(start, end),
-            ),
-        ]
-        if column != "total":
-            where.append(col(Applicant.type) == column)
-        cases, count = _cases(session, where, report.year)
-        report.checks.append(
-            {
-                "kind": "balance",
-                "column": column,
-                "column_name": law.REPORT_COLUMN_NAMES[column],
-                "received": t3["received"][column],
-                "carried_over": t3["carried_over"][column],
-                "total": t3["total"][column],
-                "carried_forward": t3["carried_forward"][column],
-                "difference": left - right,
-                "message": f"{law.REPORT_COLUMN_NAMES[column]}：一 + 二 = {left}，三(七) + 四 = {right}"
-                + ("（差错相互抵消）" if left == right else ""),
-                "cases": cases,
-                "count": count,
-            }
-        )
-    relevant = _relevant(start, end)
-    if state_mismatch:
-        open_state = _is_open(col(Case.state))
-        where = [
-            scope,
-            relevant,
-            or_(and_(open_state, concl.is_not(None)), and_(not_(open_state), concl.is_(None))),
-        ]
-        cases, count = _cases(session, where, report.year)
-        report.checks.append(
-            {
-                "kind": "state_dates",
-                "message": f"{count}件申请的状态与办结日期不一致，按日期计数",
-                "cases": cases,
-                "count": count,
-            }
-        )
-    if untyped:
-        where = [scope, relevant, col(Applicant.type).not_in(TYPED_COLUMNS)]
-        cases, count = _cases(session, where, report.year)
-        report.checks.append(
-            {
-                "kind": "applicant_type",
-                "message": f"{count}件申请的申请人类型不在表三各列之列，只计入总计列",
-                "cases": cases,
-                "count": count,
-            }
-        )
-
-
-def _cases(session: Session, where: list[ColumnElement[bool]], year: int) -> tuple[list[dict[str, Any]], int]:
-    """The first requests matching ``where`` (with what is wrong with each) and how many match."""
-    base = (
-        sa_select(func.count()).select_from(Case).join(Applicant, col(Applicant.id) == col(Case.applicant_id))
-    )
-    count = int(session.execute(base.where(*where)).scalar_one())
-    rows = session.execute(
-        sa_select(
-            col(Case.id),
-            col(Case.tracking_no),
-            col(Case.receipt_date),
-            concluded_on(),
-            col(Case.state),
-            col(Case.outcome),
-            col(Applicant.type),
-        )
-        .select_from(Case)
-        .join(Applicant, col(Applicant.id) == col(Case.applicant_id))
-        .where(*where)
-        .order_by(col(Case.id))
-        .limit(CASES_LISTED)
-    )
-    cases = []
-    for case_id, tracking_no, receipt, concl, state, outcome, kind in rows:
-        cases.append(
-            {
-                "id": case_id,
-                "tracking_no": tracking_no,
-                "receipt_date": receipt.isoformat(),
-                "concluded_on": concl.isoformat() if concl else None,
-                "state": state,
-                "outcome": outcome,
-                "applicant_type": kind,
-                "problem": _problem(receipt, concl, state, outcome, kind, year),
-            }
-        )
-    return cases, count
-
-
-def _problem(
-    receipt: dt.date, concl: dt.date | None, state: str, outcome: str | None, kind: str, year: int
-) -> str:
-    _, end = year_bounds(year)
-    is_open = state in OPEN
-    wrong = f"办结日期{concl.isoformat()}早于收到申请日期{receipt.isoformat()}" if concl else ""
-    if concl is not None and concl < receipt and receipt > end:
-        return f"{wrong}：计入{year}年三，未计入一、二"
-    if concl is not None and concl < receipt and concl.year < year:
-        return f"{wrong}：计入{year}年一，未计入三、四"
-    if concl is not None and is_open:
-        return f"状态为{state}却有办结日期{concl.isoformat()}"
-    if concl is None and not is_open:
-        return f"状态为{state}却没有办结日期：按尚未办结计数"
-    if concl is not None and outcome is None:
-        return f"于{concl.isoformat()}办结但未记录办理结果：计入一或二，未计入三的任何一行"
-    if outcome is not None and outcome not in law.OUTCOMES_BY_CODE:
-        return f"办理结果{outcome!r}不在表三之列：计入一或二，未计入三的任何一行"
-    if kind not in TYPED_COLUMNS:
-        return f"申请人类型{kind!r}不在表三各列之列"
-    return "日期或办理结果与表三的计数规则不一致"

@@ -29,10 +29,10 @@ from sqlmodel import Session, col
 from caseflow import law, queries
 from caseflow.calendar import WorkingCalendar, default_calendar
 from caseflow.cases import correction
-from caseflow.cases.engine import Actor
+from caseflow.cases.actor import Actor
 from caseflow.models import Agency, Case, FeeAssessment, Letter, ReleaseRecord
 from caseflow.reports.scope import agency_condition
-from caseflow.states.machine import AUDITOR, CLERK
+from caseflow.states.roles import AUDITOR, CLERK
 
 #: The distribution of working days to reply: (label, upper bound inclusive; None: no bound).
 DAY_BUCKETS: tuple[tuple[str, int | None], ...] = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from caseflow import law
-from caseflow.reports.annual import AnnualReport
+from caseflow.reports.annual_tables import AnnualReport
 
 TYPED = tuple(c for c in law.REPORT_COLUMNS if c != "total")
 

@@ -22,13 +22,14 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from caseflow.cases.engine import Actor
+from caseflow.cases.actor import Actor
 from caseflow.dates import now as current_moment
 from caseflow.db import begin_write
 from caseflow.errors import FactsError, Forbidden, RuleViolation
 from caseflow.models import Agency, Case, RemedyRecord, ReportLock
-from caseflow.reports.annual import AnnualReport, annual_report
-from caseflow.states.machine import SUPERVISOR, SYSTEM
+from caseflow.reports.annual import annual_report
+from caseflow.reports.annual_tables import AnnualReport
+from caseflow.states.roles import SUPERVISOR, SYSTEM
 
 #: How long the dashboard may reuse a comparison while nothing changed through caseflow (edits made
 #: behind its back show up after this at the latest; the report page always compares afresh).

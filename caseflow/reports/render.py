@@ -13,7 +13,7 @@ from markupsafe import Markup
 from caseflow import law
 from caseflow.dates import now
 from caseflow.reports import layout
-from caseflow.reports.annual import AnnualReport
+from caseflow.reports.annual_tables import AnnualReport
 from caseflow.reports.figures import published_lines
 from caseflow.templating import shipped_templates, strict_environment
 

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from caseflow import law
-from caseflow.cases.engine import Actor
+from caseflow.cases.actor import Actor
 from caseflow.dates import zh
 from caseflow.errors import FactsError, NotFound, RuleViolation
 from caseflow.models import Agency, Case

@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from caseflow.cases.engine import Actor
+from caseflow.cases.actor import Actor
 from caseflow.errors import FactsError, NotFound
 from caseflow.models import Agency
 from caseflow.reports import lock, render, xlsx
-from caseflow.reports.annual import AnnualReport, annual_report
+from caseflow.reports.annual import annual_report
+from caseflow.reports.annual_tables import AnnualReport
 from caseflow.reports.scope import check_year, resolve_agency
 
 

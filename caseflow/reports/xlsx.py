@@ -15,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from caseflow import law
 from caseflow.reports import layout
-from caseflow.reports.annual import AnnualReport
+from caseflow.reports.annual_tables import AnnualReport
 from caseflow.reports.figures import published_lines
 
 THIN = Side(style="thin", color="000000")

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from caseflow.dates import SHANGHAI
 from caseflow.evidence import anchor
 from caseflow.models import Checkpoint, User
-from caseflow.scheduled.reminders import insert_notifications
+from caseflow.scheduled.inbox import insert_notifications
 from caseflow.scheduled.runs import Failure, JobResult
 
 AUDITOR = "auditor"

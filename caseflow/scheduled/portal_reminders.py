@@ -20,7 +20,7 @@ from caseflow.dates import SHANGHAI, legal_date, zh, zh_moment
 from caseflow.models import OnlineApplication, User
 from caseflow.portal.applications import AWAITING
 from caseflow.portal.inbox_rules import overdue_from, waiting
-from caseflow.scheduled.reminders import insert_notifications
+from caseflow.scheduled.inbox import insert_notifications
 from caseflow.scheduled.runs import Failure, JobResult
 
 REASON = "online_waiting"

@@ -16,22 +16,23 @@ request, so one bad request is skipped and the others are reminded.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, exists, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, Select, and_, exists, select
 from sqlmodel import Session, col
 
 from caseflow import law
 from caseflow.calendar import default_calendar
-from caseflow.cases.engine import Actor
+from caseflow.cases.actor import Actor
 from caseflow.dates import SHANGHAI, legal_date, zh
 from caseflow.models import Agency, Case, Notification, User
+from caseflow.scheduled.inbox import insert_notifications
 from caseflow.scheduled.links import DASHBOARD_PATH, case_path
 from caseflow.scheduled.runs import Failure, JobResult, skipped
-from caseflow.states.machine import OPEN_STATES, STATE_NAMES, SUPERVISOR, State
+from caseflow.states.machine import OPEN_STATES, STATE_NAMES, State
+from caseflow.states.roles import SUPERVISOR
 
 #: A reply is "due soon" this many working days ahead.
 REPLY_SOON = 3
@@ -177,24 +178,6 @@ def _rows(reason: str, dues: Iterable[Due], recipients: Recipients, today: dt.da
     return rows
 
 
-def insert_notifications(session: Session, rows: Sequence[dict[str, Any]], moment: dt.datetime) -> int:
-    """Insert notifications, ignoring any whose key exists (a re-run or a racing instance)."""
-    if not rows:
-        return 0
-    values = [{**r, "created_at": moment, "mail_error": ""} for r in rows]
-    dialect = session.get_bind().dialect.name
-    table = Notification.__table__  # type: ignore[attr-defined]
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    else:  # pragma: no cover - caseflow runs on SQLite and PostgreSQL
-        stmt = insert(table)
-    # RETURNING lists the rows actually inserted (rowcount is not reliable for many rows).
-    return len(session.execute(stmt.returning(table.c.id), values).all())
-
-
 def remind(engine: Engine, now: dt.datetime) -> JobResult:
     """Make every reminder owed as of ``now``."""
     moment = now.astimezone(SHANGHAI)
@@ -226,8 +209,8 @@ def remind(engine: Engine, now: dt.datetime) -> JobResult:
 
 def digest(engine: Engine, now: dt.datetime) -> JobResult:
     """Each active supervisor's daily digest: overdue, due soon, awaiting review, skipped by jobs."""
-    from caseflow.notifications import job_status
     from caseflow.queries import CaseFilter, dashboard, list_cases
+    from caseflow.scheduled.status import job_status
 
     moment = now.astimezone(SHANGHAI)
     today = legal_date(moment)

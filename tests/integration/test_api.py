@@ -29,7 +29,7 @@ from caseflow.calendar import default_calendar
 from caseflow.dates import SHANGHAI, legal_date
 from caseflow.evidence.chain import verify_events
 from caseflow.replies.issue import issued_files
-from caseflow.states.machine import ACTIONS
+from caseflow.states.actions import ACTIONS
 from tests.integration.conftest import T0
 from tests.integration.webapp import PASSWORD, Web, application, reset_limits
 

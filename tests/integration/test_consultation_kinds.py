@@ -31,7 +31,7 @@ from caseflow.evidence.chain import verify_all
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Case, Consultation, EvidenceEvent
 from caseflow.scheduled.lapses import sweep_lapses
-from caseflow.states.machine import ACTIONS
+from caseflow.states.actions import ACTIONS
 from tests.integration.conftest import World
 from tests.integration.conftest import refused_unchanged as refused
 from tests.integration.webapp import Web

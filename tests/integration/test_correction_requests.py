@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from caseflow import law, service
-from caseflow.cases.intake import Upload
+from caseflow.cases.upload import Upload
 from caseflow.errors import FactsError, RuleViolation
 from caseflow.evidence.dbcheck import check_database
 from caseflow.models import Agency, Case, CaseDocument, EvidenceEvent, Letter

@@ -32,7 +32,7 @@ from caseflow import service
 from caseflow.backup import archive as backup_archive
 from caseflow.backup import backup, restore
 from caseflow.backup.common import DATA_PARTS
-from caseflow.cases.intake import Upload
+from caseflow.cases.upload import Upload
 from caseflow.evidence.dbcheck import check_database
 from caseflow.evidence.keys import ensure_signing_key
 from caseflow.evidence.store import DocumentStore, legacy_path
@@ -131,7 +131,7 @@ def test_a_transitions_documents_survive_a_sigkill_right_after_its_commit(
         "import sys, time\n"
         "from sqlmodel import Session, select\n"
         "from caseflow import service\n"
-        "from caseflow.cases.intake import Upload\n"
+        "from caseflow.cases.upload import Upload\n"
         "from caseflow.db import make_engine\n"
         "from caseflow.models import Letter, User\n"
         "from tests.integration.conftest import World\n"

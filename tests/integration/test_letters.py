@@ -34,7 +34,7 @@ from typer.testing import CliRunner
 import caseflow.db
 from caseflow import fees, law, service
 from caseflow.calendar import default_calendar, reset_default_calendar
-from caseflow.cases.actions import HOW_TO_PAY
+from caseflow.cases.actions.fees import HOW_TO_PAY
 from caseflow.cli import app
 from caseflow.dates import SHANGHAI, zh
 from caseflow.errors import FactsError, RuleViolation
@@ -387,7 +387,7 @@ def test_reply_letter_per_outcome(world: World, code: str) -> None:
     if code == "partial":  # Art. 37: the grounds of the withheld part
         assert all(law.outcome(g).name in text for g in PARTIAL_GROUNDS)
 
-    # Its article(s): the outcome's basis as law.py states it, the title once (law.cite); a partial
+    # Its article(s): the outcome's basis as caseflow.law states it, the title once (law.cite); a partial
     # reply adds its grounds' articles to Art. 37; every refusal cites Art. 36(3).
     bases = law.partial_basis(PARTIAL_GROUNDS) if code == "partial" else outcome.basis
     assert law.cite(bases) in text, f"{code} must cite {law.cite(bases)}"

@@ -22,8 +22,8 @@ from caseflow.api.web.forms import label_of
 from caseflow.cases.engine import parse_facts
 from caseflow.db import make_engine
 from caseflow.errors import FactsError, IllegalTransition
+from caseflow.states.actions import ACTIONS
 from caseflow.states.facts import MAX_ITEM_LENGTH, MAX_SUPPLEMENT_ITEMS
-from caseflow.states.machine import ACTIONS
 from caseflow.texts import LINE_PATTERN, TEXT_PATTERN
 from tests.integration.conftest import T0, World, snapshot
 from tests.integration.webapp import PASSWORD, Web, application, now_moment

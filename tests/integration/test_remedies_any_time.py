@@ -20,7 +20,8 @@ from caseflow.dates import SHANGHAI, zh
 from caseflow.errors import FactsError, IllegalTransition, RuleViolation
 from caseflow.evidence.dbcheck import check_database
 from caseflow.models import Agency
-from caseflow.reports.annual import annual_report, empty_table4
+from caseflow.reports.annual import annual_report
+from caseflow.reports.annual_tables import empty_table4
 from caseflow.states.machine import State
 from tests.integration.conftest import World
 from tests.integration.test_pages import assert_html_page, browser, text_of

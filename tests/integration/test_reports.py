@@ -24,7 +24,8 @@ from caseflow.models import Agency, ReportLock
 from caseflow.reports import candidates as candidates_module
 from caseflow.reports import figures as figures_module
 from caseflow.reports import lock, service, xlsx
-from caseflow.reports.annual import TABLE3_KEYS, annual_report
+from caseflow.reports.annual import annual_report
+from caseflow.reports.annual_tables import TABLE3_KEYS
 from tests.integration.conftest import World
 from tests.integration.reportdata import Builder, at, build
 from tests.integration.webapp import Web

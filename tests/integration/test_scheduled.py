@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
-from caseflow import law, notifications
+from caseflow import law
 from caseflow.calendar import default_calendar
 from caseflow.dates import SHANGHAI, now
 from caseflow.evidence.chain import verify_all
@@ -20,6 +20,7 @@ from caseflow.models import Case, Consultation, EvidenceEvent, FeeAssessment, Jo
 from caseflow.scheduled import JOBS, run_all
 from caseflow.scheduled.reminders import digest, remind
 from caseflow.scheduled.runs import mark_crashed, missed, run_job
+from caseflow.scheduled.status import job_status
 from tests.integration.conftest import T0, World
 
 DAY = dt.timedelta(days=1)
@@ -269,8 +270,8 @@ def test_a_request_that_makes_a_job_fail_is_skipped_counted_and_retried(world: W
     assert events(engine, bad.id or 0) == before and row(engine, bad.id or 0).state == "fee-pending"
     # Counted for the supervisor (dashboard and API), not for another agency's supervisor.
     with Session(engine) as s:
-        city = notifications.job_status(s, world["supervisor"])
-        dept = notifications.job_status(s, world["dept_supervisor"])
+        city = job_status(s, world["supervisor"])
+        dept = job_status(s, world["dept_supervisor"])
     lapses = next(j for j in city if j["job"] == "lapses")
     assert lapses["skipped"] == 1 and lapses["skipped_requests"][0]["tracking_no"] == bad.tracking_no
     assert next(j for j in dept if j["job"] == "lapses")["skipped"] == 0

@@ -42,7 +42,9 @@ from caseflow.models import (
     RemedyRecord,
     User,
 )
-from caseflow.states.machine import ACTIONS, ROLE_NAMES, STATE_NAMES, State
+from caseflow.states.actions import ACTIONS
+from caseflow.states.machine import STATE_NAMES, State
+from caseflow.states.roles import ROLE_NAMES
 from tests.integration.conftest import T0, World, snapshot
 
 D = dt.date

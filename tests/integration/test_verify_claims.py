@@ -22,7 +22,8 @@ from sqlmodel import Session, col, select
 
 from caseflow.calendar import default_calendar, load_notice
 from caseflow.dates import SHANGHAI
-from caseflow.evidence.dbcheck import Report, check_database
+from caseflow.evidence.dbcheck import check_database
+from caseflow.evidence.dbexact import Report
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import Case, Letter, RemedyRecord
 from caseflow.scheduled import JOBS

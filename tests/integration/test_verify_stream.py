@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
-from caseflow.evidence.dbcheck import EVENT, Report, check_database
+from caseflow.evidence.dbcheck import check_database
+from caseflow.evidence.dbexact import EVENT, Report
 from caseflow.evidence.dbworkers import ranges
 from tests.integration.conftest import T0, World
 from tests.integration.test_tamper import TAMPERING, _drop_triggers

@@ -123,7 +123,7 @@ def run(engine: Engine) -> None:
     reviewed and an approved reply with their letters, delivery, a record of looking, withdrawal,
     archiving."""
     from caseflow import service
-    from caseflow.cases.intake import Upload
+    from caseflow.cases.upload import Upload
     from caseflow.models import CaseDocument
 
     with Session(engine, expire_on_commit=False) as session:

@@ -36,7 +36,7 @@ from caseflow.demo_data import DEFAULT_PASSWORD, ROLE_USERS, build_demo
 from caseflow.evidence.keys import ensure_signing_key
 from caseflow.models import LoginAttempt
 from caseflow.settings import get_settings
-from caseflow.states.machine import ACTIONS
+from caseflow.states.actions import ACTIONS
 
 MAX_EXAMPLES = 20
 ROLES = (*(username for username, _name, _roles in ROLE_USERS), "anonymous")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from caseflow.evidence import replay
-from caseflow.states.machine import ACTIONS
+from caseflow.states.actions import ACTIONS
 
 
 def _event(

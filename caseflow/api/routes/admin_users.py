@@ -14,7 +14,7 @@ from caseflow import account_admin
 from caseflow.accounts import MIN_PASSWORD_LENGTH
 from caseflow.api.deps import API_ERRORS, Authorized, SessionDep, authorize
 from caseflow.models import AccountChange, Agency, RoleException, User
-from caseflow.states.machine import ROLES
+from caseflow.states.roles import ROLES
 
 router = APIRouter(
     prefix="/api/v1/admin", dependencies=[Depends(authorize)], responses=API_ERRORS, tags=["admin"]

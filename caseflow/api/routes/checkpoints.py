@@ -89,6 +89,6 @@ def get_checkpoint_timestamp(checkpoint_id: Id, caller: Authorized, session: Ses
 
 @pages.get("/checkpoints", name="page_checkpoints")
 def page_checkpoints(request: Request, caller: Authorized, session: SessionDep) -> HTMLResponse:
-    from caseflow.api.web.pages import render
+    from caseflow.api.web.rendering import render
 
     return render(request, "checkpoints.html", rows=_rows(session))

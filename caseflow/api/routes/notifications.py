@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from caseflow import notifications
 from caseflow.api.deps import API_ERRORS, Authorized, Id, SessionDep, actor_of, authorize
 from caseflow.dates import now
+from caseflow.scheduled import status
 
 router = APIRouter(
     prefix="/api/v1", tags=["notifications"], dependencies=[Depends(authorize)], responses=API_ERRORS
@@ -42,4 +43,4 @@ def read_all_notifications(caller: Authorized, session: SessionDep) -> dict[str,
 @router.get("/jobs", name="job_status", tags=["supervision"])
 def job_status(caller: Authorized, session: SessionDep) -> list[dict[str, Any]]:
     """The latest run of each scheduled job, with the caller's requests it had to skip."""
-    return notifications.job_status(session, actor_of(caller))
+    return status.job_status(session, actor_of(caller))

@@ -30,7 +30,7 @@ from caseflow.errors import NotFound
 from caseflow.models import Letter
 from caseflow.release import copies
 from caseflow.replies.issue import issued_files, preview
-from caseflow.states.machine import ACTIONS, RECORD_ONLY
+from caseflow.states.actions import ACTIONS, RECORD_ONLY
 
 #: A page's place: rank~due~done~tie (``caseflow.case_list.Cursor``), or ``end`` for ``before``.
 CURSOR = r"^(end|[0-2]~[0-9-]*~[0-9-]*~-?[0-9]+)$"

@@ -18,12 +18,12 @@ from caseflow import account_admin, agency_settings, law
 from caseflow.accounts import check_agency_kind, create_agency
 from caseflow.api.deps import Authorized, Caller, SessionDep, authorize, check_csrf
 from caseflow.api.web import calendar_form
-from caseflow.api.web.pages import render
+from caseflow.api.web.rendering import render
 from caseflow.calendar import CalendarError, default_calendar
 from caseflow.errors import CaseflowError, FactsError, NotFound, RuleViolation
 from caseflow.models import Agency, User
 from caseflow.replies.remedy_bodies import court_level, court_problem, derived_review_body, review_body
-from caseflow.states.machine import ROLES
+from caseflow.states.roles import ROLES
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(authorize)], include_in_schema=False)
 #: A user name in the path (no control characters: a NUL is 422, never a database error).

@@ -26,7 +26,6 @@ from fastapi.responses import HTMLResponse, Response
 from caseflow.api.deps import SessionDep, authorize
 from caseflow.api.downloads import disposition_headers
 from caseflow.api.ratelimits import check_lookup, client_address, looked_up
-from caseflow.api.web.pages import render
 from caseflow.api.web.public_token import (
     TOKEN_HEADERS,
     link_refusal_status,
@@ -34,6 +33,7 @@ from caseflow.api.web.public_token import (
     to_token_page,
     token_page,
 )
+from caseflow.api.web.rendering import render
 from caseflow.models import Case
 from caseflow.portal import access, downloads, followups, request_view
 

@@ -28,8 +28,8 @@ from caseflow.api.deps import (
 )
 from caseflow.api.downloads import disposition_headers
 from caseflow.api.ratelimits import check_submit, client_address
-from caseflow.api.web.pages import error_page, render
 from caseflow.api.web.public_token import refuse_cross_site, to_token_page, token_page
+from caseflow.api.web.rendering import error_page, render
 from caseflow.errors import CaseflowError, FactsError, NotFound
 from caseflow.evidence.store import DocumentStore
 from caseflow.models import ApplicantSubmission

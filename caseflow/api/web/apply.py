@@ -31,7 +31,7 @@ from caseflow.api.limits import MAX_BODY
 from caseflow.api.ratelimits import check_submit, client_address
 from caseflow.api.uploads import chosen_files
 from caseflow.api.web.forms import APPLICATION_LABELS, zh_error
-from caseflow.api.web.pages import render
+from caseflow.api.web.rendering import render
 from caseflow.cases.pending_uploads import size_text
 from caseflow.dates import today
 from caseflow.errors import FactsError

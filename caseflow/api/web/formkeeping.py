@@ -19,9 +19,10 @@ from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
 from starlette.routing import compile_path
 
-from caseflow.api.deps import SESSION_COOKIE, _caller, authorize
+from caseflow.api.deps import _caller, authorize
 from caseflow.api.limits import MAX_BODY
-from caseflow.api.web.pages import templates
+from caseflow.api.session_cookie import SESSION_COOKIE
+from caseflow.api.web.rendering import render, templates
 from caseflow.db import get_engine
 from caseflow.scheduled.links import own_path
 
@@ -79,7 +80,6 @@ def intake_too_large(request: Request) -> Response | None:
     was not read: the form's text comes back from the browser (the script's kept values)."""
     if request.url.path != "/intake" or request.method != "POST":
         return None
-    from caseflow.api.web.pages import render
     from caseflow.dates import now
 
     with Session(get_engine(), expire_on_commit=False) as session:

@@ -17,8 +17,8 @@ from caseflow.api.deps import Authorized, Id, SessionDep, actor_of, authorize, c
 from caseflow.api.downloads import disposition_headers
 from caseflow.api.ratelimits import check_lookup, looked_up
 from caseflow.api.web.forms import zh_error
-from caseflow.api.web.pages import render
-from caseflow.cases.engine import Actor
+from caseflow.api.web.rendering import render
+from caseflow.cases.actor import Actor
 from caseflow.dates import now
 from caseflow.errors import FactsError
 from caseflow.models import OnlineApplication

@@ -17,7 +17,7 @@ from fastapi import Request
 from sqlmodel import Session
 
 from caseflow import case_list, queries
-from caseflow.cases.engine import Actor
+from caseflow.cases.actor import Actor
 from caseflow.dates import today
 
 #: The page sizes offered; the lists show ``DEFAULT_SIZE`` requests a page unless asked otherwise.

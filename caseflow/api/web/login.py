@@ -1,5 +1,6 @@
-"""The sign-in page: refuses a form posted from another site (login CSRF), counts failures in the
-database and answers "try again at …" (429) instead of slowing down; never blocks the event loop."""
+"""Signing in and out: the sign-in page refuses a form posted from another site (login CSRF), counts
+failures in the database and answers "try again at …" (429) instead of slowing down; never blocks the
+event loop. Signing out revokes the session; the home page sends each role to its own start."""
 
 from __future__ import annotations
 
@@ -10,13 +11,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from caseflow import signin
-from caseflow.api.deps import SESSION_COOKIE, authorize, cross_site_origin
+from caseflow.api.deps import Authorized, SessionDep, authorize, check_csrf, cross_site_origin
 from caseflow.api.ratelimits import client_address
-from caseflow.api.web.pages import render
+from caseflow.api.session_cookie import SESSION_COOKIE
+from caseflow.api.web.rendering import render
 from caseflow.errors import TooManyAttempts
 from caseflow.scheduled.links import own_path
+from caseflow.sessions import revoke
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
+
+#: Where each role starts: the home page sends a caller to the first of its roles' pages.
+HOME = {
+    "clerk": "/cases",
+    "reviewer": "/review",
+    "supervisor": "/dashboard",
+    "auditor": "/search",
+    "admin": "/admin",
+}
 
 
 def _target(next: str) -> str:
@@ -65,3 +77,21 @@ async def page_login_submit(
         max_age=12 * 3600,
     )
     return response
+
+
+@router.post("/logout", name="page_logout")
+async def page_logout(request: Request, caller: Authorized, session: SessionDep) -> Response:
+    await check_csrf(request, caller)
+    if caller.token:
+        await run_in_threadpool(revoke, session, caller.token)  # (no database work on the event loop)
+    response = RedirectResponse("/login", 303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", name="page_home")
+def page_home(caller: Authorized) -> Response:
+    for role in ("clerk", "reviewer", "supervisor", "auditor", "admin"):
+        if role in caller.roles:
+            return RedirectResponse(HOME[role], 303)
+    return RedirectResponse("/login", 303)

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from caseflow import notifications
 from caseflow.api.deps import Authorized, SessionDep, authorize, check_csrf
-from caseflow.api.web.pages import render
+from caseflow.api.web.rendering import render
 from caseflow.dates import now
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)

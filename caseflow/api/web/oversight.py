@@ -8,14 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from caseflow import notifications, queries
+from caseflow import queries
 from caseflow.api.deps import Authorized, SessionDep, actor_of, authorize, check_csrf, cross_site_origin
 from caseflow.api.web import cards, listing
-from caseflow.api.web.pages import render
+from caseflow.api.web.rendering import render
 from caseflow.cases import disclosure_review
 from caseflow.dates import today
 from caseflow.models import Case
 from caseflow.reports import lock as report_lock
+from caseflow.scheduled.status import job_status
 from caseflow.states.machine import State
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
@@ -117,7 +118,7 @@ def page_dashboard(
         param="spage",
         size_param="ssize",
     )
-    jobs = notifications.job_status(session, actor)
+    jobs = job_status(session, actor)
     changed = report_lock.changed_locks(session, actor)
     return render(
         request,

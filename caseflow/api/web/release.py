@@ -28,6 +28,7 @@ from caseflow.api.deps import Authorized, Caller, CurrentCase, Id, SessionDep, a
 from caseflow.api.downloads import disposition_headers
 from caseflow.api.limits import MAX_BODY
 from caseflow.api.web import release_view as view
+from caseflow.api.web import rendering
 from caseflow.db import write_transaction
 from caseflow.errors import CaseflowError, NotFound, RuleViolation
 from caseflow.evidence.store import DocumentStore
@@ -45,15 +46,11 @@ UPLOAD_TYPES = ".pdf,.png,.jpg,.jpeg,.doc,.docx,.xls,.xlsx,.odt,.ods"
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
-    from caseflow.api.web.pages import error_page as page
-
-    return page(request, status, message)
+    return rendering.error_page(request, status, message)
 
 
 def _render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-    from caseflow.api.web.pages import render
-
-    return render(request, name, status, **context)
+    return rendering.render(request, name, status, **context)
 
 
 def _record(session: Session, case: Case, record_id: int) -> ReleaseRecord:

@@ -15,7 +15,8 @@ from sqlmodel import Session, col, select
 from caseflow import law
 from caseflow.api.deps import Authorized, Caller, SessionDep, actor_of, authorize, check_csrf
 from caseflow.api.downloads import disposition_headers
-from caseflow.api.web.pages import render
+from caseflow.api.refusal_status import status_of
+from caseflow.api.web.rendering import render
 from caseflow.dates import today
 from caseflow.errors import CaseflowError, FactsError, NotFound
 from caseflow.models import Agency
@@ -25,7 +26,7 @@ from caseflow.reports import figures as figures_module
 from caseflow.reports import render as report_render
 from caseflow.reports.figures import REPLY_KINDS
 from caseflow.reports.scope import FIRST_YEAR, check_period, resolve_agency
-from caseflow.states.machine import SUPERVISOR
+from caseflow.states.roles import SUPERVISOR
 
 router = APIRouter(prefix="/reports", dependencies=[Depends(authorize)], include_in_schema=False)
 
@@ -49,10 +50,8 @@ def _agency(session: Session, caller: Caller, code: str) -> Agency:
 
 
 def _status(exc: CaseflowError) -> int:
-    """The status the API gives this refusal (one mapping, in ``caseflow.api.main``)."""
-    from caseflow.api.main import STATUS
-
-    return next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+    """The status the API gives this refusal (one mapping, ``caseflow.api.refusal_status``)."""
+    return status_of(exc)
 
 
 def _agencies(session: Session, caller: Caller) -> list[Agency]:

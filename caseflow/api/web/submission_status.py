@@ -29,7 +29,6 @@ from sqlmodel import Session
 from caseflow.api.deps import SessionDep, authorize
 from caseflow.api.downloads import disposition_headers
 from caseflow.api.ratelimits import check_lookup, looked_up
-from caseflow.api.web.pages import render
 from caseflow.api.web.public_token import (
     TOKEN_HEADERS,
     link_refusal_status,
@@ -37,6 +36,7 @@ from caseflow.api.web.public_token import (
     to_token_page,
     token_page,
 )
+from caseflow.api.web.rendering import render
 from caseflow.dates import SHANGHAI, legal_date, now
 from caseflow.models import Agency, OnlineApplication
 from caseflow.portal import access, application_status, inbox_rules, return_notice

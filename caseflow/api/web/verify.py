@@ -8,7 +8,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from caseflow.api.deps import Authorized, CurrentCase, SessionDep, authorize, check_csrf
-from caseflow.api.web.pages import _workspace, render
+from caseflow.api.web.case_page import _workspace
+from caseflow.api.web.rendering import render
 from caseflow.db import get_engine
 from caseflow.evidence import verify_jobs
 from caseflow.models import User, VerifyJob

@@ -1,266 +1,31 @@
-"""The pages (zh-CN, server-rendered): thin handlers that parse, authorize and call the services."""
+"""The list of requests and one request's page (zh-CN): the workspace with the actions the caller may
+take, an action taken from its form, the full ID number viewed, the letters, the evidence package
+downloaded and the reply's preview."""
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from caseflow import clock, law, notifications, queries, service
-from caseflow.api.deps import (
-    SESSION_COOKIE,
-    Authorized,
-    Caller,
-    CurrentCase,
-    Id,
-    SessionDep,
-    actor_of,
-    authorize,
-    check_csrf,
-)
+from caseflow import clock, queries, service
+from caseflow.api.deps import Authorized, Caller, CurrentCase, Id, SessionDep, actor_of, authorize, check_csrf
 from caseflow.api.downloads import disposition_headers
 from caseflow.api.web import cards, listing, story
-from caseflow.api.web.forms import (
-    facts_from_form,
-    fields_for,
-    for_kind,
-    label_of,
-    with_choices,
-    zh_date,
-    zh_error,
-    zh_validation,
-)
+from caseflow.api.web.forms import facts_from_form, fields_for, for_kind, label_of, with_choices, zh_error
+from caseflow.api.web.release import prepare_released
+from caseflow.api.web.rendering import error_page, render
 from caseflow.cases.consultations import consultation_choices
-from caseflow.dates import now, today, zh_moment
-from caseflow.db import get_engine
-from caseflow.errors import CaseflowError, FactsError, NotFound, RuleViolation
+from caseflow.dates import today
+from caseflow.errors import CaseflowError, FactsError, NotFound
 from caseflow.release.copies import PREPARED_FOR
-from caseflow.sessions import csrf_token, revoke
-from caseflow.states.machine import ACTIONS, OPEN_STATES, RECORD_ONLY, ROLE_NAMES, STATE_NAMES
+from caseflow.states.actions import ACTIONS, RECORD_ONLY
+from caseflow.states.machine import OPEN_STATES
 
 router = APIRouter(dependencies=[Depends(authorize)], include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-templates.env.filters["zh"] = zh_date
-templates.env.filters["moment"] = zh_moment  # 2026年11月28日 20:11 (Asia/Shanghai), every moment shown
-templates.env.filters["label"] = label_of  # a field's Chinese name in an error summary
-HOME = {
-    "clerk": "/cases",
-    "reviewer": "/review",
-    "supervisor": "/dashboard",
-    "auditor": "/search",
-    "admin": "/admin",
-}
-
-
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    caller: Caller | None = getattr(request.state, "caller", None)
-    context.setdefault("unread", _unread(caller))
-    context.setdefault("online_pending", _online_pending(caller))
-    context.update(
-        request=request,
-        caller=caller,
-        user=caller.user if caller else None,
-        csrf=csrf_token(caller.token) if caller and caller.via == "cookie" and caller.token else "",
-        role_names=ROLE_NAMES,
-        state_names={s.value: n for s, n in STATE_NAMES.items()},
-        today=today(),
-        law=law,
-    )
-    return templates.TemplateResponse(request, name, context, status_code=status)
-
-
-def _unread(caller: Caller | None) -> int:
-    """The signed-in user's unread notifications, for the header."""
-    if caller is None or caller.user is None or caller.user.id is None:
-        return 0
-    with Session(get_engine()) as session:
-        return notifications.unread_count(session, caller.user.id)
-
-
-def _online_pending(caller: Caller | None) -> int:
-    """A clerk's agency's online applications awaiting confirmation, for the header (issue 18 / B)."""
-    if caller is None or caller.user is None or "clerk" not in caller.roles:
-        return 0
-    from caseflow.portal.applications import pending_count
-
-    with Session(get_engine()) as session:
-        return pending_count(session, caller.user.agency_id)
-
-
-def error_page(request: Request, status: int, message: str, code: str | None = None) -> HTMLResponse:
-    """The error page: a Chinese title by status (or by the refusal's code), the message, the way back
-    (the page the person came from, when it is one of ours, and the home page)."""
-    from caseflow.api.errors import TITLES, TITLES_BY_CODE, http_code, http_detail
-    from caseflow.validation_zh import has_cjk
-
-    return render(
-        request,
-        "error.html",
-        status,
-        status_code=status,
-        title=TITLES_BY_CODE.get(code or "") or TITLES.get(status, "出错了"),
-        message=message if has_cjk(message) else http_detail(status, message),
-        code=code or http_code(status),
-        back=_back_to(request),
-    )
-
-
-def _back_to(request: Request) -> str | None:
-    """The page this request came from (its Referer), if it is a page of this site other than this one."""
-    from urllib.parse import urlsplit
-
-    referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
-        return None
-    target = referer.path + (f"?{referer.query}" if referer.query else "")
-    return None if target == request.url.path or referer.path.startswith("//") else target
-
-
-@router.post("/logout", name="page_logout")
-async def page_logout(request: Request, caller: Authorized, session: SessionDep) -> Response:
-    await check_csrf(request, caller)
-    if caller.token:
-        await run_in_threadpool(revoke, session, caller.token)  # (no database work on the event loop)
-    response = RedirectResponse("/login", 303)
-    response.delete_cookie(SESSION_COOKIE)
-    return response
-
-
-@router.get("/", name="page_home")
-def page_home(caller: Authorized) -> Response:
-    for role in ("clerk", "reviewer", "supervisor", "auditor", "admin"):
-        if role in caller.roles:
-            return RedirectResponse(HOME[role], 303)
-    return RedirectResponse("/login", 303)
-
-
-# --- Clerk: intake -----------------------------------------------------------------------
-
-
-def _application(form: dict[str, str]) -> dict[str, Any]:
-    fields = (
-        "applicant_type",
-        "applicant_name",
-        "id_type",
-        "id_number",
-        "phone",
-        "email",
-        "address",
-        "description",
-        "document_no_sought",
-        "provision_form",
-        "channel",
-        "receipt_proof",
-        "late_confirmation_reason",
-    )
-    app: dict[str, Any] = {k: form.get(k, "") for k in fields}
-    arrived = form.get("arrived_at", "")
-    app["arrived_at"] = f"{arrived}:00+08:00" if len(arrived) == 16 else arrived
-    app["confirmed_on"] = form.get("confirmed_on") or None
-    app["kind"] = form.get("kind") or law.RequestKind.DISCLOSURE.value  # Art. 41: or a correction
-    return app
-
-
-@router.get("/intake", name="page_intake")
-def page_intake(request: Request, caller: Authorized, session: SessionDep) -> HTMLResponse:
-    from caseflow.agency_settings import explain_missing
-
-    return render(
-        request,
-        "intake.html",
-        form={"arrived_at": now().strftime("%Y-%m-%dT%H:%M")},
-        errors={},
-        computed=None,
-        settings_missing=explain_missing(session, actor_of(caller).agency_id or 0),
-    )
-
-
-@router.post("/intake", name="page_intake_submit")
-async def page_intake_submit(request: Request, caller: Authorized, session: SessionDep) -> Response:
-    await check_csrf(request, caller)
-    raw = await request.form()
-    form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    from caseflow.api.web.pending_form import keep_files
-
-    try:  # the files chosen now and those kept from before: pending until the request is registered
-        kept = await run_in_threadpool(keep_files, session, caller, request, raw)
-    except FactsError as exc:
-        errors = {k: zh_error(v) for k, v in exc.errors}
-        return render(request, "intake.html", 422, form=form, errors=errors, computed=None)
-    app = _application(form)
-    try:
-        parsed = service.Application.model_validate(app)
-    except ValidationError as exc:
-        zh_errors = dict(_intake_error(e) for e in exc.errors())
-        return render(request, "intake.html", 422, form=form, errors=zh_errors, computed=None)
-    if form.get("intent") == "compute":
-        try:
-            service.check_when(parsed, now())  # refused exactly as 登记 refuses it (a future arrival, ...)
-        except FactsError as exc:
-            errors = {k: zh_error(v) for k, v in exc.errors}
-            return render(request, "intake.html", 422, form=form, errors=errors, computed=None)
-        deadline = clock.compute(clock.Timeline(parsed.receipt_date()))
-        return render(
-            request,
-            "intake.html",
-            form=form,
-            errors={},
-            computed={"receipt_date": parsed.receipt_date(), "deadline": deadline},
-        )
-    try:
-        case = service.register(
-            session=session,
-            actor=actor_of(caller),
-            agency_code=_home(session, caller),
-            application=parsed,
-            uploads=kept.uploads(),
-            consumed=kept.rows,  # deleted with the registration's commit
-        )
-    except FactsError as exc:
-        return render(
-            request,
-            "intake.html",
-            422,
-            form=form,
-            errors={k: zh_error(v) for k, v in exc.errors},
-            computed=None,
-        )
-    except RuleViolation as exc:
-        if exc.code != "letter_settings_missing":
-            raise
-        # The agency lacks letter settings: what to set and who may set it, the form as typed.
-        return render(
-            request, "intake.html", 409, form=form, errors={}, computed=None, settings_missing=exc.message
-        )
-    return RedirectResponse(f"/cases/{case.id}", 303)
-
-
-def _intake_error(error: Any) -> tuple[str, str]:
-    """(field, Chinese message) of a registration form error; a whole-form check names its field
-    in its message ("phone: ...")."""
-    where = ".".join(str(p) for p in error["loc"])
-    if not where:
-        name, _, rest = str(error["msg"]).removeprefix("Value error, ").partition(": ")
-        return (name, zh_error(rest)) if rest and name.isidentifier() else ("form", zh_validation(error))
-    return where, zh_validation(error)
-
-
-def _home(session: SessionDep, caller: Caller) -> str:
-    from caseflow.models import Agency
-
-    agency = session.get(Agency, actor_of(caller).agency_id)
-    assert agency is not None
-    return agency.code
-
-
-# --- Lists and the case workspace ----------------------------------------------------------
 
 
 @router.get("/cases", name="page_cases")
@@ -408,7 +173,6 @@ async def page_case_action(
     facts = facts_from_form(ACTIONS[action].facts, form)
     version = form.get("expected_version")
     assert case.id is not None
-    from caseflow.api.web.release import prepare_released  # (it imports this module)
 
     # The released copies for the boxes as they are, made outside the engine's transaction (issue 19),
     # when the caller may take the action (a refused caller makes nothing)
