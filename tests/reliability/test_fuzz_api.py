@@ -17,7 +17,9 @@ application needs a contact, facts must fit their action); for the two operation
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,15 +93,13 @@ def _forget() -> None:
     reset_default_calendar()
 
 
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """A SQLite installation with the demo data (30 requests in every state), served by ``APP``."""
+@pytest.fixture(scope="session")
+def _installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A SQLite installation with the demo data (30 requests in every state), built once per test
+    process: the fuzzing's tests are spread over the processes one by one, not as one module."""
     root = tmp_path_factory.mktemp("fuzz")
     url = f"sqlite:///{root / 'caseflow.db'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CASEFLOW_DATABASE_URL", url)
-        mp.setenv("CASEFLOW_DATA_DIR", str(root / "data"))
-        _forget()
+    with _installed(url, root / "data"):
         caseflow.db.upgrade()
         ensure_signing_key()
         with caseflow.db.session_scope() as session:
@@ -114,11 +114,30 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                     KNOWN.ids[name] = [int(r[0]) for r in rows]
                 except Exception:  # noqa: BLE001 - a table this installation does not have
                     session.rollback()
-        KNOWN.url = url
+    KNOWN.url = url
+    yield url, root / "data"
+    KNOWN.ids.clear()
+
+
+@contextmanager
+def _installed(url: str, data_dir: Path) -> Iterator[None]:
+    """The settings naming the installation while the block runs; nothing of it kept after."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CASEFLOW_DATABASE_URL", url)
+        mp.setenv("CASEFLOW_DATA_DIR", str(data_dir))
+        _forget()
+        try:
+            yield
+        finally:
+            caseflow.db._engine_for(url).dispose()
+            _forget()
+
+
+@pytest.fixture
+def deployment(_installation: tuple[str, Path]) -> Iterator[Deployment]:
+    """The installation, served by ``APP`` for one test."""
+    with _installed(*_installation):
         yield KNOWN
-        caseflow.db._engine_for(url).dispose()
-        KNOWN.ids.clear()
-    _forget()
 
 
 def _reset_limits() -> None:
