@@ -19,7 +19,7 @@ from tests.integration.reportdata import Builder, build
 from tests.integration.test_pages import assert_html_page, text_of
 from tests.integration.webapp import Web
 
-#: The one script of every page: the layout's form keeping (api/web/static/forms.js).
+#: The one script of every page: the layout's form keeping (caseflow/api/web/static/forms.js).
 FORMS_SCRIPT = '<script src="/static/forms.js" defer>'
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
