@@ -41,7 +41,6 @@ APPLICANT: Table = Applicant.__table__  # type: ignore[attr-defined]
 EVENT: Table = EvidenceEvent.__table__  # type: ignore[attr-defined]
 LETTER: Table = Letter.__table__  # type: ignore[attr-defined]
 CASE_DOCUMENT: Table = CaseDocument.__table__  # type: ignore[attr-defined]
-CHUNK = 1 << 20
 
 #: What a letter row holds that its issuing event's ``facts["letter"]`` records.
 LETTER_COLUMNS = ("html_sha256", "pdf_sha256", "letter_no", "doc_type", "template", "template_sha256")

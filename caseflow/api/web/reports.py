@@ -49,11 +49,6 @@ def _agency(session: Session, caller: Caller, code: str) -> Agency:
         raise UnknownAgency(f"没有机关“{code}”，或该机关不在您可以查看的范围内") from None
 
 
-def _status(exc: CaseflowError) -> int:
-    """The status the API gives this refusal (one mapping, ``caseflow.api.refusal_status``)."""
-    return status_of(exc)
-
-
 def _agencies(session: Session, caller: Caller) -> list[Agency]:
     actor = actor_of(caller)
     return [a for a in session.exec(select(Agency).order_by(col(Agency.path))) if actor.sees(a.path)]
@@ -86,7 +81,7 @@ def _refused(
     """The page again with the form as given and what was wrong with it."""
     if isinstance(exc, FormError):
         return render(request, template, exc.status, **{**context, "error": str(exc)})
-    return render(request, template, _status(exc), **{**context, "error": exc.message})
+    return render(request, template, status_of(exc), **{**context, "error": exc.message})
 
 
 def _scope(
@@ -261,7 +256,7 @@ async def page_report_annual_finalize(request: Request, caller: Authorized, sess
             year_text=year_text,
             agency=agency,
             subtree=subtree,
-            status=_status(exc),
+            status=status_of(exc),
             error=f"未能定稿：{exc.message}",
         )
     query = _query(year=year, agency=done["agency"], subtree="1" if subtree else "0", done="1")
